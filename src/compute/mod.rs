@@ -1,0 +1,5 @@
+//! Batched kernels. `cpu` is the reference; `gpu` (wasm only) runs the same work through
+//! wgpu's WebGPU backend and is always tested against `cpu`.
+
+#[cfg(target_arch = "wasm32")]
+pub mod gpu;

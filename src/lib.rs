@@ -1,0 +1,22 @@
+//! Marginalia: an active learner that runs in the browser.
+//!
+//! Module map (one responsibility each; see docs/ARCHITECTURE.md):
+//! - [`error`]: the one error type.
+//! - [`data`]: the pool, splits, and featurizers (pure functions of bytes/values).
+//! - [`model`]: classifiers behind the [`model::Classifier`] trait.
+//! - [`strategy`]: query strategies as pure functions from probabilities/features to scores.
+//! - [`learner`]: the active-learning loop, synchronous and free of JS types.
+//! - [`compute`]: batched kernels, CPU reference and (on wasm) WebGPU.
+//! - `wasm`: the only place with `#[wasm_bindgen]`.
+
+pub mod compute;
+pub mod data;
+pub mod error;
+pub mod learner;
+pub mod model;
+pub mod strategy;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use error::{Error, Result};
