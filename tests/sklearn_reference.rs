@@ -1,0 +1,44 @@
+//! Softmax regression reaches scikit-learn's LogisticRegression(C=1) optimum.
+//! Reference numbers: tests/fixtures/sklearn_reference.json, made by
+//! bench/reference/sklearn_reference.py.
+
+use marginalia::model::softmax::SoftmaxParams;
+use marginalia::model::Classifier;
+use ndarray::Array2;
+
+fn reference(name: &str) -> (f64, f64) {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sklearn_reference.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let r = v["results"].as_array().unwrap().iter().find(|r| r["dataset"] == name).unwrap();
+    (r["log_loss"].as_f64().unwrap(), r["objective"].as_f64().unwrap())
+}
+
+fn iris() -> (Array2<f32>, Vec<u32>) {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/iris.csv")).unwrap();
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for line in text.lines().skip(1).filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = line.split(',').collect();
+        x.extend(f[..4].iter().map(|v| v.parse::<f32>().unwrap()));
+        y.push(f[4].parse().unwrap());
+    }
+    (Array2::from_shape_vec((y.len(), 4), x).unwrap(), y)
+}
+
+fn mean_log_loss(p: &Array2<f32>, y: &[u32]) -> f64 {
+    y.iter().enumerate().map(|(i, &t)| -(p[[i, t as usize]] as f64).max(1e-15).ln()).sum::<f64>() / y.len() as f64
+}
+
+#[test]
+fn iris_matches_sklearn_logistic_regression_c1() {
+    let (x, y) = iris();
+    let mut m = SoftmaxParams::default().c(1.0).build().unwrap();
+    m.fit(x.view(), &y, 3).unwrap();
+    let (ref_ll, ref_obj) = reference("iris");
+    let ll = mean_log_loss(&m.predict_proba(x.view()).unwrap(), &y);
+    let obj = m.objective_value(x.view(), &y).unwrap();
+    assert!(((ll - ref_ll) / ref_ll).abs() < 1e-3, "log-loss {ll} vs scikit-learn {ref_ll}");
+    assert!(((obj - ref_obj) / ref_obj).abs() < 1e-4, "objective {obj} vs scikit-learn {ref_obj}");
+    // The optimum is not worse than scikit-learn's (it may be a hair better).
+    assert!(obj <= ref_obj * (1.0 + 1e-6));
+}
