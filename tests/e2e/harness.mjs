@@ -1,0 +1,98 @@
+// Shared set-up for the end-to-end tests: serve the built app (dist/) with `vite preview`
+// on a free 127.0.0.1 port, launch Debian's Chromium through playwright-core with a fresh
+// profile, and record every request the page makes.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** Start `vite preview` on dist/; resolves to { url, stop }. */
+export async function serve() {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      proc.kill();
+      throw new Error(`vite preview did not answer on ${url} within 30 s`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, stop: () => proc.kill() };
+}
+
+/**
+ * Launch Chromium with a persistent fresh profile (so IndexedDB survives a reload), and
+ * record every request URL in `requests`.
+ */
+export async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), 'marginalia-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1100, height: 800 },
+  });
+  const requests = [];
+  context.on('request', (r) => requests.push(r.url()));
+  const consoleErrors = [];
+  context.on('page', (p) => p.on('pageerror', (e) => consoleErrors.push(String(e))));
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  return {
+    context,
+    page,
+    requests,
+    consoleErrors,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** True when a URL stays on this machine's loopback (or is page-internal). */
+export function isLocal(url) {
+  if (url.startsWith('data:') || url.startsWith('blob:')) return true;
+  const u = new URL(url);
+  return u.hostname === '127.0.0.1';
+}
+
+/** Wait until the labeller shows a sample, and return its id. */
+export async function currentSample(page) {
+  await page.waitForFunction(() => document.getElementById('labeler')?.dataset.sampleId, null, { timeout: 60_000 });
+  return Number(await page.getAttribute('#labeler', 'data-sample-id'));
+}

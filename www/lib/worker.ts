@@ -1,0 +1,95 @@
+// The learner's Web Worker: loads the wasm core once and runs training and queries here,
+// so the page never blocks. The main thread talks to it through Comlink.
+import * as Comlink from 'comlink';
+
+type Core = typeof import('../pkg/simd/marginalia.js');
+type WasmLearner = InstanceType<Core['Learner']>;
+
+export interface Pick {
+  index: number;
+  score: number;
+  reason: string;
+}
+
+export interface RoundResult {
+  fitted: boolean;
+  accuracy: number | null;
+  labelled: number;
+  queue: Pick[];
+  probabilities: Record<number, number[]>;
+  fitMs: number;
+}
+
+// A minimal module using one SIMD instruction (i8x16.splat): if the browser validates it,
+// it runs SIMD128 code, so the faster build is loaded.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+let core: Core | null = null;
+let learner: WasmLearner | null = null;
+let test: { features: Float32Array; labels: Uint32Array } | null = null;
+
+const api = {
+  /** Load the wasm core; returns which build was loaded. */
+  async init(): Promise<{ simd: boolean }> {
+    const simd = WebAssembly.validate(SIMD_PROBE);
+    const mod: Core = simd ? await import('../pkg/simd/marginalia.js') : await import('../pkg/scalar/marginalia.js');
+    await mod.default();
+    core = mod;
+    return { simd };
+  },
+
+  parseIdx(bytes: Uint8Array): { dims: number[]; data: Uint8Array } {
+    const r = need().parseIdx(bytes) as { dims: number[]; data: Uint8Array };
+    return Comlink.transfer(r, [r.data.buffer]);
+  },
+
+  split(labels: Uint32Array, testFrac: number, seed: number): { train: Uint32Array; test: Uint32Array } {
+    return need().stratifiedSplit(labels, testFrac, seed) as { train: Uint32Array; test: Uint32Array };
+  },
+
+  createPool(features: Float32Array, rows: number, cols: number, classNames: string[], seed: number): void {
+    learner?.free();
+    learner = new (need().Learner)(features, rows, cols, classNames.length, seed);
+    learner.setClassNames(classNames);
+  },
+
+  setTest(features: Float32Array, labels: Uint32Array): void {
+    test = { features, labels };
+  },
+
+  teach(index: number, label: number): void {
+    pool().teach(index, label);
+  },
+
+  forget(index: number): void {
+    pool().forget(index);
+  },
+
+  /** Refit, evaluate on the held-out split and queue the next `n` picks. */
+  refit(n: number): RoundResult {
+    const l = pool();
+    const t0 = performance.now();
+    const fitted = l.fit();
+    const fitMs = performance.now() - t0;
+    const accuracy = fitted && test ? (l.accuracy(test.features, test.labels) ?? null) : null;
+    const queue = l.query(n) as Pick[];
+    const probabilities: Record<number, number[]> = {};
+    for (const q of queue) probabilities[q.index] = Array.from(l.predictSample(q.index));
+    return { fitted, accuracy, labelled: l.labelledCount, queue, probabilities, fitMs };
+  },
+};
+
+function need(): Core {
+  if (!core) throw new Error('the learning engine is not loaded yet');
+  return core;
+}
+
+function pool(): WasmLearner {
+  if (!learner) throw new Error('no pool: createPool first');
+  return learner;
+}
+
+export type EngineApi = typeof api;
+Comlink.expose(api);
