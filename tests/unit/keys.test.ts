@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { keyToAction } from '../../www/lib/keys';
+import { keyToAction } from '../../www/app/keys';
 
 describe('keyToAction', () => {
   test.each([

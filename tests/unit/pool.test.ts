@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { labelProblem, pixelsToFeatures, sampleProblem } from '../../www/lib/pool';
+import { labelProblem, pixelsToFeatures, sampleProblem } from '../../www/app/pool';
 
 const good = { id: 3, pixels: new Uint8Array(4), truth: 1, split: 'pool' };
 

@@ -1,15 +1,15 @@
-// The labelling page: wires storage (lib/store), the learner worker (lib/worker) and the
+// The labelling page: wires storage (store/db), the learner worker (engine.worker) and the
 // DOM together. The person never waits on training: the next sample comes from a queue
 // the worker filled in the last round, while the worker retrains in the background.
 import * as Comlink from 'comlink';
-import { keyToAction } from '../lib/keys';
-import { loadDemo } from '../lib/demo';
-import { labelProblem, pixelsToFeatures, sampleProblem, type SampleRecord } from '../lib/pool';
+import { keyToAction } from './keys';
+import { loadDemo } from './demo';
+import { labelProblem, pixelsToFeatures, sampleProblem, type SampleRecord } from './pool';
 import {
   allLabels, allSamples, commitLabel, getMeta, openStore, putDataset,
   type DatasetMeta, type Db,
-} from '../lib/store/db';
-import type { EngineApi, Pick, RoundResult } from '../lib/worker';
+} from './store/db';
+import type { EngineApi, Pick, RoundResult } from './engine.worker';
 
 const QUEUE = 20;
 const SPLIT_SEED = 0;
@@ -57,7 +57,7 @@ async function boot(): Promise<void> {
     return;
   }
 
-  const worker = new Worker(new URL('../lib/worker.ts', import.meta.url), { type: 'module' });
+  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' });
   const engine = Comlink.wrap<EngineApi>(worker);
   let simd: boolean;
   try {
