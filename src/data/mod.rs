@@ -1,4 +1,8 @@
 //! Data: the pool and featurizers. Pure functions of bytes and values; no browser, no I/O.
 
 pub mod idx;
+pub mod image;
 pub mod split;
+pub mod table;
+pub mod tabular;
+pub mod text;
