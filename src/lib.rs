@@ -12,6 +12,7 @@
 pub mod compute;
 pub mod data;
 pub mod error;
+pub mod estimate;
 pub mod learner;
 pub mod model;
 pub mod strategy;
