@@ -43,10 +43,11 @@ fn is_missing(s: &str) -> bool {
     matches!(s.trim(), "" | "NA" | "NaN" | "nan" | "null" | "?")
 }
 
-/// Split delimited text into records of raw fields (RFC 4180 quoting: fields may be
-/// wrapped in `"`, with `""` for a literal quote and newlines allowed inside). Returns each
-/// record with its 1-based starting line. Blank lines are skipped.
-pub fn split_records(bytes: &[u8], delim: u8, source: &str) -> Result<Vec<(usize, Vec<String>)>> {
+/// Split delimited text into records of raw fields. With `quoting` (CSV, RFC 4180) fields
+/// may be wrapped in `"`, with `""` for a literal quote and newlines allowed inside;
+/// without it (TSV, as IANA's text/tab-separated-values defines it) a quote is just a
+/// character. Returns each record with its 1-based starting line; blank lines are skipped.
+pub fn split_records(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Result<Vec<(usize, Vec<String>)>> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let upto = &bytes[..e.valid_up_to()];
         let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -69,7 +70,7 @@ pub fn split_records(bytes: &[u8], delim: u8, source: &str) -> Result<Vec<(usize
                 break;
             }
             let c = b[i];
-            if c == b'"' && field.is_empty() && !quoted_field {
+            if quoting && c == b'"' && field.is_empty() && !quoted_field {
                 // Quoted field: read to the closing quote.
                 let (qline, qcol) = (line, col);
                 i += 1;
@@ -138,8 +139,8 @@ pub fn split_records(bytes: &[u8], delim: u8, source: &str) -> Result<Vec<(usize
 }
 
 /// Parse a delimited file with the header rules in the module docs.
-pub fn parse_delimited(bytes: &[u8], delim: u8, source: &str) -> Result<Table> {
-    let records = split_records(bytes, delim, source)?;
+pub fn parse_delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Result<Table> {
+    let records = split_records(bytes, delim, quoting, source)?;
     let Some((_, first)) = records.first() else {
         return Err(Error::Empty(format!("{source} (no rows)")));
     };
@@ -181,12 +182,12 @@ pub fn parse_delimited(bytes: &[u8], delim: u8, source: &str) -> Result<Table> {
 
 /// CSV with the header rules in the module docs.
 pub fn parse_csv(bytes: &[u8]) -> Result<Table> {
-    parse_delimited(bytes, b',', "CSV")
+    parse_delimited(bytes, b',', true, "CSV")
 }
 
-/// TSV with the header rules in the module docs.
+/// TSV (no quoting: a `"` is part of the field) with the header rules in the module docs.
 pub fn parse_tsv(bytes: &[u8]) -> Result<Table> {
-    parse_delimited(bytes, b'\t', "TSV")
+    parse_delimited(bytes, b'\t', false, "TSV")
 }
 
 /// JSON lines: one object per line (`{"text": "...", "label": "spam"}`); the columns are
@@ -271,6 +272,7 @@ mod tests {
         assert!(matches!(parse_csv(b"a,b\n1,2,3\n"), Err(Error::Parse { line: 2, .. })));
         assert!(matches!(parse_csv(b"a,b\n\"x\"y,2\n"), Err(Error::Parse { line: 2, col: 4, .. })));
         assert!(matches!(parse_tsv(b"a\tb\n1\t\xff\n"), Err(Error::Parse { line: 2, col: 3, .. })));
+        assert_eq!(parse_tsv(b"a\tb\n\"Holiday\" 2002\t1\n").unwrap().rows[0][0].as_deref(), Some("\"Holiday\" 2002"));
         assert!(matches!(parse_csv(b""), Err(Error::Empty(_))));
         assert!(matches!(parse_csv(b"a,b\n"), Err(Error::Empty(_))));
     }
