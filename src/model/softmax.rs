@@ -202,9 +202,24 @@ impl Standardizer {
     }
 }
 
+/// The C that makes this softmax match scikit-learn's `LogisticRegression(C)`. With two
+/// classes scikit-learn fits the binomial model: one weight vector w with penalty
+/// ‖w‖²/(2Cn). A two-column softmax reaches its optimum at w₁ = −w₂ = w/2 (adding a
+/// common vector to both columns changes the penalty, not the loss), where its penalty is
+/// ‖W‖²/(2Cn) = ‖w‖²/(4Cn): so the same optimum needs C/2. With three or more classes
+/// both are the multinomial model and C is C.
+fn effective_c(c: f64, k: usize) -> f64 {
+    if k == 2 {
+        c / 2.0
+    } else {
+        c
+    }
+}
+
 impl SoftmaxRegression {
-    /// The penalized objective J at the current parameters on (x, y); used by tests to
-    /// compare with scikit-learn's optimum.
+    /// The penalized objective J at the current parameters on (x, y), with the effective
+    /// C (see `effective_c`), so it equals scikit-learn's objective for the same weights;
+    /// used by tests to compare with scikit-learn's optimum.
     pub fn objective_value(&self, x: ArrayView2<f32>, y: &[u32]) -> Result<f64> {
         let k = self.n_classes();
         if k == 0 {
@@ -215,7 +230,7 @@ impl SoftmaxRegression {
         theta.extend(self.bias.iter());
         let mut g = vec![0.0; theta.len()];
         let pen = vec![1.0; xf.ncols()];
-        Ok(objective(&theta, &xf, y, k, self.params.c, &pen, &mut g))
+        Ok(objective(&theta, &xf, y, k, effective_c(self.params.c, k), &pen, &mut g))
     }
 
     /// Weights (d × k) and intercepts (k), for inspection and the GPU forward pass.
@@ -254,7 +269,7 @@ impl Classifier for SoftmaxRegression {
         check_finite(x)?;
         let k = n_classes;
         let mut xf = x.mapv(|v| v as f64);
-        let c = self.params.c;
+        let c = effective_c(self.params.c, k);
         let std = Standardizer::fit(&xf, 1.0 / (c * n as f64));
         std.transform(&mut xf);
         let pen = std.penalty();
