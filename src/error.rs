@@ -46,6 +46,10 @@ pub enum Error {
     #[error("{0}")]
     State(String),
 
+    /// A file could not be read or written (native tools only: the simulator).
+    #[error("{path}: {msg}")]
+    Io { path: String, msg: String },
+
     /// The GPU path failed (device lost, shader error, limits); callers fall back to CPU.
     #[error("gpu: {0}")]
     Gpu(String),
@@ -68,6 +72,7 @@ impl Error {
             Error::Parse { .. } => "E_PARSE",
             Error::Format { .. } => "E_FORMAT",
             Error::State(_) => "E_STATE",
+            Error::Io { .. } => "E_IO",
             Error::Gpu(_) => "E_GPU",
         }
     }

@@ -6,28 +6,63 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
-use crate::model::softmax::{SoftmaxParams, SoftmaxRegression};
-use crate::model::Classifier;
-use crate::strategy::{uncertainty, Context, Query, StrategyKind};
+use crate::estimate::{cross_validate, CvEstimate};
+use crate::model::any::{argmax_rows, ClassMapped, ModelSpec};
+use crate::model::committee::Committee;
+use crate::strategy::{Context, Query, StrategyKind};
 use crate::{Error, Result};
 
+/// Committee size used when the strategy needs a committee and none was configured
+/// (Settles 2009 notes small committees, 2–5, already work well).
+pub const DEFAULT_COMMITTEE: usize = 5;
+
+/// The fitted model of a session: one model, or a bootstrap committee.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum Fitted {
+    Single(ClassMapped),
+    Committee(Committee),
+}
+
+/// One label change, for undo.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Change {
+    index: usize,
+    previous: Option<u32>,
+}
+
 /// An active-learning session over a fixed pool.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Learner {
     features: Array2<f32>,
     labels: Vec<Option<u32>>,
     n_classes: usize,
-    model: SoftmaxRegression,
-    /// Classes present in the labelled set at the last fit, in model column order.
-    fitted_classes: Vec<u32>,
+    model_spec: ModelSpec,
+    /// Committee members (0: a single model unless the strategy needs a committee).
+    committee: usize,
+    strategy: String,
+    batch_size: usize,
+    /// `None` until fitted on at least two classes.
+    fitted: Option<Fitted>,
     seed: u64,
     rounds: u64,
     class_names: Vec<String>,
+    history: Vec<Change>,
+}
+
+/// Snapshot wire format version; bump when `Learner`'s fields change.
+const SNAPSHOT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    version: u32,
+    learner: Learner,
 }
 
 impl Learner {
-    /// A session over `features` (one row per sample) with `n_classes` classes.
+    /// A session over `features` (one row per sample) with `n_classes` classes, softmax
+    /// regression, margin sampling, batches of 1.
     pub fn new(features: Array2<f32>, n_classes: usize, seed: u64) -> Result<Self> {
         if features.nrows() == 0 {
             return Err(Error::Empty("pool".into()));
@@ -41,12 +76,53 @@ impl Learner {
             features,
             labels: vec![None; n],
             n_classes,
-            model: SoftmaxParams::default().build()?,
-            fitted_classes: Vec::new(),
+            model_spec: ModelSpec::default(),
+            committee: 0,
+            strategy: "margin".into(),
+            batch_size: 1,
+            fitted: None,
             seed,
             rounds: 0,
             class_names: Vec::new(),
+            history: Vec::new(),
         })
+    }
+
+    /// Choose the model (default softmax regression). Takes effect at the next fit.
+    pub fn set_model(&mut self, spec: ModelSpec) {
+        self.model_spec = spec;
+        self.fitted = None;
+    }
+
+    /// Committee size: 0 (default) for a single model, else ≥ 2 bootstrap members.
+    pub fn set_committee(&mut self, k: usize) -> Result<()> {
+        if k == 1 {
+            return Err(Error::param("committee", "use 0 for a single model or at least 2 members"));
+        }
+        self.committee = k;
+        self.fitted = None;
+        Ok(())
+    }
+
+    /// Choose the query strategy by name (see [`StrategyKind::NAMES`]; default "margin").
+    pub fn set_strategy(&mut self, name: &str) -> Result<()> {
+        StrategyKind::from_name(name)?;
+        self.strategy = name.to_string();
+        Ok(())
+    }
+
+    /// The strategy's name.
+    pub fn strategy(&self) -> &str {
+        &self.strategy
+    }
+
+    /// Default batch size for [`Learner::query_batch`] (default 1, ≥ 1).
+    pub fn set_batch_size(&mut self, b: usize) -> Result<()> {
+        if b == 0 {
+            return Err(Error::param("batch_size", "must be at least 1"));
+        }
+        self.batch_size = b;
+        Ok(())
     }
 
     /// Names used in reason strings ("margin 0.03 between 'Shirt' and 'T-shirt'").
@@ -62,6 +138,11 @@ impl Learner {
     /// True when the pool has no samples (never, after `new` succeeds).
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
+    }
+
+    /// Number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.n_classes
     }
 
     /// Number of labelled samples.
@@ -81,74 +162,122 @@ impl Learner {
         Ok(())
     }
 
+    fn set_label(&mut self, index: usize, label: Option<u32>) {
+        self.history.push(Change { index, previous: self.labels[index] });
+        self.labels[index] = label;
+    }
+
     /// Record a label (replacing any earlier one). Does not refit: call [`Learner::fit`].
     pub fn teach(&mut self, index: usize, label: u32) -> Result<()> {
         self.check_index(index)?;
         if label as usize >= self.n_classes {
             return Err(Error::LabelOutOfRange { row: index, label, n_classes: self.n_classes });
         }
-        self.labels[index] = Some(label);
+        self.set_label(index, Some(label));
         Ok(())
     }
 
-    /// Remove a label (undo).
+    /// Record several labels at once, all or none: an index out of range, a label out of
+    /// range or the same index twice rejects the whole batch.
+    pub fn teach_many(&mut self, pairs: &[(usize, u32)]) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for &(index, label) in pairs {
+            self.check_index(index)?;
+            if label as usize >= self.n_classes {
+                return Err(Error::LabelOutOfRange { row: index, label, n_classes: self.n_classes });
+            }
+            if !seen.insert(index) {
+                return Err(Error::DuplicateSample { id: index as u64 });
+            }
+        }
+        for &(index, label) in pairs {
+            self.set_label(index, Some(label));
+        }
+        Ok(())
+    }
+
+    /// Remove a label.
     pub fn forget(&mut self, index: usize) -> Result<()> {
         self.check_index(index)?;
-        self.labels[index] = None;
+        self.set_label(index, None);
         Ok(())
     }
 
-    /// Classes that have at least one label.
-    fn present_classes(&self) -> Vec<u32> {
-        let mut seen = vec![false; self.n_classes];
-        for l in self.labels.iter().flatten() {
-            seen[*l as usize] = true;
-        }
-        (0..self.n_classes as u32).filter(|&c| seen[c as usize]).collect()
+    /// Undo the last `teach` or `forget` (each label of a `teach_many` is one step).
+    /// Returns the sample index restored, or `None` when there is nothing to undo.
+    /// Does not refit.
+    pub fn undo(&mut self) -> Option<usize> {
+        let change = self.history.pop()?;
+        self.labels[change.index] = change.previous;
+        Some(change.index)
+    }
+
+    fn labelled_rows(&self) -> Vec<usize> {
+        (0..self.labels.len()).filter(|&i| self.labels[i].is_some()).collect()
+    }
+
+    fn labelled_set(&self) -> (Array2<f32>, Vec<u32>) {
+        let rows = self.labelled_rows();
+        let y = rows.iter().filter_map(|&i| self.labels[i]).collect();
+        (self.features.select(Axis(0), &rows), y)
     }
 
     /// True when the model has been fitted on at least two classes.
     pub fn is_fitted(&self) -> bool {
-        self.fitted_classes.len() >= 2
+        self.fitted.is_some()
     }
 
-    /// Refit the model on the labelled samples. With fewer than two classes labelled there
-    /// is nothing to separate yet: the model is left unfitted and `Ok(false)` returned.
+    fn committee_size(&self) -> usize {
+        let needs = StrategyKind::from_name(&self.strategy).map(|k| k.needs_committee()).unwrap_or(false);
+        if self.committee == 0 && needs {
+            DEFAULT_COMMITTEE
+        } else {
+            self.committee
+        }
+    }
+
+    /// Refit the model on the labelled samples (warm-started from the last fit). With
+    /// fewer than two classes labelled there is nothing to separate yet: the model is
+    /// left unfitted and `Ok(false)` returned.
     pub fn fit(&mut self) -> Result<bool> {
-        let classes = self.present_classes();
-        if classes.len() < 2 {
-            self.fitted_classes.clear();
+        let (x, y) = self.labelled_set();
+        let mut seen = vec![false; self.n_classes];
+        y.iter().for_each(|&l| seen[l as usize] = true);
+        if seen.iter().filter(|&&s| s).count() < 2 {
+            self.fitted = None;
             return Ok(false);
         }
-        // Fit over the classes seen so far only (as scikit-learn does); columns of unseen
-        // classes are zero in predictions.
-        let mut remap = vec![u32::MAX; self.n_classes];
-        for (j, &c) in classes.iter().enumerate() {
-            remap[c as usize] = j as u32;
+        let k = self.committee_size();
+        let mut fitted = match (self.fitted.take(), k) {
+            (Some(Fitted::Committee(c)), k) if k >= 2 && c.len() == k => Fitted::Committee(c),
+            (Some(Fitted::Single(m)), 0) => Fitted::Single(m),
+            (_, 0) => Fitted::Single(ClassMapped::new(self.model_spec.clone(), self.n_classes, self.seed)?),
+            (_, k) => Fitted::Committee(Committee::new(self.model_spec.clone(), k, self.n_classes, self.seed)?),
+        };
+        match &mut fitted {
+            Fitted::Single(m) => m.fit(x.view(), &y)?,
+            Fitted::Committee(c) => c.fit(x.view(), &y)?,
         }
-        let rows: Vec<usize> = (0..self.labels.len()).filter(|&i| self.labels[i].is_some()).collect();
-        let x = self.features.select(Axis(0), &rows);
-        let y: Vec<u32> = rows.iter().map(|&i| remap[self.labels[i].unwrap() as usize]).collect();
-        if classes != self.fitted_classes {
-            // A new class changes the parameter shape; start afresh rather than warm.
-            self.model = SoftmaxParams::default().build()?;
-        }
-        self.model.fit(x.view(), &y, classes.len())?;
-        self.fitted_classes = classes;
+        self.fitted = Some(fitted);
         Ok(true)
     }
 
-    /// Class probabilities (n × n_classes) for any feature rows with the pool's width.
+    /// Class probabilities (n × n_classes) and, with a committee, each member's.
+    fn probabilities(&self, x: ArrayView2<f32>) -> Result<(Array2<f32>, Option<Vec<Array2<f32>>>)> {
+        match &self.fitted {
+            None => Err(Error::State("the model needs labels from at least two classes first".into())),
+            Some(Fitted::Single(m)) => Ok((m.predict_proba(x)?, None)),
+            Some(Fitted::Committee(c)) => {
+                let members = c.member_proba(x)?;
+                Ok((Committee::mean_proba(&members), Some(members)))
+            }
+        }
+    }
+
+    /// Class probabilities (n × n_classes) for any feature rows with the pool's width
+    /// (a committee's consensus when there is one).
     pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
-        if !self.is_fitted() {
-            return Err(Error::State("the model needs labels from at least two classes first".into()));
-        }
-        let p = self.model.predict_proba(x)?;
-        let mut full = Array2::<f32>::zeros((x.nrows(), self.n_classes));
-        for (j, &c) in self.fitted_classes.iter().enumerate() {
-            full.column_mut(c as usize).assign(&p.column(j));
-        }
-        Ok(full)
+        Ok(self.probabilities(x)?.0)
     }
 
     /// Probabilities for one pool sample.
@@ -158,16 +287,20 @@ impl Learner {
         Ok(p.row(0).to_vec())
     }
 
-    /// The `n` unlabelled samples most worth asking about next, best first. Margin
-    /// sampling once the model is fitted; before that, a seeded random draw.
+    /// The `n` unlabelled samples most worth asking about next, best first, by the
+    /// session's strategy. Before the model is fitted, strategies that need a model fall
+    /// back to a seeded random draw; the others (random, cold-start ones) run as usual.
+    /// Asking for more than are unlabelled returns all of them; an all-labelled pool
+    /// returns an empty list.
     pub fn query(&mut self, n: usize) -> Result<Vec<Query>> {
+        let kind = StrategyKind::from_name(&self.strategy)?;
         let unlabelled: Vec<usize> = (0..self.labels.len()).filter(|&i| self.labels[i].is_none()).collect();
-        if unlabelled.is_empty() {
+        if unlabelled.is_empty() || n == 0 {
             return Ok(Vec::new());
         }
         self.rounds += 1;
         let round_seed = self.seed ^ self.rounds.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        if !self.is_fitted() {
+        if !self.is_fitted() && kind.needs_model() {
             let mut picks = unlabelled.clone();
             picks.shuffle(&mut ChaCha8Rng::seed_from_u64(round_seed));
             picks.truncate(n);
@@ -177,26 +310,33 @@ impl Learner {
                 .collect());
         }
         let x = self.features.select(Axis(0), &unlabelled);
-        let p = self.predict_proba(x.view())?;
-        let rows: Vec<usize> = (0..self.labels.len()).filter(|&i| self.labels[i].is_some()).collect();
-        let lx = self.features.select(Axis(0), &rows);
-        let ly: Vec<u32> = rows.iter().map(|&i| self.labels[i].unwrap()).collect();
+        let (probs, members) = if self.is_fitted() { self.probabilities(x.view()).map(|(p, m)| (Some(p), m))? } else { (None, None) };
+        let embeddings = match &self.fitted {
+            Some(Fitted::Single(m)) => m.embeddings(x.view()),
+            _ => None,
+        };
+        let (lx, ly) = self.labelled_set();
         let ctx = Context {
             candidates: x.view(),
             labelled: lx.view(),
             labels: &ly,
-            probs: Some(p.view()),
-            committee: None,
-            embeddings: None,
+            probs: probs.as_ref().map(|p| p.view()),
+            committee: members.as_deref(),
+            embeddings: embeddings.as_ref().map(|e| e.view()),
             class_names: &self.class_names,
             n_classes: self.n_classes,
             seed: round_seed,
         };
-        let mut picks = StrategyKind::Margin.select(&ctx, n)?;
+        let mut picks = kind.select(&ctx, n)?;
         for q in picks.iter_mut() {
             q.index = unlabelled[q.index];
         }
         Ok(picks)
+    }
+
+    /// [`Learner::query`] with the session's batch size.
+    pub fn query_batch(&mut self) -> Result<Vec<Query>> {
+        self.query(self.batch_size)
     }
 
     /// Accuracy of the current model on `(x, y)`; `None` before the model is fitted.
@@ -207,14 +347,49 @@ impl Learner {
         if !self.is_fitted() || y.is_empty() {
             return Ok(None);
         }
-        let p = self.predict_proba(x)?;
-        let correct = p
-            .rows()
-            .into_iter()
-            .zip(y)
-            .filter(|(row, &t)| uncertainty::top_two(*row).1 as u32 == t)
-            .count();
+        let pred = argmax_rows(self.predict_proba(x)?.view());
+        let correct = pred.iter().zip(y).filter(|(p, t)| p == t).count();
         Ok(Some(correct as f64 / y.len() as f64))
+    }
+
+    /// Accuracy estimated without a test set: `k`-fold cross-validation of the session's
+    /// model on the labelled samples (see [`crate::estimate`]). `None` with fewer than two
+    /// labelled classes.
+    pub fn estimate_accuracy(&self, k: usize) -> Result<Option<CvEstimate>> {
+        let (x, y) = self.labelled_set();
+        let mut seen = vec![false; self.n_classes];
+        y.iter().for_each(|&l| seen[l as usize] = true);
+        if seen.iter().filter(|&&s| s).count() < 2 {
+            return Ok(None);
+        }
+        cross_validate(&self.model_spec, x.view(), &y, self.n_classes, k, self.seed).map(Some)
+    }
+
+    /// The whole session (pool, labels, model, history, generator state) as bytes
+    /// (postcard). [`Learner::restore`] gives back a session that predicts and queries
+    /// bit for bit the same.
+    pub fn snapshot(&self) -> Result<Vec<u8>> {
+        // Serializing owned data cannot fail short of running out of memory; map anyway.
+        postcard::to_allocvec(&Snapshot { version: SNAPSHOT_VERSION, learner: self.clone() })
+            .map_err(|e| Error::Format { what: "snapshot".into(), msg: e.to_string() })
+    }
+
+    /// A session from [`Learner::snapshot`] bytes. Corrupt or foreign bytes are an error.
+    pub fn restore(bytes: &[u8]) -> Result<Self> {
+        let snap: Snapshot =
+            postcard::from_bytes(bytes).map_err(|e| Error::Format { what: "snapshot".into(), msg: e.to_string() })?;
+        if snap.version != SNAPSHOT_VERSION {
+            return Err(Error::Format {
+                what: "snapshot".into(),
+                msg: format!("version {} is not supported (expected {SNAPSHOT_VERSION})", snap.version),
+            });
+        }
+        let l = snap.learner;
+        // Refuse bytes that decode but describe an impossible session.
+        if l.labels.len() != l.features.nrows() || l.n_classes < 2 || l.labels.iter().flatten().any(|&c| c as usize >= l.n_classes) {
+            return Err(Error::Format { what: "snapshot".into(), msg: "inconsistent session".into() });
+        }
+        Ok(l)
     }
 }
 
@@ -265,5 +440,104 @@ mod tests {
         assert!(Learner::new(Array2::zeros((0, 2)), 3, 0).is_err());
         assert!(Learner::new(array![[1.0f32, f32::INFINITY]], 3, 0).is_err());
         assert!(Learner::new(array![[1.0f32, 2.0]], 1, 0).is_err());
+    }
+
+    fn bits(p: &Array2<f32>) -> Vec<u32> {
+        p.iter().map(|v| v.to_bits()).collect()
+    }
+
+    fn taught(model: &str, committee: usize) -> Learner {
+        let (x, y) = blobs();
+        let mut l = Learner::new(x, 3, 7).unwrap();
+        l.set_model(ModelSpec::from_name(model).unwrap());
+        l.set_committee(committee).unwrap();
+        for i in 0..9 {
+            l.teach(i, y[i]).unwrap();
+        }
+        assert!(l.fit().unwrap());
+        l
+    }
+
+    #[test]
+    fn snapshot_restores_bit_for_bit() {
+        let (x, _) = blobs();
+        for (model, committee) in [("softmax", 0), ("mlp", 0), ("softmax", 3), ("mlp", 2)] {
+            let mut l = taught(model, committee);
+            let bytes = l.snapshot().unwrap();
+            let mut r = Learner::restore(&bytes).unwrap();
+            assert_eq!(r, l, "{model}/{committee}");
+            assert_eq!(bits(&r.predict_proba(x.view()).unwrap()), bits(&l.predict_proba(x.view()).unwrap()));
+            // The restored session goes on exactly as the original would.
+            assert_eq!(r.query(4).unwrap(), l.query(4).unwrap());
+            r.teach(20, 2).unwrap();
+            l.teach(20, 2).unwrap();
+            r.fit().unwrap();
+            l.fit().unwrap();
+            assert_eq!(bits(&r.predict_proba(x.view()).unwrap()), bits(&l.predict_proba(x.view()).unwrap()));
+        }
+        assert!(Learner::restore(b"not a snapshot").is_err());
+        let bytes = taught("softmax", 0).snapshot().unwrap();
+        assert!(Learner::restore(&bytes[..bytes.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn undo_reverts_teach_and_forget_in_order() {
+        let (x, _) = blobs();
+        let mut l = Learner::new(x, 3, 0).unwrap();
+        l.teach(4, 1).unwrap();
+        l.teach(4, 2).unwrap();
+        l.forget(4).unwrap();
+        assert_eq!(l.undo(), Some(4));
+        assert_eq!(l.label(4), Some(2));
+        l.undo();
+        assert_eq!(l.label(4), Some(1));
+        l.undo();
+        assert_eq!(l.label(4), None);
+        assert_eq!(l.undo(), None);
+    }
+
+    #[test]
+    fn bad_input_gets_a_defined_result() {
+        let (x, y) = blobs();
+        let mut l = Learner::new(x.clone(), 3, 1).unwrap();
+        // One labelled class: no model yet, but queries still come (cold start).
+        l.teach(0, y[0]).unwrap();
+        l.teach(3, y[3]).unwrap();
+        assert!(!l.fit().unwrap());
+        assert!(!l.is_fitted());
+        assert_eq!(l.query(5).unwrap().len(), 5);
+        assert_eq!(l.accuracy(x.view(), &y).unwrap(), None);
+        assert_eq!(l.estimate_accuracy(5).unwrap(), None);
+        // Duplicates in a batch: nothing is taught.
+        assert_eq!(l.teach_many(&[(1, 1), (2, 2), (1, 0)]), Err(Error::DuplicateSample { id: 1 }));
+        assert_eq!(l.labelled_count(), 2);
+        assert!(matches!(l.teach_many(&[(1, 9)]), Err(Error::LabelOutOfRange { label: 9, .. })));
+        // Asking for more than the pool has: all unlabelled, then nothing.
+        let all = l.query(1000).unwrap();
+        assert_eq!(all.len(), 58);
+        l.teach_many(&all.iter().map(|q| (q.index, y[q.index])).collect::<Vec<_>>()).unwrap();
+        assert!(l.query(3).unwrap().is_empty());
+        assert!(l.set_strategy("nonsense").is_err());
+        assert!(l.set_committee(1).is_err());
+        assert!(l.set_batch_size(0).is_err());
+    }
+
+    #[test]
+    fn strategies_models_and_estimate() {
+        let (x, y) = blobs();
+        let mut l = taught("mlp", 0);
+        l.set_strategy("random").unwrap();
+        l.set_batch_size(4).unwrap();
+        let q = l.query_batch().unwrap();
+        assert_eq!(q.len(), 4);
+        assert!(q.iter().all(|q| q.reason == "random pick" && l.label(q.index).is_none()));
+        for i in 9..30 {
+            l.teach(i, y[i]).unwrap();
+        }
+        l.fit().unwrap();
+        assert!(l.accuracy(x.view(), &y).unwrap().unwrap() > 0.9);
+        let e = l.estimate_accuracy(5).unwrap().unwrap();
+        assert_eq!(e.folds, 5);
+        assert!(e.mean > 0.8 && e.se < 0.2, "{e:?}");
     }
 }

@@ -6,14 +6,18 @@
 //! - [`model`]: classifiers behind the [`model::Classifier`] trait.
 //! - [`strategy`]: query strategies as pure functions from probabilities/features to scores.
 //! - [`learner`]: the active-learning loop, synchronous and free of JS types.
+//! - `sim` (native only): the simulation harness behind the `marginalia-sim` binary.
 //! - [`compute`]: batched kernels, CPU reference and (on wasm) WebGPU.
 //! - `wasm`: the only place with `#[wasm_bindgen]`.
 
 pub mod compute;
 pub mod data;
 pub mod error;
+pub mod estimate;
 pub mod learner;
 pub mod model;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod sim;
 pub mod strategy;
 
 #[cfg(target_arch = "wasm32")]

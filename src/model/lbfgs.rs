@@ -1,5 +1,5 @@
 //! Limited-memory BFGS (Nocedal & Wright, *Numerical Optimization*, 2nd ed., Alg. 7.4 and
-//! 7.5) with a backtracking Armijo line search. Hand-written because the crates that offer
+//! 7.5) with a strong Wolfe line search (Alg. 3.5/3.6). Hand-written because the crates that offer
 //! it (argmin, liblbfgs bindings) pull in far more than the ~100 lines needed here, and
 //! the wasm bundle size matters.
 
@@ -31,6 +31,108 @@ pub struct LbfgsResult {
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Sufficient-decrease and curvature constants of the strong Wolfe conditions (N&W §3.1;
+/// 0.9 is their recommendation for quasi-Newton methods).
+const C1: f64 = 1e-4;
+const C2: f64 = 0.9;
+
+/// Evaluate at `x + a d`; returns (f, directional derivative g·d) and leaves the point and
+/// its gradient in `x_new`, `g_new`.
+fn eval_at<F>(x: &[f64], d: &[f64], a: f64, fg: &mut F, x_new: &mut [f64], g_new: &mut [f64]) -> (f64, f64)
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    for j in 0..x.len() {
+        x_new[j] = x[j] + a * d[j];
+    }
+    let f = fg(x_new, g_new);
+    (f, dot(g_new, d))
+}
+
+/// Minimizer of the cubic that matches f and f' at `a` and `b` (N&W eq. 3.59), kept
+/// inside the middle 80% of the bracket; bisection when it is not defined.
+fn cubic_step(a: f64, fa: f64, da: f64, b: f64, fb: f64, db: f64) -> f64 {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    let margin = 0.1 * (hi - lo);
+    let mid = 0.5 * (a + b);
+    if !(fa.is_finite() && fb.is_finite() && da.is_finite() && db.is_finite()) {
+        return mid;
+    }
+    let d1 = da + db - 3.0 * (fa - fb) / (a - b);
+    let disc = d1 * d1 - da * db;
+    if disc < 0.0 {
+        return mid;
+    }
+    let d2 = (b - a).signum() * disc.sqrt();
+    let t = b - (b - a) * (db + d2 - d1) / (db - da + 2.0 * d2);
+    if t.is_finite() && t >= lo + margin && t <= hi - margin {
+        t
+    } else {
+        mid
+    }
+}
+
+/// Line search for a step satisfying the strong Wolfe conditions (N&W Alg. 3.5 with the
+/// `zoom` of Alg. 3.6, cubic interpolation). Returns f at the accepted point, which is left
+/// in `x_new` / `g_new`; `None` when no acceptable step was found.
+#[allow(clippy::too_many_arguments)]
+fn wolfe_search<F>(x: &[f64], d: &[f64], f0: f64, dg0: f64, fg: &mut F, x_new: &mut [f64], g_new: &mut [f64]) -> Option<f64>
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    let (mut a_prev, mut f_prev, mut d_prev) = (0.0, f0, dg0);
+    let mut a = 1.0;
+    // Bracketing phase: grow the step until the interval must contain a Wolfe point.
+    let (mut lo, mut f_lo, mut d_lo, mut hi, mut f_hi, mut d_hi);
+    let mut i = 0;
+    loop {
+        let (fa, da) = eval_at(x, d, a, fg, x_new, g_new);
+        if !fa.is_finite() || fa > f0 + C1 * a * dg0 || (i > 0 && fa >= f_prev) {
+            (lo, f_lo, d_lo, hi, f_hi, d_hi) = (a_prev, f_prev, d_prev, a, fa, da);
+            break;
+        }
+        if da.abs() <= -C2 * dg0 {
+            return Some(fa);
+        }
+        if da >= 0.0 {
+            (lo, f_lo, d_lo, hi, f_hi, d_hi) = (a, fa, da, a_prev, f_prev, d_prev);
+            break;
+        }
+        i += 1;
+        if i >= 20 {
+            // Still descending after growing the step 2^20 times: take the last point.
+            return Some(fa);
+        }
+        (a_prev, f_prev, d_prev) = (a, fa, da);
+        a *= 2.0;
+    }
+    // Zoom phase: shrink [lo, hi] (lo always satisfies sufficient decrease).
+    for _ in 0..40 {
+        let a = cubic_step(lo, f_lo, d_lo, hi, f_hi, d_hi);
+        let (fa, da) = eval_at(x, d, a, fg, x_new, g_new);
+        if !fa.is_finite() || fa > f0 + C1 * a * dg0 || fa >= f_lo {
+            (hi, f_hi, d_hi) = (a, fa, da);
+        } else {
+            if da.abs() <= -C2 * dg0 {
+                return Some(fa);
+            }
+            if da * (hi - lo) >= 0.0 {
+                (hi, f_hi, d_hi) = (lo, f_lo, d_lo);
+            }
+            (lo, f_lo, d_lo) = (a, fa, da);
+        }
+        if (hi - lo).abs() < 1e-16 * lo.abs().max(1e-16) {
+            break;
+        }
+    }
+    // The bracket collapsed (round-off): accept the best sufficient-decrease point, if any.
+    if lo > 0.0 {
+        let (fa, _) = eval_at(x, d, lo, fg, x_new, g_new);
+        return Some(fa);
+    }
+    None
 }
 
 /// Minimize `f` starting from `x` (updated in place). `fg(x, grad)` returns f(x) and writes
@@ -93,24 +195,13 @@ where
             }
             dg = dot(&d, &g);
         }
-        // Backtracking Armijo line search.
-        let mut step = 1.0;
-        let mut accepted = false;
-        let mut f_new = f;
-        for _ in 0..40 {
-            for j in 0..n {
-                x_new[j] = x[j] + step * d[j];
-            }
-            f_new = fg(&x_new, &mut g_new);
-            if f_new.is_finite() && f_new <= f + 1e-4 * step * dg {
-                accepted = true;
-                break;
-            }
-            step *= 0.5;
-        }
-        if !accepted {
-            return LbfgsResult { f, iterations: iter, converged: false };
-        }
+        // Strong Wolfe line search: the curvature condition keeps s'y > 0, so every pair
+        // enters the history and the quasi-Newton model stays good on ill-conditioned
+        // problems (plain backtracking stalls on raw 0..16 digit pixels).
+        let f_new = match wolfe_search(x, &d, f, dg, &mut fg, &mut x_new, &mut g_new) {
+            Some(f_new) => f_new,
+            None => return LbfgsResult { f, iterations: iter, converged: false },
+        };
         let s: Vec<f64> = (0..n).map(|j| x_new[j] - x[j]).collect();
         let y: Vec<f64> = (0..n).map(|j| g_new[j] - g[j]).collect();
         let sy = dot(&s, &y);

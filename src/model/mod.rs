@@ -2,7 +2,10 @@
 //! Hyperparameters live in separate checked parameter types (linfa's ParamGuard idea):
 //! building a model validates them once, so `fit` never sees a bad value.
 
+pub mod any;
+pub mod committee;
 pub mod lbfgs;
+pub mod mlp;
 pub mod softmax;
 
 use ndarray::{Array2, ArrayView2};
@@ -27,6 +30,26 @@ pub fn check_finite(x: ArrayView2<f32>) -> Result<()> {
     for ((r, c), v) in x.indexed_iter() {
         if !v.is_finite() {
             return Err(crate::Error::NonFinite { row: r, col: c, value: *v as f64 });
+        }
+    }
+    Ok(())
+}
+
+/// Check a training set: rows, labels and classes agree. The error names the bad row.
+pub fn check_labels(x: ArrayView2<f32>, y: &[u32], n_classes: usize) -> Result<()> {
+    let n = x.nrows();
+    if n == 0 {
+        return Err(crate::Error::Empty("labelled set".into()));
+    }
+    if y.len() != n {
+        return Err(crate::Error::Shape { what: "labels vs feature rows".into(), expected: n, got: y.len() });
+    }
+    if n_classes < 2 {
+        return Err(crate::Error::param("n_classes", format!("need at least 2 classes, got {n_classes}")));
+    }
+    for (row, &label) in y.iter().enumerate() {
+        if label as usize >= n_classes {
+            return Err(crate::Error::LabelOutOfRange { row, label, n_classes });
         }
     }
     Ok(())

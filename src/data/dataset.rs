@@ -1,0 +1,219 @@
+//! A labelled dataset before featurization: the raw table or pixels, the class of each
+//! row, and how to turn rows into features. Featurizers are fitted on the pool rows only
+//! and applied to the test rows ([`Dataset::featurize`]).
+//!
+//! Labels become class indices: when the file names its classes (iris's header) and the
+//! labels are indices into them, those; otherwise the distinct values sorted (numerically
+//! when they are all numbers, else as text), as scikit-learn's `LabelEncoder`.
+
+use ndarray::{Array2, Axis};
+
+use super::idx::IdxU8;
+use super::table::Table;
+use super::tabular::TabularEncoder;
+use super::text::TfidfParams;
+use crate::{Error, Result};
+
+/// How rows become features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureKind {
+    /// By format and column types: IDX → pixels; one non-numeric feature column (or a
+    /// text column named) → text; otherwise tabular.
+    Auto,
+    Tabular,
+    Text,
+    Pixels,
+}
+
+impl FeatureKind {
+    /// Parse `auto|tabular|text|pixels`.
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "auto" => Ok(FeatureKind::Auto),
+            "tabular" => Ok(FeatureKind::Tabular),
+            "text" => Ok(FeatureKind::Text),
+            "pixels" => Ok(FeatureKind::Pixels),
+            other => Err(Error::param("features", format!("unknown kind '{other}'; known: auto, tabular, text, pixels"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Tabular { table: Table, columns: Vec<usize> },
+    Text { table: Table, column: usize },
+    Pixels(Array2<f32>),
+}
+
+/// Rows with known classes, ready to featurize.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    source: Source,
+    /// Class index of each row.
+    pub labels: Vec<u32>,
+    /// Class names, in index order.
+    pub class_names: Vec<String>,
+}
+
+/// Class indices for label cells (rules in the module docs). Errors name the line.
+pub fn encode_labels(table: &Table, col: usize) -> Result<(Vec<u32>, Vec<String>)> {
+    let mut cells = Vec::with_capacity(table.rows.len());
+    for (r, row) in table.rows.iter().enumerate() {
+        match &row[col] {
+            Some(v) => cells.push(v.trim().to_string()),
+            None => {
+                return Err(Error::Parse {
+                    source_name: "labels".into(),
+                    line: table.lines[r],
+                    col: col + 1,
+                    msg: format!("missing label in column '{}'", table.columns[col]),
+                })
+            }
+        }
+    }
+    let k = table.class_names.len();
+    if k >= 2 {
+        let idx: Option<Vec<u32>> = cells.iter().map(|c| c.parse::<u32>().ok().filter(|&v| (v as usize) < k)).collect();
+        if let Some(idx) = idx {
+            return Ok((idx, table.class_names.clone()));
+        }
+    }
+    let numeric: Option<Vec<f64>> = cells.iter().map(|c| c.parse::<f64>().ok().filter(|v| v.is_finite())).collect();
+    let mut names: Vec<String> = cells.clone();
+    match &numeric {
+        Some(_) => names.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0))),
+        None => names.sort(),
+    }
+    names.dedup_by(|a, b| match &numeric {
+        Some(_) => a.parse::<f64>().ok() == b.parse::<f64>().ok(),
+        None => a == b,
+    });
+    let index = |c: &String| -> u32 {
+        match &numeric {
+            Some(_) => {
+                let v = c.parse::<f64>().ok();
+                names.iter().position(|n| n.parse::<f64>().ok() == v).unwrap_or(0) as u32
+            }
+            None => names.binary_search(c).unwrap_or(0) as u32,
+        }
+    };
+    let labels = cells.iter().map(index).collect();
+    // "1.0" and "1" are one class; name it without a trailing ".0".
+    let names = names.into_iter().map(|n| n.strip_suffix(".0").map(str::to_string).unwrap_or(n)).collect();
+    Ok((labels, names))
+}
+
+impl Dataset {
+    /// A dataset from a parsed table: `label_col` names the classes; `text_col`, when
+    /// given, is the text to featurize.
+    pub fn from_table(table: Table, label_col: &str, text_col: Option<&str>, kind: FeatureKind) -> Result<Self> {
+        let lc = table.column(label_col)?;
+        let (labels, class_names) = encode_labels(&table, lc)?;
+        let others: Vec<usize> = (0..table.columns.len()).filter(|&c| c != lc).collect();
+        if others.is_empty() {
+            return Err(Error::param("features", "the table has no column besides the label"));
+        }
+        let text_column = match text_col {
+            Some(name) => Some(table.column(name)?),
+            None if kind == FeatureKind::Text => Some(if others.len() == 1 { others[0] } else { table.column("text")? }),
+            None if kind == FeatureKind::Auto && others.len() == 1 => {
+                let c = others[0];
+                let non_numeric = table.rows.iter().any(|r| r[c].as_ref().is_some_and(|v| v.trim().parse::<f64>().is_err()));
+                non_numeric.then_some(c)
+            }
+            None => None,
+        };
+        let source = match (kind, text_column) {
+            (FeatureKind::Pixels, _) => return Err(Error::param("features", "pixels need an IDX image file")),
+            (FeatureKind::Tabular, _) | (FeatureKind::Auto, None) => Source::Tabular { table, columns: others },
+            (_, Some(column)) => Source::Text { table, column },
+            (FeatureKind::Text, None) => unreachable!("a text kind always resolves a column or errors above"),
+        };
+        Ok(Dataset { source, labels, class_names })
+    }
+
+    /// A dataset from IDX images and labels; pixels scaled to [0, 1].
+    pub fn from_idx(images: &IdxU8, labels: &IdxU8, kind: FeatureKind) -> Result<Self> {
+        if !matches!(kind, FeatureKind::Auto | FeatureKind::Pixels) {
+            return Err(Error::param("features", "IDX files only give pixels"));
+        }
+        let (x, y) = super::image::pixels(images, labels)?;
+        let k = y.iter().max().map_or(0, |&m| m as usize + 1);
+        Ok(Dataset { source: Source::Pixels(x), labels: y, class_names: (0..k).map(|c| c.to_string()).collect() })
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.class_names.len()
+    }
+
+    /// The feature kind in use (after `auto` was resolved).
+    pub fn kind(&self) -> FeatureKind {
+        match self.source {
+            Source::Tabular { .. } => FeatureKind::Tabular,
+            Source::Text { .. } => FeatureKind::Text,
+            Source::Pixels(_) => FeatureKind::Pixels,
+        }
+    }
+
+    /// Features for `pool` and `test` rows, with every featurizer fitted on `pool` only.
+    pub fn featurize(&self, pool: &[usize], test: &[usize]) -> Result<(Array2<f32>, Array2<f32>)> {
+        match &self.source {
+            Source::Pixels(x) => Ok((x.select(Axis(0), pool), x.select(Axis(0), test))),
+            Source::Tabular { table, columns } => {
+                let enc = TabularEncoder::fit(table, columns, pool)?;
+                Ok((enc.transform(table, pool)?, enc.transform(table, test)?))
+            }
+            Source::Text { table, column } => {
+                let docs = |rows: &[usize]| -> Vec<String> { rows.iter().map(|&r| table.rows[r][*column].clone().unwrap_or_default()).collect() };
+                let pool_docs = docs(pool);
+                let tfidf = TfidfParams::default().fit(&pool_docs)?;
+                Ok((tfidf.transform(&pool_docs), tfidf.transform(&docs(test))))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::table::{parse_csv, parse_tsv};
+
+    #[test]
+    fn labels_by_name_number_and_header() {
+        let t = parse_tsv(b"label\tsubject\nspam\tWin now\nham\tLunch?\nspam\tCheap pills\n").unwrap();
+        let d = Dataset::from_table(t, "label", None, FeatureKind::Auto).unwrap();
+        assert_eq!((d.labels.clone(), d.class_names.clone()), (vec![1, 0, 1], vec!["ham".into(), "spam".into()]));
+        assert_eq!(d.kind(), FeatureKind::Text);
+        let t = parse_csv(b"1,2,10\n3,4,2.0\n5,6,2\n").unwrap();
+        let d = Dataset::from_table(t, "label", None, FeatureKind::Auto).unwrap();
+        assert_eq!((d.labels.clone(), d.class_names.clone()), (vec![1, 0, 0], vec!["2".into(), "10".into()]));
+        assert_eq!(d.kind(), FeatureKind::Tabular);
+        let t = parse_csv(b"3,1,a,b\n1,0\n2,1\n3,1\n").unwrap();
+        let d = Dataset::from_table(t, "label", None, FeatureKind::Auto).unwrap();
+        assert_eq!((d.labels.clone(), d.class_names.clone()), (vec![0, 1, 1], vec!["a".into(), "b".into()]));
+        let t = parse_csv(b"x,label\n1,\n").unwrap();
+        assert!(matches!(Dataset::from_table(t, "label", None, FeatureKind::Auto), Err(Error::Parse { line: 2, col: 2, .. })));
+        let t = parse_csv(b"x,label\n1,a\n").unwrap();
+        assert!(Dataset::from_table(t, "species", None, FeatureKind::Auto).is_err());
+    }
+
+    #[test]
+    fn featurizers_fit_on_the_pool_only() {
+        let t = parse_csv(b"x,label\n0,a\n2,b\n100,a\n").unwrap();
+        let d = Dataset::from_table(t, "label", None, FeatureKind::Auto).unwrap();
+        let (pool, test) = d.featurize(&[0, 1], &[2]).unwrap();
+        assert_eq!(pool.column(0).to_vec(), [-1.0, 1.0]);
+        assert_eq!(test[[0, 0]], 99.0, "(100 - 1) / 1 with the pool's mean and sd");
+    }
+}
