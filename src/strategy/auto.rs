@@ -21,8 +21,11 @@ use crate::{Error, Result};
 /// Switching rules of `auto`, with defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AutoParams {
-    /// Use TypiClust while there are fewer than this many labels per class (default 2).
+    /// Below this many labels per class the whole batch is chosen by TypiClust.
     pub cold_start_per_class: f32,
+    /// From this many labels per class on, TypiClust is no longer used; in between, its
+    /// share of the batch falls linearly from 1 to 0.
+    pub warm_per_class: f32,
     /// Treat the labelled set as imbalanced when the largest class count is at least this
     /// multiple of the smallest (default 3).
     pub imbalance_ratio: f32,
@@ -30,7 +33,7 @@ pub struct AutoParams {
 
 impl Default for AutoParams {
     fn default() -> Self {
-        AutoParams { cold_start_per_class: 2.0, imbalance_ratio: 3.0 }
+        AutoParams { cold_start_per_class: 2.0, warm_per_class: 2.0, imbalance_ratio: 3.0 }
     }
 }
 
@@ -40,6 +43,12 @@ impl AutoParams {
         if !(self.cold_start_per_class.is_finite() && self.cold_start_per_class >= 0.0) {
             return Err(Error::param("auto.cold_start_per_class", format!("must be ≥ 0, got {}", self.cold_start_per_class)));
         }
+        if !(self.warm_per_class.is_finite() && self.warm_per_class >= self.cold_start_per_class) {
+            return Err(Error::param(
+                "auto.warm_per_class",
+                format!("must be ≥ cold_start_per_class ({}), got {}", self.cold_start_per_class, self.warm_per_class),
+            ));
+        }
         if !(self.imbalance_ratio.is_finite() && self.imbalance_ratio >= 1.0) {
             return Err(Error::param("auto.imbalance_ratio", format!("must be ≥ 1, got {}", self.imbalance_ratio)));
         }
@@ -47,42 +56,58 @@ impl AutoParams {
     }
 }
 
-/// Which rule `auto` applies to a session, and why (for the reason string).
+/// What `auto` does this round: the share of the batch given to TypiClust (with why), and
+/// how the rest is scored (with why, when it is not plain margin).
 #[derive(Debug, Clone, PartialEq)]
-pub enum AutoChoice {
-    ColdStart(String),
-    RareClasses(String),
-    Margin,
+pub struct AutoPlan {
+    pub typical_share: f32,
+    pub typical_why: String,
+    pub rare_classes: Option<String>,
 }
 
-/// Decide the rule for this session state.
-pub fn choose(ctx: &Context, params: &AutoParams) -> AutoChoice {
+/// Decide the plan for this session state.
+pub fn plan(ctx: &Context, params: &AutoParams) -> AutoPlan {
     let counts = ctx.class_counts();
     let seen: Vec<usize> = counts.iter().copied().filter(|&c| c > 0).collect();
     let n = ctx.labels.len();
+    let k = ctx.n_classes.max(1) as f32;
+    let cold = |why: String| AutoPlan { typical_share: 1.0, typical_why: why, rare_classes: None };
     if ctx.probs.is_none() {
-        return AutoChoice::ColdStart("no model yet".into());
+        return cold("cold start: no model yet".into());
     }
     if seen.len() < 2 {
-        return AutoChoice::ColdStart(format!("only {} class labelled so far", seen.len()));
+        return cold(format!("cold start: only {} class labelled so far", seen.len()));
     }
-    if (n as f32) < params.cold_start_per_class * ctx.n_classes as f32 {
-        return AutoChoice::ColdStart(format!("{n} labels for {} classes is too few to trust uncertainty", ctx.n_classes));
-    }
-    let max = seen.iter().copied().max().unwrap_or(0);
-    let min = seen.iter().copied().min().unwrap_or(0);
+    let per_class = n as f32 / k;
+    let mut share = if per_class < params.cold_start_per_class {
+        1.0
+    } else if per_class >= params.warm_per_class {
+        0.0
+    } else {
+        (params.warm_per_class - per_class) / (params.warm_per_class - params.cold_start_per_class)
+    };
+    let mut why = format!("few labels: {n} for {} classes", ctx.n_classes);
+    let mut rare = None;
     if seen.len() < ctx.n_classes {
-        return AutoChoice::RareClasses(format!("{} of {} classes have no labels yet", ctx.n_classes - seen.len(), ctx.n_classes));
+        // Margin never asks about a class the model has not seen (its probability is 0),
+        // so half of the batch keeps covering unexplored clusters until every class is in.
+        if share < 0.5 {
+            share = 0.5;
+            why = format!("{} of {} classes not found yet", ctx.n_classes - seen.len(), ctx.n_classes);
+        }
+    } else {
+        let max = seen.iter().copied().max().unwrap_or(0);
+        let min = seen.iter().copied().min().unwrap_or(0);
+        if max as f32 >= params.imbalance_ratio * min as f32 {
+            rare = Some(format!("labels are imbalanced, {max} vs {min} per class"));
+        }
     }
-    if max as f32 >= params.imbalance_ratio * min as f32 {
-        return AutoChoice::RareClasses(format!("labels are imbalanced ({max} vs {min} per class)"));
-    }
-    AutoChoice::Margin
+    AutoPlan { typical_share: share, typical_why: why, rare_classes: rare }
 }
 
 /// Margin uncertainty 1 − (p₁ − p₂) weighted by how rare the two likeliest classes are in
 /// the labelled set: w_c = (n̄ + 1) / (n_c + 1) with n̄ the mean count, score =
-/// (1 − margin) · (w_{c1} + w_{c2}) / 2. Unlabelled classes get the largest weight.
+/// (1 − margin) · (w_{c1} + w_{c2}) / 2.
 pub fn rare_class_margin(ctx: &Context, p: ndarray::ArrayView2<f32>) -> Vec<f32> {
     let counts = ctx.class_counts();
     let mean = counts.iter().sum::<usize>() as f32 / counts.len().max(1) as f32;
@@ -101,39 +126,59 @@ pub fn rare_class_margin(ctx: &Context, p: ndarray::ArrayView2<f32>) -> Vec<f32>
 pub fn select(ctx: &Context, batch: usize, params: &StrategyParams) -> Result<Vec<Query>> {
     let m = ctx.candidates.nrows();
     let batch = batch.min(m);
-    let choice = choose(ctx, &params.auto);
-    let p = match (&choice, ctx.probs) {
-        (AutoChoice::ColdStart(_), _) | (_, None) => {
-            let why = match &choice {
-                AutoChoice::ColdStart(w) => w.clone(),
-                _ => "no model yet".into(),
-            };
-            crate::model::check_finite(ctx.candidates)?;
-            return Ok(coldstart::typiclust(ctx.candidates, ctx.labelled, batch, &params.typiclust, ctx.seed)
-                .into_iter()
-                .map(|t| Query { index: t.index, score: t.typicality, reason: format!("auto → typiclust ({why}): {}", typiclust_reason(&t)) })
-                .collect());
+    let plan = plan(ctx, &params.auto);
+    let n_typical = match ctx.probs {
+        None => batch,
+        // Round half up, so a batch of one follows the majority share.
+        Some(_) => ((plan.typical_share * batch as f32) + 0.5).floor() as usize,
+    }
+    .min(batch);
+    let mut out = Vec::with_capacity(batch);
+    let mut taken = vec![false; m];
+    if n_typical > 0 {
+        crate::model::check_finite(ctx.candidates)?;
+        for t in coldstart::typiclust(ctx.candidates, ctx.labelled, n_typical, &params.typiclust, ctx.seed) {
+            taken[t.index] = true;
+            out.push(Query {
+                index: t.index,
+                score: t.typicality,
+                reason: format!("auto → typiclust ({}): {}", plan.typical_why, typiclust_reason(&t)),
+            });
         }
-        (_, Some(p)) => p,
+    }
+    let rest = batch - out.len();
+    let Some(p) = ctx.probs else { return Ok(out) };
+    if rest == 0 {
+        return Ok(out);
+    }
+    let mut scores: Vec<f32> = match &plan.rare_classes {
+        Some(_) => rare_class_margin(ctx, p),
+        None => uncertainty::margin(p).iter().map(|&v| 1.0 + v).collect(),
     };
-    let (scores, why) = match &choice {
-        AutoChoice::RareClasses(why) => (rare_class_margin(ctx, p), Some(why.clone())),
-        _ => (uncertainty::margin(p).iter().map(|&v| 1.0 + v).collect(), None),
-    };
-    let describe = |i: usize, extra: &str| {
+    // Samples already taken by TypiClust this round drop to the bottom.
+    for (s, &t) in scores.iter_mut().zip(&taken) {
+        if t {
+            *s = f32::NEG_INFINITY;
+        }
+    }
+    let describe = |i: usize, how: &str| {
         let (p1, c1, p2, c2) = uncertainty::top_two(p.row(i));
         let base = format!("margin {:.3} between '{}' and '{}'", p1 - p2, ctx.class_name(c1), ctx.class_name(c2));
-        match &why {
-            Some(w) => format!("auto → rare-class margin ({w}){extra}: {base}"),
-            None if extra.is_empty() => format!("auto → margin: {base}"),
-            None => format!("auto → cluster_margin{extra}: {base}"),
+        match &plan.rare_classes {
+            Some(w) => format!("auto → {how}, favouring rare classes ({w}): {base}"),
+            None => format!("auto → {how}: {base}"),
         }
     };
-    if batch > 1 {
-        return Ok(diversity::cluster_margin(ctx.candidates, &scores, batch, params.cluster_margin_factor, ctx.seed)
-            .into_iter()
-            .map(|c| Query { index: c.index, score: c.score, reason: describe(c.index, " (batch of many: one per group of similar samples)") })
-            .collect());
+    let free = m - out.len();
+    if rest > 1 {
+        let picks = diversity::cluster_margin(ctx.candidates, &scores, rest.min(free), params.cluster_margin_factor, ctx.seed);
+        out.extend(picks.into_iter().map(|c| Query {
+            index: c.index,
+            score: c.score,
+            reason: describe(c.index, &format!("cluster_margin (batch of {rest}: one per group of similar uncertain samples)")),
+        }));
+    } else {
+        out.extend(select::top_k(&scores, rest.min(free), ctx.seed).into_iter().map(|i| Query { index: i, score: scores[i], reason: describe(i, "margin") }));
     }
-    Ok(select::top_k(&scores, batch, ctx.seed).into_iter().map(|i| Query { index: i, score: scores[i], reason: describe(i, "") }).collect())
+    Ok(out)
 }

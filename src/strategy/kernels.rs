@@ -20,16 +20,29 @@ pub fn row_sq_norms(x: ArrayView2<f32>) -> Array1<f32> {
     x.rows().into_iter().map(|r| r.dot(&r)).collect()
 }
 
+/// ‖a‖² + ‖b‖² − 2ab with the cancellation error removed: for (near-)identical rows the
+/// three terms nearly cancel and the f32 rounding left over (of order ε(‖a‖² + ‖b‖²)) would
+/// come out as a spurious distance (its square root is far larger still), so anything
+/// within that rounding bound is exactly 0.
+#[inline]
+fn expand_sq(na: f32, nb: f32, ab: f32) -> f32 {
+    let v = na + nb - 2.0 * ab;
+    if v <= 8.0 * f32::EPSILON * (na + nb) {
+        0.0
+    } else {
+        v
+    }
+}
+
 /// Squared distances between every row of `a` (n × d) and every row of `b` (p × d), given
-/// their squared row norms. Returns n × p. Rounding can make ‖a‖²+‖b‖²−2ab slightly
-/// negative for (near-)identical rows, so results are clamped at zero.
+/// their squared row norms. Returns n × p; never negative (see `expand_sq`).
 /// The caller bounds n × p (see [`nearest`] for the blocked form).
 pub fn sq_dists(a: ArrayView2<f32>, a_norms: ArrayView1<f32>, b: ArrayView2<f32>, b_norms: ArrayView1<f32>) -> Array2<f32> {
     let mut g = a.dot(&b.t());
     for (i, mut row) in g.rows_mut().into_iter().enumerate() {
         let na = a_norms[i];
         for (j, v) in row.iter_mut().enumerate() {
-            *v = (na + b_norms[j] - 2.0 * *v).max(0.0);
+            *v = expand_sq(na, b_norms[j], *v);
         }
     }
     g
@@ -41,7 +54,7 @@ pub fn sq_dists_to_point(x: ArrayView2<f32>, x_norms: ArrayView1<f32>, c: ArrayV
     let nc = c.dot(&c);
     let mut out = x.dot(&c);
     for (v, &nx) in out.iter_mut().zip(x_norms) {
-        *v = (nx + nc - 2.0 * *v).max(0.0);
+        *v = expand_sq(nx, nc, *v);
     }
     out
 }
