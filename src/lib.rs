@@ -5,6 +5,7 @@
 //! - [`data`]: the pool, splits, and featurizers (pure functions of bytes/values).
 //! - [`model`]: classifiers behind the [`model::Classifier`] trait.
 //! - [`strategy`]: query strategies as pure functions from probabilities/features to scores.
+//! - [`stopping`]: stop suggestions (stabilizing predictions, overall uncertainty, budget).
 //! - [`learner`]: the active-learning loop, synchronous and free of JS types.
 //! - [`compute`]: batched kernels, CPU reference and (on wasm) WebGPU.
 //! - `wasm`: the only place with `#[wasm_bindgen]`.
@@ -14,6 +15,7 @@ pub mod data;
 pub mod error;
 pub mod learner;
 pub mod model;
+pub mod stopping;
 pub mod strategy;
 
 #[cfg(target_arch = "wasm32")]
