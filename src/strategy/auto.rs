@@ -1,19 +1,23 @@
 //! `auto`, the default strategy: picks and mixes the others by the state of the session.
+//! Every pick's reason names the sub-strategy and the rule that chose it.
 //!
-//! Rules, in order (each pick's reason says which rule fired):
-//! 1. **Cold start** (no model yet, fewer than two classes labelled, or fewer than
-//!    `cold_start_per_class` labels per class): TypiClust. Hacohen, Dekel & Weinshall
-//!    (2022) show that with few labels, uncertainty sampling can do worse than random
-//!    while typical, diverse samples do better; TypiClust needs neither model nor labels.
-//! 2. **Class imbalance** (the most-labelled class has `imbalance_ratio` times the labels
-//!    of the least, or some class has none yet): the margin score is re-weighted towards
-//!    candidates whose two likeliest classes are rare in the labelled set, so rare classes
-//!    are found and their boundaries refined (class-balanced selection in the spirit of
-//!    Aggarwal, Popescu & Hudelot 2020, "Active learning for imbalanced datasets").
-//! 3. **Batch > 1**: cluster-margin (Citovsky et al. 2021), so the batch is uncertain and
-//!    not redundant.
-//! 4. Otherwise: margin sampling, the strongest single-sample baseline in large benchmark
-//!    studies of uncertainty measures with linear models (e.g. Yang & Loog 2018).
+//! 1. **Cold start** (no model yet, or fewer than two classes labelled): the whole batch by
+//!    TypiClust, which needs neither a model nor labels.
+//! 2. **Few labels**: below `cold_start_per_class` (4) labels per class the whole batch is
+//!    TypiClust; from there its share falls linearly to 0 at `warm_per_class` (10). Hacohen,
+//!    Dekel & Weinshall (2022, "Active learning on a budget") show uncertainty sampling can
+//!    fall below random with few labels, while typical, diverse samples do better; the
+//!    crossover they report is a handful of labels per class, and the ramp was tuned on
+//!    iris, digits and Fashion-MNIST (docs/STRATEGIES.md has the measurements).
+//! 3. **A class never labelled**: at least half of the batch stays with TypiClust, because
+//!    margin never asks about a class the model gives probability 0.
+//! 4. **Class imbalance** (largest class count ≥ `imbalance_ratio` (3) × the smallest): the
+//!    margin score is weighted towards candidates whose two likeliest classes are rare in
+//!    the labelled set (class-balanced selection, in the spirit of Aggarwal, Popescu &
+//!    Hudelot 2020, "Active learning for imbalanced datasets").
+//! 5. The rest of the batch: for a batch of one, the smallest margin (Scheffer et al.
+//!    2001); for larger batches cluster-margin (Citovsky et al. 2021) over the 2·b lowest
+//!    margins, so the batch does not spend labels on near-duplicates.
 
 use super::{coldstart, diversity, select, typiclust_reason, uncertainty, Context, Query, StrategyParams};
 use crate::{Error, Result};
@@ -29,11 +33,19 @@ pub struct AutoParams {
     /// Treat the labelled set as imbalanced when the largest class count is at least this
     /// multiple of the smallest (default 3).
     pub imbalance_ratio: f32,
+    /// Choose the margin part of a batch by cluster-margin (true, default) or plain top-k
+    /// margin.
+    pub diverse_batches: bool,
+    /// Cluster-margin's k_m as a multiple of the batch inside `auto` (default 2): with
+    /// small batches on a linear model, reaching down to the 10·b lowest margins (the
+    /// registry default) dilutes uncertainty more than diversity gains; 2·b keeps every
+    /// pick near the top of the margin ranking while still splitting near-duplicates.
+    pub cluster_margin_factor: usize,
 }
 
 impl Default for AutoParams {
     fn default() -> Self {
-        AutoParams { cold_start_per_class: 2.0, warm_per_class: 2.0, imbalance_ratio: 3.0 }
+        AutoParams { cold_start_per_class: 4.0, warm_per_class: 10.0, imbalance_ratio: 3.0, diverse_batches: true, cluster_margin_factor: 2 }
     }
 }
 
@@ -48,6 +60,9 @@ impl AutoParams {
                 "auto.warm_per_class",
                 format!("must be ≥ cold_start_per_class ({}), got {}", self.cold_start_per_class, self.warm_per_class),
             ));
+        }
+        if self.cluster_margin_factor == 0 {
+            return Err(Error::param("auto.cluster_margin_factor", "must be at least 1"));
         }
         if !(self.imbalance_ratio.is_finite() && self.imbalance_ratio >= 1.0) {
             return Err(Error::param("auto.imbalance_ratio", format!("must be ≥ 1, got {}", self.imbalance_ratio)));
@@ -170,8 +185,8 @@ pub fn select(ctx: &Context, batch: usize, params: &StrategyParams) -> Result<Ve
         }
     };
     let free = m - out.len();
-    if rest > 1 {
-        let picks = diversity::cluster_margin(ctx.candidates, &scores, rest.min(free), params.cluster_margin_factor, ctx.seed);
+    if rest > 1 && params.auto.diverse_batches {
+        let picks = diversity::cluster_margin(ctx.candidates, &scores, rest.min(free), params.auto.cluster_margin_factor, ctx.seed);
         out.extend(picks.into_iter().map(|c| Query {
             index: c.index,
             score: c.score,

@@ -203,13 +203,19 @@ pub fn kmeans(x: ArrayView2<f32>, k: usize, max_iter: usize, fit_rows: usize, se
     let mut centres = fx.select(Axis(0), &init);
     let k = centres.nrows();
     let mut assign = vec![usize::MAX; fx.nrows()];
+    let mut prev_inertia = f64::INFINITY;
     for _ in 0..max_iter.max(1) {
         let (idx, dist) = nearest(fx, centres.view());
         let changed = idx.iter().zip(&assign).any(|(a, b)| a != b);
         assign = idx;
-        if !changed {
+        // Stop when nothing moves, or when a round improves the within-cluster sum of
+        // squares by less than 1e-4 of itself: the last rounds of Lloyd's method shuffle a
+        // few boundary points at a cost of a full pass each.
+        let inertia: f64 = dist.iter().map(|&v| v as f64).sum();
+        if !changed || prev_inertia - inertia <= 1e-4 * inertia {
             break;
         }
+        prev_inertia = inertia;
         let mut sums = Array2::<f64>::zeros((k, d));
         let mut counts = vec![0usize; k];
         for (r, &c) in assign.iter().enumerate() {

@@ -126,7 +126,9 @@ pub struct StrategyParams {
     /// Exponent β of the density term in information density (default 1).
     pub density_beta: f32,
     /// Reference rows for the Euclidean density mean above which it is estimated on a
-    /// seeded sample (default 1000).
+    /// seeded sample (default 256: similarities lie in [0, 1], so the estimate's standard
+    /// error is at most 0.5/√256 ≈ 0.03, while a 100k × 64 pool takes ~0.3 s instead of
+    /// the O(m²) exact mean).
     pub density_ref_rows: usize,
     /// Cluster-margin's k_m as a multiple of the batch (default 10).
     pub cluster_margin_factor: usize,
@@ -140,7 +142,7 @@ impl Default for StrategyParams {
     fn default() -> Self {
         StrategyParams {
             density_beta: 1.0,
-            density_ref_rows: 1000,
+            density_ref_rows: 256,
             cluster_margin_factor: 10,
             typiclust: coldstart::TypiclustParams::default(),
             auto: auto::AutoParams::default(),
