@@ -5,6 +5,7 @@
 //! - [`data`]: the pool, splits, and featurizers (pure functions of bytes/values).
 //! - [`model`]: classifiers behind the [`model::Classifier`] trait.
 //! - [`strategy`]: query strategies as pure functions from probabilities/features to scores.
+//! - [`stopping`]: stop suggestions (stabilizing predictions, overall uncertainty, budget).
 //! - [`learner`]: the active-learning loop, synchronous and free of JS types.
 //! - `sim` (native only): the simulation harness behind the `marginalia-sim` binary.
 //! - [`compute`]: batched kernels, CPU reference and (on wasm) WebGPU.
@@ -18,6 +19,7 @@ pub mod learner;
 pub mod model;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sim;
+pub mod stopping;
 pub mod strategy;
 
 #[cfg(target_arch = "wasm32")]

@@ -8,20 +8,35 @@ use rand_chacha::ChaCha8Rng;
 /// permutation drawn from `seed`, so the same seed always gives the same order and
 /// different seeds spread tied picks. NaN scores rank last.
 pub fn top_k(scores: &[f32], k: usize, seed: u64) -> Vec<usize> {
+    let k = k.min(scores.len());
+    if k == 0 {
+        return Vec::new();
+    }
     let mut order: Vec<usize> = (0..scores.len()).collect();
-    // Shuffle first, then a stable sort by score: ties keep their shuffled order.
+    // Shuffle first, then order by (score, shuffled position): ties keep their shuffled
+    // order. Pairs make the key total, so partial selection is as deterministic as a
+    // stable sort.
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-    order.sort_by(|&a, &b| {
-        let (sa, sb) = (scores[a], scores[b]);
-        match (sa.is_nan(), sb.is_nan()) {
+    let mut keyed: Vec<(usize, usize)> = order.into_iter().enumerate().map(|(pos, i)| (i, pos)).collect();
+    let cmp = |a: &(usize, usize), b: &(usize, usize)| {
+        let (sa, sb) = (scores[a.0], scores[b.0]);
+        let by_score = match (sa.is_nan(), sb.is_nan()) {
             (true, true) => std::cmp::Ordering::Equal,
             (true, false) => std::cmp::Ordering::Greater,
             (false, true) => std::cmp::Ordering::Less,
-            _ => sb.partial_cmp(&sa).unwrap(),
-        }
-    });
-    order.truncate(k.min(scores.len()));
-    order
+            // partial_cmp, not total_cmp: −0.0 and +0.0 are the same score and must tie.
+            _ => sb.partial_cmp(&sa).unwrap_or(std::cmp::Ordering::Equal),
+        };
+        by_score.then(a.1.cmp(&b.1))
+    };
+    // O(m) selection of the best k, then sort only those: pools run to 100k rows and
+    // batches are small.
+    if k < keyed.len() {
+        keyed.select_nth_unstable_by(k - 1, cmp);
+        keyed.truncate(k);
+    }
+    keyed.sort_unstable_by(cmp);
+    keyed.into_iter().map(|(i, _)| i).collect()
 }
 
 #[cfg(test)]

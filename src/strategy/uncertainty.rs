@@ -1,7 +1,30 @@
 //! Uncertainty measures over a probability matrix P (n × k, rows sum to 1).
 //! Scores are "higher = more uncertain" so every strategy ranks the same way.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
+
+use crate::{Error, Result};
+
+/// Check a probability matrix: every entry finite and in [0, 1] (with a little rounding
+/// slack). The error names the first bad row and column so the caller can find the model
+/// output that went wrong.
+pub fn check_probs(p: ArrayView2<f32>, what: &str) -> Result<()> {
+    for ((r, c), &v) in p.indexed_iter() {
+        if !v.is_finite() || !(-1e-4..=1.0 + 1e-4).contains(&v) {
+            return Err(Error::param(
+                what,
+                format!("probability {v} at row {r}, column {c}: probabilities must be finite and within [0, 1]"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Shannon entropy −Σ p ln p of one distribution, in nats, with 0 ln 0 = 0 (classes the
+/// model has not seen yet carry probability 0).
+pub fn entropy_of(row: ArrayView1<f32>) -> f32 {
+    row.iter().filter(|&&p| p > 0.0).map(|&p| -p * p.ln()).sum()
+}
 
 /// The two largest probabilities of a row and the index of each: (p1, i1, p2, i2).
 pub fn top_two(row: ndarray::ArrayView1<f32>) -> (f32, usize, f32, usize) {
@@ -31,6 +54,18 @@ pub fn margin(p: ArrayView2<f32>) -> Vec<f32> {
             -(p1 - p2)
         })
         .collect()
+}
+
+/// Least-confident sampling (Lewis & Gale 1994; Settles 2009 §3.1): score = 1 − max_c p_c,
+/// the probability that the model's best guess is wrong. modAL's `classifier_uncertainty`.
+pub fn least_confident(p: ArrayView2<f32>) -> Vec<f32> {
+    p.rows().into_iter().map(|row| 1.0 - row.fold(0.0f32, |a, &b| a.max(b))).collect()
+}
+
+/// Entropy sampling (Shannon 1948; Settles 2009 §3.1): score = −Σ_c p_c ln p_c in nats,
+/// highest when the probability is spread over many classes. modAL's `classifier_entropy`.
+pub fn entropy(p: ArrayView2<f32>) -> Vec<f32> {
+    p.rows().into_iter().map(entropy_of).collect()
 }
 
 #[cfg(test)]
