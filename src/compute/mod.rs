@@ -15,6 +15,7 @@
 //! scratch is bounded (a 2048 × 784 f32 block is 6.4 MB).
 
 
+pub mod coates;
 pub mod cpu;
 pub mod matmul;
 pub mod plan;
