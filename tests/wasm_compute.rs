@@ -266,3 +266,27 @@ fn simd_and_scalar_builds_agree_bitwise() {
         }
     }
 }
+
+#[wasm_bindgen_test]
+async fn coates_features_gpu_match_cpu() {
+    use marginalia::compute::coates::CoatesParams;
+    // 23 images of 13×11 (odd sizes: 8×6 positions of 6×6 patches, uneven quadrants),
+    // K = 19 centroids; chunks of 5 images, so the last chunk is partial.
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    let (w, h, n) = (13usize, 11usize, 23usize);
+    let images: Vec<u8> = (0..n * w * h).map(|i| ((i % 97) as u8).wrapping_mul(3).wrapping_add(rng.random_range(0..40))).collect();
+    let f = CoatesParams { n_centroids: 19, n_patches: 500, kmeans_iters: 3, ..Default::default() }.fit(&images, w, h).unwrap();
+    let ctx = GpuContext::new(GpuOptions { max_chunk_rows: Some(5), ..Default::default() }).await.unwrap();
+    let g = ctx.coates_transform(&f, &images).await.unwrap();
+    let c = f.transform(&images).unwrap();
+    assert_eq!(g.dim(), (n, 4 * 19));
+    // Each pooled value is a sum of triangle activations, themselves differences of
+    // distances: compare against the image's largest feature (cancellation in mu − z makes
+    // tiny features noisy in relative terms).
+    for (i, (gr, cr)) in g.rows().into_iter().zip(c.rows()).enumerate() {
+        let scale = cr.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
+        for (j, (a, b)) in gr.iter().zip(cr.iter()).enumerate() {
+            assert!((a - b).abs() <= 1e-4 * scale.max(1e-3), "image {i} feature {j}: gpu {a} vs cpu {b} (scale {scale})");
+        }
+    }
+}

@@ -25,6 +25,7 @@ use ndarray::{Array2, ArrayView2};
 use wasm_bindgen::{JsCast, JsValue};
 use wgpu::util::DeviceExt;
 
+use super::coates::CoatesFeatures;
 use super::plan::{self, DeviceLimits, DENSE_TILE, MAX_WIDTH, ROW_GROUP};
 use super::{Backend, BackendKind, Nearest, PoolMatrix, ScoreRequest, Scored};
 use crate::{Error, Result};
@@ -35,6 +36,7 @@ const LOAD_U8_WGSL: &str = include_str!("shaders/load_u8.wgsl");
 const SCORE_WGSL: &str = include_str!("shaders/score.wgsl");
 const NEAREST_WGSL: &str = include_str!("shaders/nearest.wgsl");
 const DOUBLE_WGSL: &str = include_str!("shaders/double.wgsl");
+const COATES_WGSL: &str = include_str!("shaders/coates.wgsl");
 
 /// Options for building a context.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,6 +65,9 @@ struct Pipelines {
     nearest_f32: wgpu::ComputePipeline,
     nearest_u8: wgpu::ComputePipeline,
     double: wgpu::ComputePipeline,
+    coates_patches: wgpu::ComputePipeline,
+    coates_triangle: wgpu::ComputePipeline,
+    coates_pool: wgpu::ComputePipeline,
 }
 
 /// One chunk of the pool on the GPU: features for `capacity` rows and a u32 labelled flag
@@ -171,6 +176,9 @@ impl GpuContext {
             nearest_f32: compile(&device, "nearest_f32", &format!("{LOAD_F32_WGSL}\n{NEAREST_WGSL}"), "main").await?,
             nearest_u8: compile(&device, "nearest_u8", &format!("{LOAD_U8_WGSL}\n{NEAREST_WGSL}"), "main").await?,
             double: compile(&device, "double", DOUBLE_WGSL, "main").await?,
+            coates_patches: compile(&device, "coates_patches", COATES_WGSL, "cut_patches").await?,
+            coates_triangle: compile(&device, "coates_triangle", COATES_WGSL, "triangle").await?,
+            coates_pool: compile(&device, "coates_pool", COATES_WGSL, "pool").await?,
         };
         Ok(GpuContext { device, queue, limits, options, pipelines, mirror: None, lost, trouble, adapter_info })
     }
@@ -503,6 +511,112 @@ impl GpuContext {
         let dist = to_f32(&bytes[..n * 4]);
         let index = bytes[n * 4..n * 8].chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect();
         Ok(Nearest { dist, index })
+    }
+
+    /// Coates & Ng features of `images` (row-major bytes, n × width·height) on the GPU; the
+    /// same result as [`CoatesFeatures::transform`] within float rounding. Images go up in
+    /// chunks sized by the limits; all chunks are one submission and one readback.
+    pub async fn coates_transform(&self, f: &CoatesFeatures, images: &[u8]) -> Result<Array2<f32>> {
+        self.check_alive()?;
+        let px = f.width * f.height;
+        if f.patch == 0 || f.patch > 8 || f.width < f.patch || f.height < f.patch {
+            return Err(gpu_err(format!("patch side {} is outside 1..=8 (and the {}×{} image)", f.patch, f.width, f.height)));
+        }
+        if images.is_empty() || images.len() % px != 0 {
+            return Err(Error::Shape { what: format!("image bytes, a non-zero multiple of {}×{}", f.width, f.height), expected: (images.len() / px + 1) * px, got: images.len() });
+        }
+        let n = images.len() / px;
+        let (w, k) = (f.patch, f.centroids.nrows());
+        let dim = w * w;
+        if k > MAX_WIDTH {
+            return Err(gpu_err(format!("{k} centroids; the GPU path is sized for {MAX_WIDTH}")));
+        }
+        let (rows, cols) = (f.height - w + 1, f.width - w + 1);
+        let positions = rows * cols;
+        // Images per chunk: the patch matrix (positions × dim) and the dot products
+        // (positions × k) of a chunk must fit one binding, and its rows one dispatch grid.
+        let binding = self.limits.max_binding() as usize;
+        let per_image = positions * dim.max(k) * 4;
+        let grid_rows = self.limits.max_compute_workgroups_per_dimension as usize * DENSE_TILE as usize;
+        let mut per_chunk = (binding / per_image).min(grid_rows / positions).min(binding / px.max(1));
+        if let Some(cap) = self.options.max_chunk_rows {
+            per_chunk = per_chunk.min(cap.max(1));
+        }
+        if per_chunk == 0 {
+            return Err(gpu_err(format!("one image needs {per_image} bytes of patches; max_storage_buffer_binding_size is {binding}")));
+        }
+        let scopes = self.open_scopes();
+        let mean = self.storage_init("coates mean", bytemuck::cast_slice(f.mean.as_slice().unwrap_or(&[])))?;
+        let wz = f.whiten.as_standard_layout();
+        let whiten = self.storage_init("coates whitening", bytemuck::cast_slice(wz.as_slice().unwrap_or(&[])))?;
+        let ct = f.centroids.t().as_standard_layout().to_owned();
+        let cent_t = self.storage_init("coates centroidsᵀ", bytemuck::cast_slice(ct.as_slice().unwrap_or(&[])))?;
+        let cc: Vec<f32> = f.centroids.rows().into_iter().map(|r| r.dot(&r)).collect();
+        let cnorms = self.storage_init("centroid norms", bytemuck::cast_slice(&cc))?;
+        let zeros = self.storage_init("zero bias", bytemuck::cast_slice(&vec![0.0f32; k]))?;
+        let chunk_rows = per_chunk * positions;
+        let img_buf = self.scratch("images", pad4((per_chunk * px) as u64), wgpu::BufferUsages::COPY_DST);
+        let patches = self.scratch("patches", (chunk_rows * dim * 4) as u64, wgpu::BufferUsages::empty());
+        let norms = self.scratch("patch norms", (chunk_rows * 4) as u64, wgpu::BufferUsages::empty());
+        let feats = self.scratch("triangle features", (chunk_rows * k * 4) as u64, wgpu::BufferUsages::empty());
+        let pooled = self.scratch("pooled", (per_chunk * 4 * k * 4) as u64, wgpu::BufferUsages::empty());
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("coates readback"),
+            size: (n * 4 * k * 4) as u64,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        // Image chunks cannot share one upload buffer inside one submission (write_buffer
+        // lands before the submission runs), so each chunk gets its own small copy source.
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("coates") });
+        let mut uploads = Vec::new();
+        let mut img0 = 0;
+        while img0 < n {
+            let m = per_chunk.min(n - img0);
+            let mut bytes = images[img0 * px..(img0 + m) * px].to_vec();
+            bytes.resize(pad4(bytes.len() as u64) as usize, 0);
+            let up = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("image chunk"), contents: &bytes, usage: wgpu::BufferUsages::COPY_SRC });
+            encoder.copy_buffer_to_buffer(&up, 0, &img_buf, 0, Some(bytes.len() as u64));
+            let r = m * positions;
+            let p = self.uniform_words(&[m as u32, f.width as u32, f.height as u32, w as u32, cols as u32, positions as u32, k as u32, rows.div_ceil(2) as u32, cols.div_ceil(2) as u32, f.norm_eps.to_bits(), 0, 0]);
+            let dims = self.uniform([r as u32, dim as u32, k as u32, 0, 1.0f32.to_bits(), 0, 0, 0]);
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("coates chunk"), timestamp_writes: None });
+                let bg = self.bind(&self.pipelines.coates_patches, &[(0, &p), (1, &img_buf), (2, &mean), (3, &whiten), (4, &patches), (5, &norms)]);
+                pass.set_pipeline(&self.pipelines.coates_patches);
+                pass.set_bind_group(0, &bg, &[]);
+                pass.dispatch_workgroups(div_up(r, ROW_GROUP), 1, 1);
+                let bg = self.bind(&self.pipelines.dense_f32, &[(0, &dims), (1, &patches), (2, &cent_t), (3, &zeros), (4, &feats)]);
+                pass.set_pipeline(&self.pipelines.dense_f32);
+                pass.set_bind_group(0, &bg, &[]);
+                pass.dispatch_workgroups(div_up(k, DENSE_TILE), div_up(r, DENSE_TILE), 1);
+                let bg = self.bind(&self.pipelines.coates_triangle, &[(0, &p), (5, &norms), (6, &cnorms), (7, &feats)]);
+                pass.set_pipeline(&self.pipelines.coates_triangle);
+                pass.set_bind_group(0, &bg, &[]);
+                pass.dispatch_workgroups(div_up(r, ROW_GROUP), 1, 1);
+                let bg = self.bind(&self.pipelines.coates_pool, &[(0, &p), (7, &feats), (8, &pooled)]);
+                pass.set_pipeline(&self.pipelines.coates_pool);
+                pass.set_bind_group(0, &bg, &[]);
+                pass.dispatch_workgroups(div_up(m * 4 * k, ROW_GROUP), 1, 1);
+            }
+            encoder.copy_buffer_to_buffer(&pooled, 0, &staging, (img0 * 4 * k * 4) as u64, Some((m * 4 * k * 4) as u64));
+            uploads.push(up);
+            img0 += m;
+        }
+        let bytes = self.finish(encoder, &staging, scopes).await;
+        for b in uploads.iter().chain([&mean, &whiten, &cent_t, &cnorms, &zeros, &img_buf, &patches, &norms, &feats, &pooled, &staging]) {
+            b.destroy();
+        }
+        let floats = to_f32(&bytes?);
+        Array2::from_shape_vec((n, 4 * k), floats).map_err(|e| gpu_err(format!("coates readback: {e}")))
+    }
+
+    fn uniform_words(&self, words: &[u32]) -> wgpu::Buffer {
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("params"),
+            contents: bytemuck::cast_slice(words),
+            usage: wgpu::BufferUsages::UNIFORM,
+        })
     }
 
     /// Double every value on the GPU: the smallest complete round trip (upload, dispatch,

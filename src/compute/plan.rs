@@ -11,8 +11,9 @@ pub const ROW_GROUP: u32 = 64;
 /// Widest layer the GPU scratch is sized for. An MLP of 256 hidden units is well inside;
 /// a wider model is refused with this number in the error (and runs on the CPU).
 pub const MAX_WIDTH: usize = 1024;
-/// Storage buffers the widest pipeline binds in one stage (dense: x, w, b, y).
-pub const STORAGE_BUFFERS_NEEDED: u32 = 4;
+/// Storage buffers the widest pipeline binds in one stage (Coates patch cutting: images,
+/// mean, whitening matrix, patches, norms).
+pub const STORAGE_BUFFERS_NEEDED: u32 = 5;
 
 /// The adapter limits this crate depends on (a copy of the fields of `wgpu::Limits`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
