@@ -1,7 +1,7 @@
 //! The compute backends in a real browser: headless Chromium with WebGPU on SwiftShader.
 //! GPU results are checked against the CPU reference; the fallback paths (device loss, no
 //! adapter, broken shader) must answer, never hang. The SIMD/scalar test runs unchanged in
-//! both wasm builds (with and without `+simd128`), see scripts/compute-test-wasm.sh.
+//! both wasm builds (with and without `+simd128`), see scripts/test-wasm.sh.
 #![cfg(target_arch = "wasm32")]
 
 use marginalia::compute::gpu::{self, GpuContext, GpuOptions};
