@@ -218,6 +218,49 @@ impl Learner {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Strategy chosen per call, for the npm package and the playground (which switch strategy
+// at any moment). `query` above keeps its margin default; this block only adds.
+impl Learner {
+    /// Like [`Learner::query`], with the strategy given. Strategies that need a fitted model
+    /// fall back to the same seeded random draw as `query` until two classes are labelled.
+    pub fn query_with(&mut self, strategy: StrategyKind, n: usize) -> Result<Vec<Query>> {
+        if strategy.needs_committee() {
+            return Err(Error::param("strategy", format!("'{}' needs a committee, which this learner does not train", strategy.name())));
+        }
+        let unlabelled: Vec<usize> = (0..self.labels.len()).filter(|&i| self.labels[i].is_none()).collect();
+        if unlabelled.is_empty() {
+            return Ok(Vec::new());
+        }
+        if strategy.needs_model() && !self.is_fitted() {
+            return self.query(n);
+        }
+        self.rounds += 1;
+        let round_seed = self.seed ^ self.rounds.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let x = self.features.select(Axis(0), &unlabelled);
+        let p = if self.is_fitted() { Some(self.predict_proba(x.view())?) } else { None };
+        let rows: Vec<usize> = (0..self.labels.len()).filter(|&i| self.labels[i].is_some()).collect();
+        let lx = self.features.select(Axis(0), &rows);
+        let ly: Vec<u32> = rows.iter().map(|&i| self.labels[i].unwrap()).collect();
+        let ctx = Context {
+            candidates: x.view(),
+            labelled: lx.view(),
+            labels: &ly,
+            probs: p.as_ref().map(|p| p.view()),
+            committee: None,
+            embeddings: None,
+            class_names: &self.class_names,
+            n_classes: self.n_classes,
+            seed: round_seed,
+        };
+        let mut picks = strategy.select(&ctx, n)?;
+        for q in picks.iter_mut() {
+            q.index = unlabelled[q.index];
+        }
+        Ok(picks)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +308,23 @@ mod tests {
         assert!(Learner::new(Array2::zeros((0, 2)), 3, 0).is_err());
         assert!(Learner::new(array![[1.0f32, f32::INFINITY]], 3, 0).is_err());
         assert!(Learner::new(array![[1.0f32, 2.0]], 1, 0).is_err());
+    }
+
+    #[test]
+    fn query_with_named_strategy() {
+        let (x, y) = blobs();
+        let mut l = Learner::new(x, 3, 7).unwrap();
+        // Before a fit every strategy draws at random (cold start).
+        let q = l.query_with(StrategyKind::Margin, 4).unwrap();
+        assert!(q[0].reason.contains("cold start"));
+        for i in 0..6 {
+            l.teach(i, y[i]).unwrap();
+        }
+        l.fit().unwrap();
+        let m = l.query_with(StrategyKind::Margin, 5).unwrap();
+        assert!(m[0].reason.starts_with("margin") && m.iter().all(|q| q.index >= 6));
+        let r = l.query_with(StrategyKind::Random, 5).unwrap();
+        assert!(r.iter().all(|q| q.reason == "random pick" && q.index >= 6));
+        assert_eq!(r.len(), 5);
     }
 }
