@@ -39,8 +39,8 @@ export interface SessionStore {
   savedAt(): Promise<number | undefined>;
   /** Delete the saved session. */
   clear(): Promise<void>;
-  /** Release the lock and the database connection. */
-  close(): void;
+  /** Release the database connection and the lock; resolves once another learner may open it. */
+  close(): Promise<void>;
 }
 
 function storeError(what: string, e: unknown): MarginaliaError {
@@ -73,7 +73,7 @@ export async function openSessionStore(name = 'default'): Promise<SessionStore> 
       },
     });
   } catch (e) {
-    release();
+    await release();
     throw storeError(`IndexedDB database '${DB_NAME}' could not be opened`, e);
   }
   let closed = false;
@@ -109,26 +109,34 @@ export async function openSessionStore(name = 'default'): Promise<SessionStore> 
     async clear() {
       await open().delete('sessions', name);
     },
-    close() {
+    async close() {
       if (closed) return;
       closed = true;
       db.close();
-      release();
+      await release();
     },
   };
 }
 
-/** Take an exclusive Web Lock without waiting; resolves to its release function. */
-function hold(lockName: string): Promise<() => void> {
+/**
+ * Take an exclusive Web Lock without waiting; resolves to its release function, which
+ * resolves once the lock is really free (the browser releases it asynchronously).
+ */
+function hold(lockName: string): Promise<() => Promise<void>> {
   return new Promise((resolve, reject) => {
-    navigator.locks
+    let done: () => void = () => {};
+    const held = navigator.locks
       .request(lockName, { ifAvailable: true }, (lock) => {
         if (!lock) {
           reject(new MarginaliaError('E_STORE_LOCKED', `session '${lockName.slice('marginalia-store:'.length)}' is already open in another learner (this tab or another); close it first`));
           return undefined;
         }
         // Held until the returned promise settles, i.e. until close().
-        return new Promise<void>((done) => resolve(done));
+        resolve(async () => {
+          done();
+          await held;
+        });
+        return new Promise<void>((r) => (done = r));
       })
       .catch((e: unknown) => reject(storeError('the session lock could not be taken', e)));
   });
