@@ -47,6 +47,7 @@ export async function buildDocs() {
     '--readme', join(root, 'www/lib/README.md'),
     '--name', 'marginalia',
     '--out', join(root, 'target/npm/api'),
+    '--excludeInternal',
     '--treatWarningsAsErrors',
   ]);
 }

@@ -1,3 +1,7 @@
+/**
+ * The headless learner: `createLearner`, `restoreLearner`, `Learner`, `MarginaliaError`.
+ * @module marginalia
+ */
 // The headless API of the `marginalia` package: a learner that runs in a Web Worker.
 // Every method returns a Promise and never blocks the page; every failure rejects with a
 // `MarginaliaError` carrying a stable `code`.
@@ -73,7 +77,8 @@ export interface Label {
   label: number;
 }
 
-type Listener<T> = (data: T) => void;
+/** A function subscribed with {@link Learner.on}. */
+export type Listener<T> = (data: T) => void;
 
 /** An active-learning session running in its own Web Worker. Create with {@link createLearner}. */
 export class Learner {
@@ -289,7 +294,8 @@ async function start(settings: WorkerSettings, options: StartOptions, from?: Uin
   return new Learner(worker, info, wire);
 }
 
-type StartOptions = Pick<LearnerOptions, 'worker' | 'startTimeoutMs'>;
+/** The options of {@link restoreLearner}: only how to start the worker (the rest comes from the saved bytes). */
+export type StartOptions = Pick<LearnerOptions, 'worker' | 'startTimeoutMs'>;
 
 /**
  * Start a learner in a Web Worker. Rejects with `E_INVALID_PARAM` for bad options, and

@@ -1,3 +1,7 @@
+/**
+ * The `<marginalia-labeler>` custom element: `defineLabeler`, `MarginaliaLabeler`.
+ * @module marginalia/labeler
+ */
 // `<marginalia-labeler>`: a drop-in labelling view for a `Learner`. It shows the sample the
 // learner most wants labelled (through the app's `render` function), one button per class
 // (keys 1–9 too) and Undo, teaches the learner, and fires a `label` event for each label.

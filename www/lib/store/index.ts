@@ -1,3 +1,7 @@
+/**
+ * Persist a session in IndexedDB with one call: `openSessionStore`.
+ * @module marginalia/store
+ */
 // `marginalia/store`: persist a learner's session in this browser's IndexedDB with one call.
 //
 // What is stored where: database `marginalia-sessions` (version 1), object store `sessions`,
