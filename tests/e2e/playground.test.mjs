@@ -77,6 +77,37 @@ describe('playground', () => {
     }
   });
 
+  test('play runs rounds until paused; batch size and strategy change while playing', async () => {
+    const b = await launch();
+    try {
+      const { page, consoleErrors } = b;
+      await page.goto(`${server.url}playground/index.html`);
+      await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+      await page.fill('#speed', '20');
+      await page.click('#play');
+      await page.waitForFunction(() => Number(document.body.dataset.steps) >= 3, null, { timeout: 30_000 });
+      // Batch size 3, mid-play: the next questions come three at a time, the run goes on.
+      await page.fill('#batch', '3');
+      await page.dispatchEvent('#batch', 'change');
+      await page.selectOption('#strategy', 'random');
+      const at = Number(await page.evaluate(() => document.body.dataset.steps));
+      await page.waitForFunction((n) => Number(document.body.dataset.steps) >= n + 2, at, { timeout: 30_000 });
+      await page.click('#play'); // pause
+      await page.waitForFunction(() => document.body.dataset.busy === 'false');
+      const paused = await page.evaluate(() => window.playground.snapshot());
+      await page.waitForTimeout(400);
+      const later = await page.evaluate(() => window.playground.snapshot());
+      assert.equal(later.steps, paused.steps, 'no rounds after pausing');
+      assert.equal(paused.sides[0].queued.length, 3, 'three questions per round after the change');
+      assert.equal(await page.textContent('#explain-name'), 'random');
+      assert.ok(paused.sides[0].curve.length >= 5, 'the curve kept growing across the changes');
+      assert.ok(await page.locator('#alert').isHidden());
+      assert.deepEqual(consoleErrors, []);
+    } finally {
+      await b.close();
+    }
+  });
+
   test('the student is the oracle: clicking a ringed point and a class teaches it', async () => {
     const b = await launch();
     try {

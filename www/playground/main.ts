@@ -116,8 +116,9 @@ async function reset(): Promise<void> {
     steps: 0,
     studentLabels: new Map(),
   };
-  // Both start from the same seed set: the first point of each class in the pool.
-  const seedSet = Array.from({ length: pool.classes }, (_, c) => ({ index: pool.labels.indexOf(c), label: c })).filter((p) => p.index >= 0);
+  // Both start from the same two labels: the first point of class 0 and of class 1. A third
+  // (rare) class, as in the blobs, has to be found by the strategy: that is the lesson.
+  const seedSet = [0, 1].map((c) => ({ index: pool.labels.indexOf(c), label: c })).filter((p) => p.index >= 0);
   for (const s of g.sides) {
     await s.learner.addSamples(poolFeatures);
     await s.learner.teach(seedSet);
