@@ -14,6 +14,13 @@ after(() => server?.stop());
 
 const snapshot = (page) => page.evaluate(() => window.playground.snapshot());
 
+/** console.error messages, which the package uses for errors nobody subscribed to. */
+function consoleErrorsOf(page) {
+  const seen = [];
+  page.on('console', (m) => m.type() === 'error' && seen.push(m.text()));
+  return seen;
+}
+
 /** Wait until the playground has finished everything queued and shows `steps` rounds. */
 async function settled(page, steps) {
   await page.waitForFunction((n) => document.body.dataset.busy === 'false' && document.body.dataset.steps === String(n), steps, { timeout: 30_000 });
@@ -32,6 +39,7 @@ describe('playground', () => {
     const b = await launch();
     try {
       const { page, consoleErrors } = b;
+      const logged = consoleErrorsOf(page);
       await page.goto(`${server.url}playground/index.html`);
       await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
       const strategies = await page.evaluate(() => window.playground.strategies());
@@ -72,6 +80,7 @@ describe('playground', () => {
       const differing = maps.margin.filter((p, i) => p.some((v, k) => Math.abs(v - maps.random[i][k]) > 24)).length;
       assert.ok(differing > 20, `margin and random heat maps differ at ${differing} of ${maps.margin.length} lattice points`);
       assert.deepEqual(consoleErrors, []);
+      assert.deepEqual(logged, [], 'nothing logged as an error (resets dispose learners quietly)');
     } finally {
       await b.close();
     }

@@ -40,6 +40,13 @@ before(async () => {
 });
 after(() => servers.forEach((s) => s.stop()));
 
+/** console.error messages: the package logs errors nobody subscribed to there. */
+function consoleErrorsOf(page) {
+  const seen = [];
+  page.on('console', (m) => m.type() === 'error' && seen.push(m.text()));
+  return seen;
+}
+
 async function startApp(dir) {
   const s = await serveStatic(dir);
   servers.push(s);
@@ -55,6 +62,7 @@ describe('npm package in a fresh Vite app', () => {
     const b = await launch();
     try {
       const { page, consoleErrors } = b;
+      const logged = consoleErrorsOf(page);
       await page.goto(url);
       await page.waitForFunction(() => document.body.dataset.restored === 'false' || document.body.dataset.error, null, { timeout: 30_000 });
       assert.equal(await page.evaluate(() => document.body.dataset.error), undefined, await page.textContent('#status'));
@@ -79,6 +87,7 @@ describe('npm package in a fresh Vite app', () => {
       assert.equal(await second.evaluate(() => document.body.dataset.error), 'E_STORE_LOCKED');
       assert.match(await second.textContent('#status'), /already open in another learner/);
       assert.deepEqual(consoleErrors, []);
+      assert.deepEqual(logged, []);
     } finally {
       await b.close();
     }
@@ -95,6 +104,7 @@ describe('npm package in a plain page (import map, static files)', () => {
     const b = await launch();
     try {
       const { page, consoleErrors } = b;
+      const logged = consoleErrorsOf(page);
       await page.goto(url);
       await page.waitForFunction(() => document.body.dataset.restored === 'false' || document.body.dataset.error, null, { timeout: 30_000 });
       for (let n = 1; n <= 3; n++) {
@@ -109,6 +119,7 @@ describe('npm package in a plain page (import map, static files)', () => {
       await page.click('#teach-next');
       await page.waitForFunction(() => document.body.dataset.labelled === '4');
       assert.deepEqual(consoleErrors, []);
+      assert.deepEqual(logged, []);
     } finally {
       await b.close();
     }

@@ -121,13 +121,16 @@ export class Learner {
     else p.reject(fromWire(msg.error));
   }
 
-  /** @internal The worker died: reject everything pending and every later call. */
-  _die(e: MarginaliaError): void {
+  /**
+   * @internal The worker is gone: reject everything pending and every later call with `e`.
+   * `report`: also raise it as an `error` event (not when the app disposed on purpose).
+   */
+  _die(e: MarginaliaError, report = true): void {
     if (this.#dead) return;
     this.#dead = e;
     for (const p of this.#pending.values()) p.reject(e);
     this.#pending.clear();
-    this.#raise(e);
+    if (report) this.#raise(e);
   }
 
   #raise(e: MarginaliaError): void {
@@ -216,7 +219,7 @@ export class Learner {
   /** Stop the worker. Later calls reject with `E_DISPOSED`. */
   dispose(): void {
     this.#worker.terminate();
-    this._die(new MarginaliaError('E_DISPOSED', 'the learner was disposed'));
+    this._die(new MarginaliaError('E_DISPOSED', 'the learner was disposed'), false);
   }
 }
 

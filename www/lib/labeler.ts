@@ -165,6 +165,7 @@ export class MarginaliaLabeler extends HTMLElement {
 
 /** Define the custom element (once; later calls with the same tag do nothing). */
 export function defineLabeler(tag = 'marginalia-labeler'): void {
+  // A fresh subclass per tag: the registry accepts each constructor under one name only.
   if (!customElements.get(tag)) customElements.define(tag, class extends MarginaliaLabeler {});
 }
 

@@ -143,6 +143,14 @@ function toRows(values: Float32Array | number[], width: number, what: string): F
   return data;
 }
 
+/**
+ * The session as bytes (format 1), all little-endian:
+ *   0..4 magic "MRGL" · 4..8 format version · 8..12 header length h ·
+ *   12..12+h header JSON {settings, rows, labels: [index, label][], history: [index, label, previous | -1][]} ·
+ *   padding to a multiple of 4 · rows × features f32 (the pool, row-major).
+ * The core has no model snapshot yet, so the model is refitted from the labels on restore;
+ * softmax regression is convex, so the refit reaches the same optimum (tested to 1e-4).
+ */
 function snapshot(s: Session): Uint8Array {
   const header = new TextEncoder().encode(
     JSON.stringify({

@@ -82,7 +82,8 @@ function viewOf(xy: Float32Array): View {
 }
 
 function startWorker(): Worker {
-  // From the package's TypeScript source, so Vite bundles the worker with the playground.
+  // Name the TypeScript source: the package's default (worker.js next to index.js) exists
+  // only in the built package, and Vite's dev server would not map it to worker.ts.
   return new Worker(new URL('../lib/worker.ts', import.meta.url), { type: 'module' });
 }
 
@@ -313,6 +314,8 @@ async function boot(): Promise<void> {
   $('play').addEventListener('click', play);
   $('reset').addEventListener('click', () => serial(reset));
   $('canvas-strategy').addEventListener('click', onCanvasClick);
+  // Enter in a number field would submit the form, i.e. reload the page.
+  $('controls').addEventListener('submit', (ev) => ev.preventDefault());
   await serial(reset);
   document.body.dataset.ready = 'true';
 }
