@@ -1,5 +1,5 @@
 // The npm package as a user gets it: `npm pack` the built package, install the tarball into
-// fresh copies of examples/vite-app and examples/plain-html, build them, and drive each in
+// fresh copies of examples/vite-app, examples/webpack-app and examples/plain-html, build them, and drive each in
 // Chromium: create a learner, add samples, query, teach, save, reload, restore; then bad
 // input (unknown strategy, batch size 0, wrong feature length, a worker that cannot start,
 // a second learner on the same store, ...) must fail with a clear message and a stable code.
@@ -34,10 +34,32 @@ async function install(name) {
   return dir;
 }
 
+/** name → installed (and built, where the example has a build) directory, or the failure. */
+let installed;
 before(async () => {
   await buildPackage();
   tarball = await packPackage();
+  // The three installs and builds are mostly waiting on npm and disk: run them together.
+  const jobs = ['vite-app', 'webpack-app', 'plain-html'].map(async (name) => {
+    try {
+      const dir = await install(name);
+      if (name !== 'plain-html') {
+        const r = await run('npm', ['run', 'build', '--silent'], { cwd: dir });
+        assert.equal(r.code, 0, `${name} build failed:\n${r.output}`);
+      }
+      return [name, dir];
+    } catch (e) {
+      return [name, e];
+    }
+  });
+  installed = Object.fromEntries(await Promise.all(jobs));
 });
+
+/** The example's directory; rethrows its install or build failure inside the test that needs it. */
+function example(name) {
+  if (installed[name] instanceof Error) throw installed[name];
+  return installed[name];
+}
 after(() => servers.forEach((s) => s.stop()));
 
 /** console.error messages: the package logs errors nobody subscribed to there. */
@@ -55,10 +77,7 @@ async function startApp(dir) {
 
 describe('npm package in a fresh Vite app', () => {
   test('tsc against the package types, vite build; label via <marginalia-labeler>, save, reload, restore; second tab locked out', async () => {
-    const dir = await install('vite-app');
-    const r = await run('npm', ['run', 'build', '--silent'], { cwd: dir });
-    assert.equal(r.code, 0, `vite-app build (tsc + vite) failed:\n${r.output}`);
-    const url = await startApp(join(dir, 'dist'));
+    const url = await startApp(join(example('vite-app'), 'dist'));
     const b = await launch();
     try {
       const { page, consoleErrors } = b;
@@ -94,36 +113,49 @@ describe('npm package in a fresh Vite app', () => {
   });
 });
 
+/**
+ * The headless flow of examples/plain-html and examples/webpack-app: three questions
+ * answered, saved, the page reloaded, the session restored, one more answered.
+ */
+async function teachSaveReloadRestore(url, samples) {
+  const b = await launch();
+  try {
+    const { page, consoleErrors } = b;
+    const logged = consoleErrorsOf(page);
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset.restored === 'false' || document.body.dataset.error, null, { timeout: 30_000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.error), undefined, await page.textContent('#status'));
+    for (let n = 1; n <= 3; n++) {
+      await page.click('#teach-next');
+      await page.waitForFunction((k) => document.body.dataset.labelled === String(k), n);
+    }
+    await page.click('#save');
+    await page.waitForFunction(() => document.body.dataset.saved === '3');
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.restored === 'true', null, { timeout: 30_000 });
+    assert.match(await page.textContent('#status'), new RegExp(`restored: 3 labels of ${samples} samples`));
+    await page.click('#teach-next');
+    await page.waitForFunction(() => document.body.dataset.labelled === '4');
+    assert.deepEqual(consoleErrors, []);
+    assert.deepEqual(logged, []);
+  } finally {
+    await b.close();
+  }
+}
+
+describe('npm package in a fresh webpack app', () => {
+  test('webpack build with no marginalia-specific config; create, add, query, teach, save, reload, restore', async () => {
+    await teachSaveReloadRestore(await startApp(join(example('webpack-app'), 'dist')), 60);
+  });
+});
+
 describe('npm package in a plain page (import map, static files)', () => {
   let url;
   before(async () => {
-    url = await startApp(await install('plain-html'));
+    url = await startApp(example('plain-html'));
   });
 
-  test('create, add samples, query, teach, save, reload, restore', async () => {
-    const b = await launch();
-    try {
-      const { page, consoleErrors } = b;
-      const logged = consoleErrorsOf(page);
-      await page.goto(url);
-      await page.waitForFunction(() => document.body.dataset.restored === 'false' || document.body.dataset.error, null, { timeout: 30_000 });
-      for (let n = 1; n <= 3; n++) {
-        await page.click('#teach-next');
-        await page.waitForFunction((k) => document.body.dataset.labelled === String(k), n);
-      }
-      await page.click('#save');
-      await page.waitForFunction(() => document.body.dataset.saved === '3');
-      await page.reload();
-      await page.waitForFunction(() => document.body.dataset.restored === 'true', null, { timeout: 30_000 });
-      assert.match(await page.textContent('#status'), /restored: 3 labels of 100 samples/);
-      await page.click('#teach-next');
-      await page.waitForFunction(() => document.body.dataset.labelled === '4');
-      assert.deepEqual(consoleErrors, []);
-      assert.deepEqual(logged, []);
-    } finally {
-      await b.close();
-    }
-  });
+  test('create, add samples, query, teach, save, reload, restore', () => teachSaveReloadRestore(url, 100));
 
   test('the headless API: save/restore bytes, undo, events, predict, evaluate', async () => {
     const b = await launch();
