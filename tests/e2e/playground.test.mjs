@@ -86,6 +86,38 @@ describe('playground', () => {
     }
   });
 
+  test('every dataset and its noisy variant learns without error; so do the other feature maps', async () => {
+    const b = await launch();
+    try {
+      const { page, consoleErrors } = b;
+      await page.goto(`${server.url}playground/index.html`);
+      await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+      const datasets = await page.$$eval('#dataset option', (os) => os.map((o) => o.value));
+      assert.deepEqual(datasets, ['moons', 'circles', 'blobs', 'xor', 'spirals']);
+      // Every dataset × noisy under the default features; the other maps on two datasets.
+      const cases = [
+        ...datasets.flatMap((d) => [['rff', d, false], ['rff', d, true]]),
+        ['poly3', 'circles', false],
+        ['raw', 'blobs', true],
+      ];
+      for (const [features, dataset, noisy] of cases) {
+        await page.selectOption('#features', features);
+        await page.selectOption('#dataset', dataset);
+        await page.setChecked('#noisy', noisy);
+        await settled(page, 0);
+        await page.click('#step');
+        await settled(page, 1);
+        const s = await snapshot(page);
+        assert.equal(s.sides[0].curve.length, 2, `${features}/${dataset}/${noisy}: fitted before and after the step`);
+        const acc = s.sides[0].curve[1][1];
+        assert.ok(acc > 0.3 && acc <= 1, `${features}/${dataset}/${noisy}: accuracy ${acc}`);
+      }
+      assert.deepEqual(consoleErrors, []);
+    } finally {
+      await b.close();
+    }
+  });
+
   test('play runs rounds until paused; batch size and strategy change while playing', async () => {
     const b = await launch();
     try {

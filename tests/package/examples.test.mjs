@@ -225,6 +225,9 @@ describe('npm package in a plain page (import map, static files)', () => {
         out.oneClass = await caught(() => createLearner({ features: 2, classes: ['only'] }));
         out.webgpu = await caught(() => createLearner({ features: 2, classes: 2, backend: 'webgpu' }));
         out.noWorker = await caught(() => createLearner({ features: 2, classes: 2, worker: () => new Worker('./no-such-worker.js', { type: 'module' }) }));
+        // A worker that loads but never answers (an empty module): give up after the timeout.
+        const silent = URL.createObjectURL(new Blob([''], { type: 'text/javascript' }));
+        out.silentWorker = await caught(() => createLearner({ features: 2, classes: 2, startTimeoutMs: 300, worker: () => new Worker(silent, { type: 'module' }) }));
         out.badSnapshot = await caught(() => restoreLearner(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])));
         const l = await createLearner({ features: 2, classes: 2 });
         await l.addSamples([[0, 0], [1, 1], [2, 2]]);
@@ -252,6 +255,7 @@ describe('npm package in a plain page (import map, static files)', () => {
         oneClass: ['E_INVALID_PARAM', /at least 2 classes/],
         webgpu: ['E_BACKEND_UNAVAILABLE', /webgpu/],
         noWorker: ['E_WORKER', /worker/],
+        silentWorker: ['E_WORKER', /did not answer within 300 ms/],
         badSnapshot: ['E_SNAPSHOT', /not a saved Marginalia session/],
         shape: ['E_SHAPE', /3 values is not a whole number of samples of 2 features/],
         nonFinite: ['E_NONFINITE', /row 0, column 1/],
