@@ -147,10 +147,16 @@ impl WasmLearner {
 // Additions for the npm package and the playground: strategy by name, probabilities for
 // any rows (the playground's heat map), and the lists of names the UI offers.
 
-/// Every query strategy name `Learner.queryWith` accepts, in registry order.
+/// Every query strategy name `Learner.queryWith` can run, in registry order: the registry's
+/// names less those needing a committee, which this learner does not train.
 #[wasm_bindgen(js_name = strategyNames)]
 pub fn strategy_names() -> Vec<String> {
-    crate::strategy::StrategyKind::NAMES.iter().map(|s| s.to_string()).collect()
+    use crate::strategy::StrategyKind;
+    StrategyKind::NAMES
+        .iter()
+        .filter(|name| StrategyKind::from_name(name).map(|k| !k.needs_committee()).unwrap_or(false))
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// Every model name the learner can train. The learner trains softmax regression only
