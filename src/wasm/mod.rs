@@ -202,10 +202,4 @@ impl WasmLearner {
         // `iter` walks in logical (row-major) order whatever the memory layout.
         Ok(Float32Array::from(p.iter().copied().collect::<Vec<f32>>().as_slice()))
     }
-
-    /// The label taught for pool row `index`, or `undefined`.
-    #[wasm_bindgen(js_name = labelOf)]
-    pub fn label_of(&self, index: usize) -> Option<u32> {
-        self.inner.label(index)
-    }
 }
