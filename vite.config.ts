@@ -13,7 +13,11 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     rollupOptions: {
-      input: { app: resolve(import.meta.dirname, 'www/index.html') },
+      input: {
+        app: resolve(import.meta.dirname, 'www/index.html'),
+        // The teaching demo (www/playground), built from the npm package's source.
+        playground: resolve(import.meta.dirname, 'www/playground/index.html'),
+      },
     },
   },
   worker: { format: 'es' },

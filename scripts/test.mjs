@@ -40,6 +40,16 @@ const suites = [
       return `${n('pass')} passed, ${n('fail')} failed (of ${n('tests')})`;
     },
   },
+  {
+    // npm pack www/lib, install the tarball into fresh copies of examples/*, build, drive in Chromium.
+    name: 'npm package (pack, install into examples/, Chromium)',
+    cmd: process.execPath,
+    args: ['--test', '--test-concurrency=1', '--test-reporter=tap', 'tests/package/'],
+    summary: (out) => {
+      const n = (k) => out.match(new RegExp(`^# ${k} (\\d+)$`, 'm'))?.[1] ?? '?';
+      return `${n('pass')} passed, ${n('fail')} failed (of ${n('tests')})`;
+    },
+  },
 ];
 
 /** Sum the "test result:" lines cargo prints per test binary. */

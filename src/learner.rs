@@ -393,6 +393,27 @@ impl Learner {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Strategy chosen per call, for the npm package and the playground (which switch strategy
+// at any moment). `query` above keeps its margin default; this block only adds.
+impl Learner {
+    /// Like [`Learner::query`], with the strategy given. Strategies that need a fitted model
+    /// fall back to the same seeded random draw as `query` until two classes are labelled.
+    pub fn query_with(&mut self, strategy: StrategyKind, n: usize) -> Result<Vec<Query>> {
+        if strategy.needs_committee() && self.is_fitted() && !matches!(self.fitted, Some(Fitted::Committee(_))) {
+            return Err(Error::param(
+                "strategy",
+                format!("'{}' needs a committee: choose it (or set a committee size) before fitting", strategy.name()),
+            ));
+        }
+        // Same loop as `query`, with the session's strategy swapped for this one call.
+        let previous = std::mem::replace(&mut self.strategy, strategy.name().to_string());
+        let out = self.query(n);
+        self.strategy = previous;
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,5 +560,23 @@ mod tests {
         let e = l.estimate_accuracy(5).unwrap().unwrap();
         assert_eq!(e.folds, 5);
         assert!(e.mean > 0.8 && e.se < 0.2, "{e:?}");
+    }
+
+    #[test]
+    fn query_with_named_strategy() {
+        let (x, y) = blobs();
+        let mut l = Learner::new(x, 3, 7).unwrap();
+        // Before a fit every strategy draws at random (cold start).
+        let q = l.query_with(StrategyKind::Margin, 4).unwrap();
+        assert!(q[0].reason.contains("cold start"));
+        for i in 0..6 {
+            l.teach(i, y[i]).unwrap();
+        }
+        l.fit().unwrap();
+        let m = l.query_with(StrategyKind::Margin, 5).unwrap();
+        assert!(m[0].reason.starts_with("margin") && m.iter().all(|q| q.index >= 6));
+        let r = l.query_with(StrategyKind::Random, 5).unwrap();
+        assert!(r.iter().all(|q| q.reason == "random pick" && q.index >= 6));
+        assert_eq!(r.len(), 5);
     }
 }

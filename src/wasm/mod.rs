@@ -142,3 +142,64 @@ impl WasmLearner {
         self.inner.accuracy(x.view(), labels).map_err(js_error)
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Additions for the npm package and the playground: strategy by name, probabilities for
+// any rows (the playground's heat map), and the lists of names the UI offers.
+
+/// Every query strategy name `Learner.queryWith` can run, in registry order: the registry's
+/// names less those needing a committee, which this learner does not train.
+#[wasm_bindgen(js_name = strategyNames)]
+pub fn strategy_names() -> Vec<String> {
+    use crate::strategy::StrategyKind;
+    StrategyKind::NAMES
+        .iter()
+        .filter(|name| StrategyKind::from_name(name).map(|k| !k.needs_committee()).unwrap_or(false))
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// Every model name the learner can train. The learner trains softmax regression only
+/// today; this list is what the package validates `model` against.
+#[wasm_bindgen(js_name = modelNames)]
+pub fn model_names() -> Vec<String> {
+    vec!["softmax".to_string()]
+}
+
+#[wasm_bindgen(js_class = Learner)]
+impl WasmLearner {
+    /// Like `query`, with the strategy named (see `strategyNames`); an unknown name is an
+    /// `E_INVALID_PARAM` error that lists the known ones.
+    #[wasm_bindgen(js_name = queryWith)]
+    pub fn query_with(&mut self, strategy: &str, n: usize) -> Result<Array, JsValue> {
+        let kind = crate::strategy::StrategyKind::from_name(strategy).map_err(js_error)?;
+        let picks = self.inner.query_with(kind, n).map_err(js_error)?;
+        let out = Array::new();
+        for q in picks {
+            let o = Object::new();
+            set(&o, "index", q.index as u32);
+            set(&o, "score", q.score);
+            set(&o, "reason", q.reason);
+            out.push(&o);
+        }
+        Ok(out)
+    }
+
+    /// Class probabilities for any `features` rows (row-major, the pool's width):
+    /// `rows × n_classes` values, row-major. `E_STATE` before the first fit.
+    #[wasm_bindgen(js_name = predictProba)]
+    pub fn predict_proba(&self, features: &[f32]) -> Result<Float32Array, JsValue> {
+        if features.len() % self.n_cols != 0 {
+            return Err(js_error(Error::Shape {
+                what: "features length, a multiple of the pool's columns".into(),
+                expected: (features.len() / self.n_cols + 1) * self.n_cols,
+                got: features.len(),
+            }));
+        }
+        let x = Array2::from_shape_vec((features.len() / self.n_cols, self.n_cols), features.to_vec())
+            .map_err(|e| js_error(Error::Format { what: "features".into(), msg: e.to_string() }))?;
+        let p = self.inner.predict_proba(x.view()).map_err(js_error)?;
+        // `iter` walks in logical (row-major) order whatever the memory layout.
+        Ok(Float32Array::from(p.iter().copied().collect::<Vec<f32>>().as_slice()))
+    }
+}

@@ -1,0 +1,281 @@
+// The npm package as a user gets it: `npm pack` the built package, install the tarball into
+// fresh copies of examples/vite-app, examples/webpack-app and examples/plain-html, build them, and drive each in
+// Chromium: create a learner, add samples, query, teach, save, reload, restore; then bad
+// input (unknown strategy, batch size 0, wrong feature length, a worker that cannot start,
+// a second learner on the same store, ...) must fail with a clear message and a stable code.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { run } from '../../scripts/run.mjs';
+import { buildPackage, packPackage } from '../../scripts/build-package.mjs';
+import { launch } from '../e2e/harness.mjs';
+import { serveStatic } from './static-server.mjs';
+
+const root = resolve(import.meta.dirname, '../..');
+const work = join(root, 'target/npm/examples');
+let tarball;
+const servers = [];
+
+/** Copy an example to a fresh directory and install the packed tarball into it. */
+async function install(name) {
+  const dir = join(work, name);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(join(root, 'examples', name), dir, { recursive: true, filter: (src) => !/node_modules|dist|package-lock\.json/.test(src) });
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  pkg.dependencies.marginalia = `file:${tarball}`;
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+  const r = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir });
+  assert.equal(r.code, 0, `npm install in ${name} failed:\n${r.output}`);
+  // The installed package is the tarball's content: the files whitelist, nothing else.
+  for (const f of ['lib/index.js', 'lib/index.d.ts', 'lib/worker.js', 'lib/store/index.d.ts', 'lib/labeler.d.ts', 'pkg/simd/marginalia_bg.wasm', 'pkg/scalar/marginalia_bg.wasm']) {
+    assert.ok(existsSync(join(dir, 'node_modules/marginalia', f)), `${name}: installed package lacks ${f}`);
+  }
+  return dir;
+}
+
+/** name → installed (and built, where the example has a build) directory, or the failure. */
+let installed;
+before(async () => {
+  await buildPackage();
+  tarball = await packPackage();
+  // The three installs and builds are mostly waiting on npm and disk: run them together.
+  const jobs = ['vite-app', 'webpack-app', 'plain-html'].map(async (name) => {
+    try {
+      const dir = await install(name);
+      if (name !== 'plain-html') {
+        const r = await run('npm', ['run', 'build', '--silent'], { cwd: dir });
+        assert.equal(r.code, 0, `${name} build failed:\n${r.output}`);
+      }
+      return [name, dir];
+    } catch (e) {
+      return [name, e];
+    }
+  });
+  installed = Object.fromEntries(await Promise.all(jobs));
+});
+
+/** The example's directory; rethrows its install or build failure inside the test that needs it. */
+function example(name) {
+  if (installed[name] instanceof Error) throw installed[name];
+  return installed[name];
+}
+after(() => servers.forEach((s) => s.stop()));
+
+/** console.error messages: the package logs errors nobody subscribed to there. */
+function consoleErrorsOf(page) {
+  const seen = [];
+  page.on('console', (m) => m.type() === 'error' && seen.push(m.text()));
+  return seen;
+}
+
+async function startApp(dir) {
+  const s = await serveStatic(dir);
+  servers.push(s);
+  return s.url;
+}
+
+describe('npm package in a fresh Vite app', () => {
+  test('tsc against the package types, vite build; label via <marginalia-labeler>, save, reload, restore; second tab locked out', async () => {
+    const url = await startApp(join(example('vite-app'), 'dist'));
+    const b = await launch();
+    try {
+      const { page, consoleErrors } = b;
+      const logged = consoleErrorsOf(page);
+      await page.goto(url);
+      await page.waitForFunction(() => document.body.dataset.restored === 'false' || document.body.dataset.error, null, { timeout: 30_000 });
+      assert.equal(await page.evaluate(() => document.body.dataset.error), undefined, await page.textContent('#status'));
+      // Label four questions through the element's buttons (class = index parity, the truth).
+      for (let n = 1; n <= 4; n++) {
+        const index = Number(await page.waitForFunction(() => document.querySelector('marginalia-labeler')?.dataset.index).then((h) => h.jsonValue()));
+        await page.click(`marginalia-labeler button[data-label="${index % 2}"]`);
+        await page.waitForFunction((k) => document.body.dataset.saved === String(k), n);
+      }
+      await page.reload();
+      await page.waitForFunction(() => document.body.dataset.restored === 'true', null, { timeout: 30_000 });
+      assert.equal(await page.evaluate(() => document.body.dataset.labelled), '4', 'the four labels came back');
+      assert.match(await page.textContent('#status'), /Restored session: 4 labels, 200 samples/);
+      // The restored learner keeps asking and learning.
+      const index = Number(await page.waitForFunction(() => document.querySelector('marginalia-labeler')?.dataset.index).then((h) => h.jsonValue()));
+      await page.click(`marginalia-labeler button[data-label="${index % 2}"]`);
+      await page.waitForFunction(() => document.body.dataset.saved === '5');
+      // A second tab on the same stored session is refused, not allowed to overwrite it.
+      const second = await b.context.newPage();
+      await second.goto(url);
+      await second.waitForFunction(() => document.body.dataset.error, null, { timeout: 30_000 });
+      assert.equal(await second.evaluate(() => document.body.dataset.error), 'E_STORE_LOCKED');
+      assert.match(await second.textContent('#status'), /already open in another learner/);
+      assert.deepEqual(consoleErrors, []);
+      assert.deepEqual(logged, []);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+/**
+ * The headless flow of examples/plain-html and examples/webpack-app: three questions
+ * answered, saved, the page reloaded, the session restored, one more answered.
+ */
+async function teachSaveReloadRestore(url, samples) {
+  const b = await launch();
+  try {
+    const { page, consoleErrors } = b;
+    const logged = consoleErrorsOf(page);
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset.restored === 'false' || document.body.dataset.error, null, { timeout: 30_000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.error), undefined, await page.textContent('#status'));
+    for (let n = 1; n <= 3; n++) {
+      await page.click('#teach-next');
+      await page.waitForFunction((k) => document.body.dataset.labelled === String(k), n);
+    }
+    await page.click('#save');
+    await page.waitForFunction(() => document.body.dataset.saved === '3');
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.restored === 'true', null, { timeout: 30_000 });
+    assert.match(await page.textContent('#status'), new RegExp(`restored: 3 labels of ${samples} samples`));
+    await page.click('#teach-next');
+    await page.waitForFunction(() => document.body.dataset.labelled === '4');
+    assert.deepEqual(consoleErrors, []);
+    assert.deepEqual(logged, []);
+  } finally {
+    await b.close();
+  }
+}
+
+describe('npm package in a fresh webpack app', () => {
+  test('webpack build with no marginalia-specific config; create, add, query, teach, save, reload, restore', async () => {
+    await teachSaveReloadRestore(await startApp(join(example('webpack-app'), 'dist')), 60);
+  });
+});
+
+describe('npm package in a plain page (import map, static files)', () => {
+  let url;
+  before(async () => {
+    url = await startApp(example('plain-html'));
+  });
+
+  test('create, add samples, query, teach, save, reload, restore', () => teachSaveReloadRestore(url, 100));
+
+  test('the headless API: save/restore bytes, undo, events, predict, evaluate', async () => {
+    const b = await launch();
+    try {
+      const { page } = b;
+      await page.goto(url);
+      const r = await page.evaluate(async () => {
+        const { createLearner, restoreLearner } = await import('marginalia');
+        const l = await createLearner({ features: 2, classes: ['a', 'b'], seed: 3 });
+        const fits = [];
+        const off = l.on('progress', (p) => fits.push(p));
+        await l.addSamples([[0, 0], [0.1, 0.2], [2, 2], [2.1, 1.9], [1, 1.1], [0.2, 0.1], [1.9, 2.2]]);
+        await l.teach([{ index: 0, label: 0 }, { index: 2, label: 1 }]);
+        const picks = await l.query(3);
+        await l.teach(picks[0].index, 1);
+        const undone = await l.undo();
+        const afterUndo = (await l.stats()).labelled;
+        await l.query(1); // refits after the undo: one more progress event
+        off();
+        await l.teach(5, 0);
+        await l.query(1); // fits, but nobody is listening any more
+        const probs = Array.from(await l.predict([0, 0, 2, 2]));
+        const ev = await l.evaluate([0, 0, 2, 2], [0, 1]);
+        const bytes = await l.save();
+        const again = await restoreLearner(bytes);
+        const same = JSON.stringify(await again.labels()) === JSON.stringify(await l.labels());
+        const restoredProbs = Array.from(await again.predict([0, 0, 2, 2]));
+        return { picks, undone, picked: picks[0].index, afterUndo, fits: fits.length, probs, ev, same, restoredProbs, bytes: bytes.length, strategies: l.strategies, stats: await again.stats() };
+      });
+      assert.equal(r.picks.length, 3);
+      assert.ok(r.picks.every((p) => ![0, 2].includes(p.index)), 'labelled samples are never asked again');
+      assert.ok(r.picks[0].reason.startsWith('margin'), r.picks[0].reason);
+      assert.deepEqual(r.undone, { index: r.picked, label: 1 });
+      assert.equal(r.afterUndo, 2);
+      assert.equal(r.fits, 2, 'two fits while subscribed, none after unsubscribing');
+      assert.ok(r.probs[0] > 0.5 && r.probs[3] > 0.5, `class a near (0,0), b near (2,2): ${r.probs}`);
+      assert.deepEqual(r.ev, { accuracy: 1, samples: 2 });
+      assert.ok(r.same, 'restored labels equal the saved ones');
+      r.probs.forEach((p, i) => assert.ok(Math.abs(p - r.restoredProbs[i]) < 1e-4, 'the restored model predicts the same'));
+      assert.equal(r.stats.labelled, 3);
+      assert.equal(r.stats.samples, 7);
+      assert.ok(r.strategies.includes('margin') && r.strategies.includes('random'));
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('bad input: clear errors with stable codes, nothing lost', async () => {
+    const b = await launch();
+    try {
+      const { page } = b;
+      await page.goto(url);
+      const r = await page.evaluate(async () => {
+        const { createLearner, restoreLearner, MarginaliaError } = await import('marginalia');
+        const { openSessionStore } = await import('marginalia/store');
+        const caught = async (f) => {
+          try {
+            await f();
+            return { code: 'none' };
+          } catch (e) {
+            return { isError: e instanceof Error, isMarginalia: e instanceof MarginaliaError, code: e.code, message: e.message };
+          }
+        };
+        const out = {};
+        out.unknownStrategy = await caught(() => createLearner({ features: 2, classes: 2, strategy: 'nope' }));
+        out.batchZero = await caught(() => createLearner({ features: 2, classes: 2, batchSize: 0 }));
+        out.oneClass = await caught(() => createLearner({ features: 2, classes: ['only'] }));
+        out.webgpu = await caught(() => createLearner({ features: 2, classes: 2, backend: 'webgpu' }));
+        out.noWorker = await caught(() => createLearner({ features: 2, classes: 2, worker: () => new Worker('./no-such-worker.js', { type: 'module' }) }));
+        // A worker that loads but never answers (an empty module): give up after the timeout.
+        const silent = URL.createObjectURL(new Blob([''], { type: 'text/javascript' }));
+        out.silentWorker = await caught(() => createLearner({ features: 2, classes: 2, startTimeoutMs: 300, worker: () => new Worker(silent, { type: 'module' }) }));
+        out.badSnapshot = await caught(() => restoreLearner(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])));
+        const l = await createLearner({ features: 2, classes: 2 });
+        await l.addSamples([[0, 0], [1, 1], [2, 2]]);
+        out.shape = await caught(() => l.addSamples([0, 1, 2]));
+        out.nonFinite = await caught(() => l.addSamples([[0, NaN]]));
+        out.queryZero = await caught(() => l.query(0));
+        out.predictEarly = await caught(() => l.predict([0, 0]));
+        out.labelRange = await caught(() => l.teach([{ index: 0, label: 0 }, { index: 1, label: 5 }]));
+        out.unknownSample = await caught(() => l.teach(99, 0));
+        out.configure = await caught(() => l.configure({ strategy: 'nope' }));
+        out.statsAfter = await l.stats(); // nothing half-applied
+        const store = await openSessionStore('bad-input');
+        out.secondStore = await caught(() => openSessionStore('bad-input'));
+        await store.close();
+        const reopened = await openSessionStore('bad-input');
+        await reopened.close();
+        out.reopened = true;
+        l.dispose();
+        out.disposed = await caught(() => l.stats());
+        return out;
+      });
+      const expect = {
+        unknownStrategy: ['E_INVALID_PARAM', /unknown strategy 'nope'; known: .*margin/],
+        batchZero: ['E_INVALID_PARAM', /batchSize must be a whole number ≥ 1, got 0/],
+        oneClass: ['E_INVALID_PARAM', /at least 2 classes/],
+        webgpu: ['E_BACKEND_UNAVAILABLE', /webgpu/],
+        noWorker: ['E_WORKER', /worker/],
+        silentWorker: ['E_WORKER', /did not answer within 300 ms/],
+        badSnapshot: ['E_SNAPSHOT', /not a saved Marginalia session/],
+        shape: ['E_SHAPE', /3 values is not a whole number of samples of 2 features/],
+        nonFinite: ['E_NONFINITE', /row 0, column 1/],
+        queryZero: ['E_INVALID_PARAM', /got 0/],
+        predictEarly: ['E_STATE', /two classes/],
+        labelRange: ['E_LABEL_RANGE', /label 5 for sample 1 is out of range: there are 2 classes/],
+        unknownSample: ['E_UNKNOWN_SAMPLE', /99/],
+        configure: ['E_INVALID_PARAM', /unknown strategy/],
+        secondStore: ['E_STORE_LOCKED', /already open/],
+        disposed: ['E_DISPOSED', /disposed/],
+      };
+      for (const [k, [code, msg]] of Object.entries(expect)) {
+        assert.equal(r[k].code, code, `${k}: ${JSON.stringify(r[k])}`);
+        assert.ok(r[k].isError && r[k].isMarginalia, `${k} is a MarginaliaError (an Error)`);
+        assert.match(r[k].message, msg, k);
+      }
+      assert.deepEqual([r.statsAfter.samples, r.statsAfter.labelled, r.statsAfter.strategy], [3, 0, 'margin'], 'failed calls changed nothing');
+      assert.ok(r.reopened, 'the store can be opened again once closed');
+    } finally {
+      await b.close();
+    }
+  });
+});

@@ -1,0 +1,323 @@
+/**
+ * The headless learner: `createLearner`, `restoreLearner`, `Learner`, `MarginaliaError`.
+ * @module marginalia
+ */
+// The headless API of the `marginalia` package: a learner that runs in a Web Worker.
+// Every method returns a Promise and never blocks the page; every failure rejects with a
+// `MarginaliaError` carrying a stable `code`.
+import { fromWire, MarginaliaError, type WireError } from './errors.js';
+import type { EventMessage, Request, Response, WorkerSettings } from './protocol.js';
+import type { Candidate, WorkerOps } from './worker.js';
+
+export { MarginaliaError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export type { Candidate } from './worker.js';
+
+/** Options for {@link createLearner}. Only `features` and `classes` are required. */
+export interface LearnerOptions {
+  /** Number of features per sample (the width of every row you add). Required. */
+  features: number;
+  /** The classes: their names, or how many (then named "0", "1", ...). At least 2. Required. */
+  classes: string[] | number;
+  /** The model to train. Default `'softmax'` (softmax regression). See {@link Learner.models}. */
+  model?: string;
+  /** The query strategy. Default `'margin'`. See {@link Learner.strategies} for the names this build knows. */
+  strategy?: string;
+  /** How many samples {@link Learner.query} returns when not told. Default `1`. */
+  batchSize?: number;
+  /**
+   * Where the batched work runs. Default `'auto'` (the best available; today the CPU).
+   * `'webgpu'` fails with `E_BACKEND_UNAVAILABLE` rather than silently running on the CPU.
+   */
+  backend?: 'auto' | 'webgpu' | 'cpu';
+  /** Seed for every random choice (cold-start picks, tie-breaking). Default `0`. */
+  seed?: number;
+  /**
+   * How to start the worker. Default: the package's own `worker.js` as a module worker.
+   * Override when your bundler or CSP needs a different URL.
+   */
+  worker?: () => Worker;
+  /** Give up when the worker has not answered its first message within this time. Default `30000` ms. */
+  startTimeoutMs?: number;
+}
+
+/** What the worker reports while it works. */
+export interface ProgressEvent {
+  stage: 'fit';
+  /** Labelled samples the model was fitted on. */
+  labelled: number;
+  /** False while fewer than two classes are labelled (nothing to separate yet). */
+  fitted: boolean;
+  /** Milliseconds the fit took. */
+  ms: number;
+}
+
+/** A snapshot of the learner's state. */
+export interface LearnerStats {
+  samples: number;
+  labelled: number;
+  fitted: boolean;
+  strategy: string;
+  model: string;
+  batchSize: number;
+  classes: string[];
+  features: number;
+}
+
+/** The result of {@link Learner.evaluate}. */
+export interface Evaluation {
+  /** Fraction of `labels` the model predicts; `null` before the model is fitted. */
+  accuracy: number | null;
+  samples: number;
+}
+
+/** One label: a pool index and a class index. */
+export interface Label {
+  index: number;
+  label: number;
+}
+
+/** A function subscribed with {@link Learner.on}. */
+export type Listener<T> = (data: T) => void;
+
+/** An active-learning session running in its own Web Worker. Create with {@link createLearner}. */
+export class Learner {
+  /** Query strategies this build knows (read from the wasm core). */
+  readonly strategies: readonly string[];
+  /** Models this build can train (read from the wasm core). */
+  readonly models: readonly string[];
+  /** True when the SIMD build of the core was loaded. */
+  readonly simd: boolean;
+  /** Where the work runs. */
+  readonly backend: 'cpu' | 'webgpu';
+
+  #worker: Worker;
+  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: MarginaliaError) => void }>();
+  #nextId = 1;
+  #listeners = { progress: new Set<Listener<ProgressEvent>>(), error: new Set<Listener<MarginaliaError>>() };
+  #dead: MarginaliaError | null = null;
+
+  /** @internal Use {@link createLearner}. */
+  constructor(worker: Worker, info: { strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' | 'webgpu' }, wire: WireChannel) {
+    this.#worker = worker;
+    this.strategies = info.strategies;
+    this.models = info.models;
+    this.simd = info.simd;
+    this.backend = info.backend;
+    wire.attach(this);
+  }
+
+  /** @internal */
+  _settle(msg: Response | EventMessage): void {
+    if ('event' in msg) {
+      if (msg.event === 'progress') for (const f of this.#listeners.progress) f(msg.data as ProgressEvent);
+      else this.#raise(fromWire(msg.data as WireError));
+      return;
+    }
+    const p = this.#pending.get(msg.id);
+    if (!p) return;
+    this.#pending.delete(msg.id);
+    if (msg.ok) p.resolve(msg.value);
+    else p.reject(fromWire(msg.error));
+  }
+
+  /**
+   * @internal The worker is gone: reject everything pending and every later call with `e`.
+   * `report`: also raise it as an `error` event (not when the app disposed on purpose).
+   */
+  _die(e: MarginaliaError, report = true): void {
+    if (this.#dead) return;
+    this.#dead = e;
+    for (const p of this.#pending.values()) p.reject(e);
+    this.#pending.clear();
+    if (report) this.#raise(e);
+  }
+
+  #raise(e: MarginaliaError): void {
+    if (this.#listeners.error.size === 0) console.error(e); // never silent
+    for (const f of this.#listeners.error) f(e);
+  }
+
+  #call<K extends keyof WorkerOps>(op: K, ...args: Parameters<WorkerOps[K]>): Promise<Awaited<ReturnType<WorkerOps[K]>>> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker.postMessage({ id, op, args } satisfies Request);
+    });
+  }
+
+  /**
+   * Subscribe to `'progress'` (each fit) or `'error'` (failures outside a call, such as the
+   * worker dying). Returns the function that unsubscribes.
+   */
+  on(event: 'progress', listener: Listener<ProgressEvent>): () => void;
+  on(event: 'error', listener: Listener<MarginaliaError>): () => void;
+  on(event: 'progress' | 'error', listener: Listener<never>): () => void {
+    const set = this.#listeners[event] as Set<Listener<never>>;
+    if (!set) throw new MarginaliaError('E_INVALID_PARAM', `unknown event '${String(event)}'; known: progress, error`);
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /**
+   * Add samples to the pool: `features` holds whole rows (row-major `Float32Array`, or an
+   * array of rows). Resolves to the pool index of the first new sample and how many.
+   */
+  addSamples(features: Float32Array | number[][] | number[]): Promise<{ first: number; count: number }> {
+    const flat = Array.isArray(features) && Array.isArray(features[0]) ? (features as number[][]).flat() : (features as Float32Array | number[]);
+    return this.#call('addSamples', flat);
+  }
+
+  /** The `n` (default: `batchSize`) unlabelled samples most worth labelling next, best first. */
+  query(n?: number): Promise<Candidate[]> {
+    return this.#call('query', n ?? null);
+  }
+
+  /** Teach one label, or many at once (all or nothing). The model refits before the next query. */
+  teach(index: number, label: number): Promise<LearnerStats>;
+  teach(labels: Label[]): Promise<LearnerStats>;
+  teach(a: number | Label[], label?: number): Promise<LearnerStats> {
+    return this.#call('teach', typeof a === 'number' ? [{ index: a, label: label as number }] : a);
+  }
+
+  /** Undo the last label taught; resolves to it, or `null` when there is nothing to undo. */
+  undo(): Promise<Label | null> {
+    return this.#call('undo');
+  }
+
+  /** Class probabilities for any rows: a row-major `rows × classes` array. */
+  predict(features: Float32Array | number[]): Promise<Float32Array> {
+    return this.#call('predict', features);
+  }
+
+  /** Accuracy on held-out samples with known labels. */
+  evaluate(features: Float32Array | number[], labels: number[] | Uint32Array): Promise<Evaluation> {
+    return this.#call('evaluate', features, labels);
+  }
+
+  /** Change the strategy, model or batch size at any moment; invalid values are rejected and change nothing. */
+  configure(changes: { strategy?: string; model?: string; batchSize?: number }): Promise<LearnerStats> {
+    return this.#call('configure', changes);
+  }
+
+  /** Every label taught so far, as `[index, label]` pairs. */
+  labels(): Promise<[number, number][]> {
+    return this.#call('labels');
+  }
+
+  /** Counts and settings. */
+  stats(): Promise<LearnerStats> {
+    return this.#call('stats');
+  }
+
+  /** The whole session (options, samples, labels, undo history) as bytes; {@link restoreLearner} reads them. */
+  save(): Promise<Uint8Array> {
+    return this.#call('save');
+  }
+
+  /** Stop the worker. Later calls reject with `E_DISPOSED`. */
+  dispose(): void {
+    this.#worker.terminate();
+    this._die(new MarginaliaError('E_DISPOSED', 'the learner was disposed'), false);
+  }
+}
+
+/** Routes worker messages to the learner once it exists (init answers before it does). */
+class WireChannel {
+  #learner: Learner | null = null;
+  #early: (Response | EventMessage)[] = [];
+  onInit: ((msg: Response) => void) | null = null;
+  onFatal: ((e: MarginaliaError) => void) | null = null;
+
+  attach(l: Learner): void {
+    this.#learner = l;
+    for (const m of this.#early) l._settle(m);
+    this.#early = [];
+  }
+
+  message(msg: Response | EventMessage): void {
+    if (this.#learner) this.#learner._settle(msg);
+    else if ('id' in msg && msg.id === 0 && this.onInit) this.onInit(msg);
+    else this.#early.push(msg);
+  }
+
+  fatal(e: MarginaliaError): void {
+    if (this.#learner) this.#learner._die(e);
+    else this.onFatal?.(e);
+  }
+}
+
+function resolveSettings(o: LearnerOptions): WorkerSettings {
+  if (!o || typeof o !== 'object') throw new MarginaliaError('E_INVALID_PARAM', 'createLearner needs an options object with at least `features` and `classes`');
+  const classes = typeof o.classes === 'number' ? Array.from({ length: o.classes }, (_, i) => String(i)) : o.classes;
+  if (!Array.isArray(classes)) throw new MarginaliaError('E_INVALID_PARAM', '`classes` must be an array of names or a number');
+  return {
+    features: o.features,
+    classes: classes.map(String),
+    model: o.model ?? 'softmax',
+    strategy: o.strategy ?? 'margin',
+    batchSize: o.batchSize ?? 1,
+    backend: o.backend ?? 'auto',
+    seed: o.seed ?? 0,
+  };
+}
+
+async function start(settings: WorkerSettings, options: StartOptions, from?: Uint8Array): Promise<Learner> {
+  let worker: Worker;
+  try {
+    worker = options.worker ? options.worker() : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  } catch (e) {
+    throw new MarginaliaError('E_WORKER', `the learner's worker could not be started: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const wire = new WireChannel();
+  worker.onmessage = (ev: MessageEvent<Response | EventMessage>) => wire.message(ev.data);
+  worker.onerror = (ev: ErrorEvent) => {
+    ev.preventDefault();
+    wire.fatal(new MarginaliaError('E_WORKER', `the learner's worker failed: ${ev.message || 'it could not be loaded (wrong URL, blocked by CSP, or a script error)'}`));
+  };
+  worker.onmessageerror = () => wire.fatal(new MarginaliaError('E_INTERNAL', 'a message from the worker could not be read'));
+  const timeout = options.startTimeoutMs ?? 30_000;
+  const info = await new Promise<{ strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new MarginaliaError('E_WORKER', `the learner's worker did not answer within ${timeout} ms`)), timeout);
+    wire.onInit = (msg) => {
+      clearTimeout(timer);
+      if (msg.ok) resolve(msg.value as { strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' });
+      else reject(fromWire(msg.error));
+    };
+    wire.onFatal = (e) => {
+      clearTimeout(timer);
+      reject(e);
+    };
+    worker.postMessage({ id: 0, op: 'init', args: from ? [settings, from] : [settings] } satisfies Request);
+  }).catch((e) => {
+    worker.terminate();
+    throw e;
+  });
+  return new Learner(worker, info, wire);
+}
+
+/** The options of {@link restoreLearner}: only how to start the worker (the rest comes from the saved bytes). */
+export type StartOptions = Pick<LearnerOptions, 'worker' | 'startTimeoutMs'>;
+
+/**
+ * Start a learner in a Web Worker. Rejects with `E_INVALID_PARAM` for bad options, and
+ * `E_WORKER` when the worker or the wasm cannot be loaded.
+ *
+ * ```ts
+ * const learner = await createLearner({ features: 2, classes: ['cat', 'dog'], strategy: 'margin' });
+ * ```
+ */
+export async function createLearner(options: LearnerOptions): Promise<Learner> {
+  return start(resolveSettings(options), options);
+}
+
+/**
+ * Start a learner from bytes written by {@link Learner.save}: same options, samples, labels
+ * and undo history. `options` may only say how to start the worker.
+ */
+export async function restoreLearner(bytes: Uint8Array, options: StartOptions = {}): Promise<Learner> {
+  if (!(bytes instanceof Uint8Array)) throw new MarginaliaError('E_SNAPSHOT', 'restoreLearner needs the Uint8Array that save() returned');
+  const placeholder = resolveSettings({ features: 1, classes: 2 }); // replaced by the snapshot's own
+  return start(placeholder, options, bytes);
+}

@@ -1,0 +1,32 @@
+// The messages between the page (index.ts) and the learner's worker (worker.ts). A small
+// request/response protocol of our own rather than Comlink: errors must cross with their
+// `code`, the worker pushes events, and the package then needs no bare imports, so a plain
+// `<script type="module">` page can load it without a bundler or import map.
+import type { WireError } from './errors.js';
+
+/** A request from the page: `op` names a method of the worker's `ops`. */
+export interface Request {
+  id: number;
+  op: string;
+  args: unknown[];
+}
+
+/** The worker's answer to one request. */
+export type Response = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
+
+/** Something the worker reports without being asked. */
+export interface EventMessage {
+  event: 'progress' | 'error';
+  data: unknown;
+}
+
+/** The settings that travel to the worker (a resolved, validated {@link LearnerOptions}). */
+export interface WorkerSettings {
+  features: number;
+  classes: string[];
+  model: string;
+  strategy: string;
+  batchSize: number;
+  backend: 'auto' | 'webgpu' | 'cpu';
+  seed: number;
+}
