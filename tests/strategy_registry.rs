@@ -239,4 +239,53 @@ fn auto_says_what_it_did_and_why() {
     let c = Context { labelled: lx.view(), labels: &ly, ..ctx(&w) };
     let q = StrategyKind::Auto.select(&c, 4).unwrap();
     assert!(q.iter().filter(|q| q.reason.contains("typiclust (1 of 3 classes not found yet)")).count() == 2, "{q:?}");
+    // Few labels: 9 for 3 classes is under 4 per class, so the whole batch is TypiClust.
+    let ly9: Vec<u32> = (0..9).map(|i| (i % 3) as u32).collect();
+    let c = Context { labelled: lx.slice(s![..9, ..]), labels: &ly9, ..ctx(&w) };
+    let q = StrategyKind::Auto.select(&c, 4).unwrap();
+    assert!(q.iter().all(|q| q.reason.starts_with("auto → typiclust (few labels: 9 for 3 classes)")), "{q:?}");
+    // 21 labels = 7 per class, halfway along the 4 → 10 ramp: half TypiClust, half margin.
+    let ly21: Vec<u32> = (0..21).map(|i| (i % 3) as u32).collect();
+    let c = Context { labelled: lx.slice(s![..21, ..]), labels: &ly21, ..ctx(&w) };
+    let q = StrategyKind::Auto.select(&c, 4).unwrap();
+    assert_eq!(q.iter().filter(|q| q.reason.starts_with("auto → typiclust")).count(), 2, "{q:?}");
+    assert_eq!(q.iter().filter(|q| q.reason.starts_with("auto → cluster_margin")).count(), 2, "{q:?}");
+}
+
+#[test]
+fn degenerate_inputs_never_panic() {
+    let w = world();
+    // An absurd class count with no model: nothing may be sized by it.
+    let c = Context { n_classes: usize::MAX, probs: None, committee: None, ..ctx(&w) };
+    for kind in StrategyKind::ALL {
+        let _ = kind.select(&c, 3);
+    }
+    assert_eq!(StrategyKind::Auto.select(&c, 3).unwrap().len(), 3);
+    // Zero classes, zero-width probabilities and committee, zero-width features.
+    let p0 = Array2::<f32>::zeros((45, 0));
+    let members = vec![p0.clone(), p0.clone()];
+    let x0 = Array2::<f32>::zeros((45, 0));
+    let l0 = Array2::<f32>::zeros((0, 0));
+    let c = Context {
+        candidates: x0.view(),
+        labelled: l0.view(),
+        labels: &[],
+        probs: Some(p0.view()),
+        committee: Some(&members),
+        n_classes: 0,
+        ..ctx(&w)
+    };
+    for kind in StrategyKind::ALL {
+        let q = kind.select(&c, 3).unwrap_or_else(|e| panic!("{}: {e}", kind.name()));
+        assert_eq!(q.len(), 3, "{}", kind.name());
+    }
+    // All candidates identical: geometric strategies still return distinct picks.
+    let same = Array2::<f32>::ones((45, 2));
+    let c = Context { candidates: same.view(), ..ctx(&w) };
+    for kind in StrategyKind::ALL {
+        let mut idx: Vec<usize> = kind.select(&c, 5).unwrap().iter().map(|q| q.index).collect();
+        idx.sort();
+        idx.dedup();
+        assert_eq!(idx.len(), 5, "{}", kind.name());
+    }
 }

@@ -107,9 +107,15 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
-    /// Labelled count per class (length `n_classes`).
+    /// Labelled count per class, indexed by class. Its length is the number of probability
+    /// columns when there is a model, else one past the largest label: never sized by
+    /// `n_classes` alone, which comes from the caller and could be absurd.
     pub fn class_counts(&self) -> Vec<usize> {
-        let mut counts = vec![0; self.n_classes];
+        let len = match self.probs {
+            Some(p) => p.ncols(),
+            None => self.labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0),
+        };
+        let mut counts = vec![0; len];
         for &l in self.labels {
             if let Some(c) = counts.get_mut(l as usize) {
                 *c += 1;
