@@ -207,8 +207,7 @@ fn missing_model_or_committee_is_a_state_error_and_cold_start_still_works() {
 #[test]
 fn bad_parameters_are_rejected() {
     let w = world();
-    let mut p = StrategyParams::default();
-    p.density_beta = f32::NAN;
+    let p = StrategyParams { density_beta: f32::NAN, ..Default::default() };
     assert!(matches!(StrategyKind::DensityCosine.select_with(&ctx(&w), 3, &p), Err(Error::InvalidParam { .. })));
     let mut p = StrategyParams::default();
     p.auto.warm_per_class = 0.5;

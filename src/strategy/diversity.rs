@@ -215,17 +215,17 @@ pub fn cut_tree(n: usize, merges: &[Merge], k: usize) -> Vec<usize> {
         }
     }
     let mut ids = vec![usize::MAX; n];
-    let mut out = vec![0; n];
     let mut next = 0;
-    for i in 0..n {
-        let r = find(&mut parent, i);
-        if ids[r] == usize::MAX {
-            ids[r] = next;
-            next += 1;
-        }
-        out[i] = ids[r];
-    }
-    out
+    (0..n)
+        .map(|i| {
+            let r = find(&mut parent, i);
+            if ids[r] == usize::MAX {
+                ids[r] = next;
+                next += 1;
+            }
+            ids[r]
+        })
+        .collect()
 }
 
 /// A cluster-margin pick: candidate row, its margin score, its cluster and that cluster's

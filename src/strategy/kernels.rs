@@ -238,9 +238,9 @@ pub fn kmeans(x: ArrayView2<f32>, k: usize, max_iter: usize, fit_rows: usize, se
         let mut far: Vec<usize> = (0..fx.nrows()).collect();
         far.sort_by(|&a, &b| dist[b].total_cmp(&dist[a]));
         let mut far_iter = far.into_iter();
-        for c in 0..k {
-            if counts[c] > 0 {
-                let inv = 1.0 / counts[c] as f64;
+        for (c, &count) in counts.iter().enumerate() {
+            if count > 0 {
+                let inv = 1.0 / count as f64;
                 for (dst, &s) in centres.row_mut(c).iter_mut().zip(sums.row(c)) {
                     *dst = (s * inv) as f32;
                 }
