@@ -218,7 +218,7 @@ fn bad_parameters_are_rejected() {
 #[test]
 fn auto_says_what_it_did_and_why() {
     let w = world();
-    // Enough balanced labels and one sample: plain margin.
+    // Enough balanced labels (10 per class) and one sample: plain margin.
     let lx = Array2::from_shape_fn((30, 2), |(i, j)| (i * (j + 1)) as f32 * 0.1);
     let ly: Vec<u32> = (0..30).map(|i| (i % 3) as u32).collect();
     let c = Context { labelled: lx.view(), labels: &ly, ..ctx(&w) };
@@ -238,14 +238,14 @@ fn auto_says_what_it_did_and_why() {
     let c = Context { labelled: lx.view(), labels: &ly, ..ctx(&w) };
     let q = StrategyKind::Auto.select(&c, 4).unwrap();
     assert!(q.iter().filter(|q| q.reason.contains("typiclust (1 of 3 classes not found yet)")).count() == 2, "{q:?}");
-    // Few labels: 9 for 3 classes is under 4 per class, so the whole batch is TypiClust.
-    let ly9: Vec<u32> = (0..9).map(|i| (i % 3) as u32).collect();
-    let c = Context { labelled: lx.slice(s![..9, ..]), labels: &ly9, ..ctx(&w) };
+    // Few labels: 3 for 3 classes is under 2 per class, so the whole batch is TypiClust.
+    let ly3: Vec<u32> = vec![0, 1, 2];
+    let c = Context { labelled: lx.slice(s![..3, ..]), labels: &ly3, ..ctx(&w) };
     let q = StrategyKind::Auto.select(&c, 4).unwrap();
-    assert!(q.iter().all(|q| q.reason.starts_with("auto → typiclust (few labels: 9 for 3 classes)")), "{q:?}");
-    // 21 labels = 7 per class, halfway along the 4 → 10 ramp: half TypiClust, half margin.
-    let ly21: Vec<u32> = (0..21).map(|i| (i % 3) as u32).collect();
-    let c = Context { labelled: lx.slice(s![..21, ..]), labels: &ly21, ..ctx(&w) };
+    assert!(q.iter().all(|q| q.reason.starts_with("auto → typiclust (few labels: 3 for 3 classes)")), "{q:?}");
+    // 13 labels = 4.33 per class on the 2 → 7 ramp: share (7 − 4.33)/5 = 0.53 of 4 → 2.
+    let ly13: Vec<u32> = (0..13).map(|i| (i % 3) as u32).collect();
+    let c = Context { labelled: lx.slice(s![..13, ..]), labels: &ly13, ..ctx(&w) };
     let q = StrategyKind::Auto.select(&c, 4).unwrap();
     assert_eq!(q.iter().filter(|q| q.reason.starts_with("auto → typiclust")).count(), 2, "{q:?}");
     assert_eq!(q.iter().filter(|q| q.reason.starts_with("auto → cluster_margin")).count(), 2, "{q:?}");
