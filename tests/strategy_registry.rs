@@ -168,7 +168,7 @@ fn nan_probabilities_are_a_clear_error() {
     let mut x = w.x.clone();
     x[[3, 1]] = f32::NAN;
     let c = Context { candidates: x.view(), ..ctx(&w) };
-    for kind in [StrategyKind::KCenter, StrategyKind::Typiclust, StrategyKind::Badge, StrategyKind::ClusterMargin] {
+    for kind in [StrategyKind::KCenter, StrategyKind::Typiclust, StrategyKind::Badge, StrategyKind::ClusterMargin, StrategyKind::Egl] {
         assert!(matches!(kind.select(&c, 3), Err(Error::NonFinite { row: 3, col: 1, .. })), "{}", kind.name());
     }
 }

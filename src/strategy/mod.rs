@@ -348,6 +348,9 @@ impl StrategyKind {
             }
             StrategyKind::Egl => {
                 let p = ctx.require_probs("egl")?;
+                // The gradient length scales with ‖x‖, so a NaN feature would silently sink
+                // its candidate; say where it is instead.
+                crate::model::check_finite(ctx.candidates)?;
                 let s = expected_change::egl(ctx.candidates, p);
                 Ok(ranked(&s, batch, seed, |i| format!("would change the model most: expected gradient length {:.2}", s[i])))
             }
