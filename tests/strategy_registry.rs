@@ -168,7 +168,7 @@ fn nan_probabilities_are_a_clear_error() {
     let mut x = w.x.clone();
     x[[3, 1]] = f32::NAN;
     let c = Context { candidates: x.view(), ..ctx(&w) };
-    for kind in [StrategyKind::KCenter, StrategyKind::Typiclust, StrategyKind::Badge, StrategyKind::ClusterMargin] {
+    for kind in [StrategyKind::KCenter, StrategyKind::Typiclust, StrategyKind::Badge, StrategyKind::ClusterMargin, StrategyKind::Egl] {
         assert!(matches!(kind.select(&c, 3), Err(Error::NonFinite { row: 3, col: 1, .. })), "{}", kind.name());
     }
 }
@@ -207,8 +207,7 @@ fn missing_model_or_committee_is_a_state_error_and_cold_start_still_works() {
 #[test]
 fn bad_parameters_are_rejected() {
     let w = world();
-    let mut p = StrategyParams::default();
-    p.density_beta = f32::NAN;
+    let p = StrategyParams { density_beta: f32::NAN, ..Default::default() };
     assert!(matches!(StrategyKind::DensityCosine.select_with(&ctx(&w), 3, &p), Err(Error::InvalidParam { .. })));
     let mut p = StrategyParams::default();
     p.auto.warm_per_class = 0.5;
@@ -219,7 +218,7 @@ fn bad_parameters_are_rejected() {
 #[test]
 fn auto_says_what_it_did_and_why() {
     let w = world();
-    // Enough balanced labels and one sample: plain margin.
+    // Enough balanced labels (10 per class) and one sample: plain margin.
     let lx = Array2::from_shape_fn((30, 2), |(i, j)| (i * (j + 1)) as f32 * 0.1);
     let ly: Vec<u32> = (0..30).map(|i| (i % 3) as u32).collect();
     let c = Context { labelled: lx.view(), labels: &ly, ..ctx(&w) };
@@ -239,4 +238,53 @@ fn auto_says_what_it_did_and_why() {
     let c = Context { labelled: lx.view(), labels: &ly, ..ctx(&w) };
     let q = StrategyKind::Auto.select(&c, 4).unwrap();
     assert!(q.iter().filter(|q| q.reason.contains("typiclust (1 of 3 classes not found yet)")).count() == 2, "{q:?}");
+    // Few labels: 3 for 3 classes is under 2 per class, so the whole batch is TypiClust.
+    let ly3: Vec<u32> = vec![0, 1, 2];
+    let c = Context { labelled: lx.slice(s![..3, ..]), labels: &ly3, ..ctx(&w) };
+    let q = StrategyKind::Auto.select(&c, 4).unwrap();
+    assert!(q.iter().all(|q| q.reason.starts_with("auto → typiclust (few labels: 3 for 3 classes)")), "{q:?}");
+    // 13 labels = 4.33 per class on the 2 → 7 ramp: share (7 − 4.33)/5 = 0.53 of 4 → 2.
+    let ly13: Vec<u32> = (0..13).map(|i| (i % 3) as u32).collect();
+    let c = Context { labelled: lx.slice(s![..13, ..]), labels: &ly13, ..ctx(&w) };
+    let q = StrategyKind::Auto.select(&c, 4).unwrap();
+    assert_eq!(q.iter().filter(|q| q.reason.starts_with("auto → typiclust")).count(), 2, "{q:?}");
+    assert_eq!(q.iter().filter(|q| q.reason.starts_with("auto → cluster_margin")).count(), 2, "{q:?}");
+}
+
+#[test]
+fn degenerate_inputs_never_panic() {
+    let w = world();
+    // An absurd class count with no model: nothing may be sized by it.
+    let c = Context { n_classes: usize::MAX, probs: None, committee: None, ..ctx(&w) };
+    for kind in StrategyKind::ALL {
+        let _ = kind.select(&c, 3);
+    }
+    assert_eq!(StrategyKind::Auto.select(&c, 3).unwrap().len(), 3);
+    // Zero classes, zero-width probabilities and committee, zero-width features.
+    let p0 = Array2::<f32>::zeros((45, 0));
+    let members = vec![p0.clone(), p0.clone()];
+    let x0 = Array2::<f32>::zeros((45, 0));
+    let l0 = Array2::<f32>::zeros((0, 0));
+    let c = Context {
+        candidates: x0.view(),
+        labelled: l0.view(),
+        labels: &[],
+        probs: Some(p0.view()),
+        committee: Some(&members),
+        n_classes: 0,
+        ..ctx(&w)
+    };
+    for kind in StrategyKind::ALL {
+        let q = kind.select(&c, 3).unwrap_or_else(|e| panic!("{}: {e}", kind.name()));
+        assert_eq!(q.len(), 3, "{}", kind.name());
+    }
+    // All candidates identical: geometric strategies still return distinct picks.
+    let same = Array2::<f32>::ones((45, 2));
+    let c = Context { candidates: same.view(), ..ctx(&w) };
+    for kind in StrategyKind::ALL {
+        let mut idx: Vec<usize> = kind.select(&c, 5).unwrap().iter().map(|q| q.index).collect();
+        idx.sort();
+        idx.dedup();
+        assert_eq!(idx.len(), 5, "{}", kind.name());
+    }
 }

@@ -3,8 +3,8 @@
 //!
 //! 1. **Cold start** (no model yet, or fewer than two classes labelled): the whole batch by
 //!    TypiClust, which needs neither a model nor labels.
-//! 2. **Few labels**: below `cold_start_per_class` (4) labels per class the whole batch is
-//!    TypiClust; from there its share falls linearly to 0 at `warm_per_class` (10). Hacohen,
+//! 2. **Few labels**: below `cold_start_per_class` (2) labels per class the whole batch is
+//!    TypiClust; from there its share falls linearly to 0 at `warm_per_class` (7). Hacohen,
 //!    Dekel & Weinshall (2022, "Active learning on a budget") show uncertainty sampling can
 //!    fall below random with few labels, while typical, diverse samples do better; the
 //!    crossover they report is a handful of labels per class, and the ramp was tuned on
@@ -25,10 +25,10 @@ use crate::{Error, Result};
 /// Switching rules of `auto`, with defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AutoParams {
-    /// Below this many labels per class the whole batch is chosen by TypiClust.
+    /// Below this many labels per class the whole batch is chosen by TypiClust (default 2).
     pub cold_start_per_class: f32,
     /// From this many labels per class on, TypiClust is no longer used; in between, its
-    /// share of the batch falls linearly from 1 to 0.
+    /// share of the batch falls linearly from 1 to 0 (default 7).
     pub warm_per_class: f32,
     /// Treat the labelled set as imbalanced when the largest class count is at least this
     /// multiple of the smallest (default 3).
@@ -45,7 +45,7 @@ pub struct AutoParams {
 
 impl Default for AutoParams {
     fn default() -> Self {
-        AutoParams { cold_start_per_class: 4.0, warm_per_class: 10.0, imbalance_ratio: 3.0, diverse_batches: true, cluster_margin_factor: 2 }
+        AutoParams { cold_start_per_class: 2.0, warm_per_class: 7.0, imbalance_ratio: 3.0, diverse_batches: true, cluster_margin_factor: 2 }
     }
 }
 

@@ -38,10 +38,14 @@ fn argmax(row: ArrayView1<f32>) -> usize {
 }
 
 /// The consensus distribution: the members' mean probabilities (m × k).
+/// Members must share one shape ([`check_committee`]); with none the result is 0 × 0.
 pub fn consensus(members: &[Array2<f32>]) -> Array2<f32> {
-    let mut sum = members[0].clone();
+    let Some(first) = members.first() else { return Array2::zeros((0, 0)) };
+    let mut sum = first.clone();
     for p in &members[1..] {
-        sum += p;
+        if p.dim() == sum.dim() {
+            sum += p;
+        }
     }
     sum / members.len() as f32
 }
@@ -50,7 +54,11 @@ pub fn consensus(members: &[Array2<f32>]) -> Array2<f32> {
 /// probabilistic classifiers"): with V_c the number of the C members whose most probable
 /// class is c, score = −Σ_c (V_c / C) ln(V_c / C). modAL's `vote_entropy`.
 pub fn vote_entropy(members: &[Array2<f32>]) -> Vec<f32> {
-    let (m, k) = members[0].dim();
+    let Some(first) = members.first() else { return Vec::new() };
+    let (m, k) = first.dim();
+    if k == 0 || members.iter().any(|p| p.dim() != (m, k)) {
+        return vec![0.0; m];
+    }
     let c = members.len() as f32;
     (0..m)
         .map(|i| {
@@ -74,6 +82,9 @@ pub fn consensus_entropy(members: &[Array2<f32>]) -> Vec<f32> {
 fn member_kl(members: &[Array2<f32>]) -> Array2<f32> {
     let avg = consensus(members);
     let m = avg.nrows();
+    if members.iter().any(|p| p.dim() != avg.dim()) {
+        return Array2::zeros((m, members.len()));
+    }
     Array2::from_shape_fn((m, members.len()), |(i, j)| {
         members[j]
             .row(i)

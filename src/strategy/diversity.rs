@@ -48,7 +48,7 @@ pub(crate) fn argmax_free(score: &[f32], taken: &[bool], ties: &[u32]) -> Option
 pub fn kcenter_greedy(x: ArrayView2<f32>, centres: ArrayView2<f32>, batch: usize, seed: u64) -> Vec<(usize, f32)> {
     let m = x.nrows();
     let batch = batch.min(m);
-    if batch == 0 {
+    if batch == 0 || (centres.nrows() > 0 && centres.ncols() != x.ncols()) {
         return Vec::new();
     }
     let xn = row_sq_norms(x);
@@ -80,10 +80,11 @@ pub fn kcenter_greedy(x: ArrayView2<f32>, centres: ArrayView2<f32>, batch: usize
 /// novelty when little is labelled. With nothing labelled the first pick is the candidate
 /// nearest the pool mean (modAL uses the least mean pairwise distance, O(m²); the mean is
 /// the O(m d) stand-in). Returns (row, score, distance to L when picked).
+/// Returns nothing when `uncertainty` or `labelled` do not match `x` in size.
 pub fn ranked_batch(x: ArrayView2<f32>, labelled: ArrayView2<f32>, uncertainty: &[f32], batch: usize, seed: u64) -> Vec<(usize, f32, f32)> {
     let m = x.nrows();
     let batch = batch.min(m);
-    if batch == 0 {
+    if batch == 0 || uncertainty.len() != m || (labelled.nrows() > 0 && labelled.ncols() != x.ncols()) {
         return Vec::new();
     }
     let xn = row_sq_norms(x);
@@ -214,17 +215,17 @@ pub fn cut_tree(n: usize, merges: &[Merge], k: usize) -> Vec<usize> {
         }
     }
     let mut ids = vec![usize::MAX; n];
-    let mut out = vec![0; n];
     let mut next = 0;
-    for i in 0..n {
-        let r = find(&mut parent, i);
-        if ids[r] == usize::MAX {
-            ids[r] = next;
-            next += 1;
-        }
-        out[i] = ids[r];
-    }
-    out
+    (0..n)
+        .map(|i| {
+            let r = find(&mut parent, i);
+            if ids[r] == usize::MAX {
+                ids[r] = next;
+                next += 1;
+            }
+            ids[r]
+        })
+        .collect()
 }
 
 /// A cluster-margin pick: candidate row, its margin score, its cluster and that cluster's
@@ -250,10 +251,11 @@ pub struct ClusterPick {
 /// The paper cuts the dendrogram at a distance ε; here it is cut into `batch` clusters,
 /// which needs no scale-dependent threshold and gives one pick per cluster.
 /// k_m = `km_factor` × batch, capped at 2000 rows (but never below the batch).
+/// Returns nothing when `margin_scores` does not have one score per row of `x`.
 pub fn cluster_margin(x: ArrayView2<f32>, margin_scores: &[f32], batch: usize, km_factor: usize, seed: u64) -> Vec<ClusterPick> {
     let m = x.nrows();
     let batch = batch.min(m);
-    if batch == 0 {
+    if batch == 0 || margin_scores.len() != m {
         return Vec::new();
     }
     let km = batch.saturating_mul(km_factor.max(1)).min(2000).max(batch).min(m);
@@ -310,10 +312,11 @@ pub fn cluster_margin(x: ArrayView2<f32>, margin_scores: &[f32], batch: usize, k
 /// g is never formed: ⟨a ⊗ h, a' ⊗ h'⟩ = (a·a')(h·h'), so each new centre costs
 /// O(m (k + d)) and memory stays O(m). `append_one` treats h as [h, 1] without copying.
 /// Returns (row, ‖g‖ for the first pick, D for the others).
+/// Returns nothing when `p` does not have one row per row of `h`.
 pub fn badge(h: ArrayView2<f32>, append_one: bool, p: ArrayView2<f32>, batch: usize, seed: u64) -> Vec<(usize, f32)> {
     let m = h.nrows();
     let batch = batch.min(m);
-    if batch == 0 {
+    if batch == 0 || p.nrows() != m {
         return Vec::new();
     }
     let mut a = p.to_owned();

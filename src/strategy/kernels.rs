@@ -36,8 +36,13 @@ fn expand_sq(na: f32, nb: f32, ab: f32) -> f32 {
 
 /// Squared distances between every row of `a` (n × d) and every row of `b` (p × d), given
 /// their squared row norms. Returns n × p; never negative (see `expand_sq`).
-/// The caller bounds n × p (see [`nearest`] for the blocked form).
+/// The caller bounds n × p (see [`nearest`] for the blocked form). Rows of different
+/// widths (or norms of the wrong length) come out infinitely far apart rather than as a
+/// panic: callers validate shapes, this only keeps a slip from aborting the wasm module.
 pub fn sq_dists(a: ArrayView2<f32>, a_norms: ArrayView1<f32>, b: ArrayView2<f32>, b_norms: ArrayView1<f32>) -> Array2<f32> {
+    if a.ncols() != b.ncols() || a_norms.len() != a.nrows() || b_norms.len() != b.nrows() {
+        return Array2::from_elem((a.nrows(), b.nrows()), f32::INFINITY);
+    }
     let mut g = a.dot(&b.t());
     for (i, mut row) in g.rows_mut().into_iter().enumerate() {
         let na = a_norms[i];
@@ -50,7 +55,11 @@ pub fn sq_dists(a: ArrayView2<f32>, a_norms: ArrayView1<f32>, b: ArrayView2<f32>
 
 /// Squared distance from every row of `x` to one point `c`, given `x`'s squared norms.
 /// O(m d) and O(m) memory: used by the greedy selectors that add one centre at a time.
+/// A point of the wrong width is infinitely far from everything.
 pub fn sq_dists_to_point(x: ArrayView2<f32>, x_norms: ArrayView1<f32>, c: ArrayView1<f32>) -> Array1<f32> {
+    if x.ncols() != c.len() || x_norms.len() != x.nrows() {
+        return Array1::from_elem(x.nrows(), f32::INFINITY);
+    }
     let nc = c.dot(&c);
     let mut out = x.dot(&c);
     for (v, &nx) in out.iter_mut().zip(x_norms) {
@@ -66,12 +75,12 @@ fn block_rows(cols: usize) -> usize {
 
 /// For each row of `x`, the index of the nearest row of `c` and the squared distance to it.
 /// Blocked over both `x` and `c`, so memory stays bounded whatever their sizes. With no
-/// centres every distance is +∞ and every index 0.
+/// centres (or centres of another width) every distance is +∞ and every index 0.
 pub fn nearest(x: ArrayView2<f32>, c: ArrayView2<f32>) -> (Vec<usize>, Vec<f32>) {
     let m = x.nrows();
     let mut idx = vec![0usize; m];
     let mut best = vec![f32::INFINITY; m];
-    if c.nrows() == 0 || m == 0 {
+    if c.nrows() == 0 || m == 0 || c.ncols() != x.ncols() {
         return (idx, best);
     }
     let xn = row_sq_norms(x);
@@ -229,9 +238,9 @@ pub fn kmeans(x: ArrayView2<f32>, k: usize, max_iter: usize, fit_rows: usize, se
         let mut far: Vec<usize> = (0..fx.nrows()).collect();
         far.sort_by(|&a, &b| dist[b].total_cmp(&dist[a]));
         let mut far_iter = far.into_iter();
-        for c in 0..k {
-            if counts[c] > 0 {
-                let inv = 1.0 / counts[c] as f64;
+        for (c, &count) in counts.iter().enumerate() {
+            if count > 0 {
+                let inv = 1.0 / count as f64;
                 for (dst, &s) in centres.row_mut(c).iter_mut().zip(sums.row(c)) {
                     *dst = (s * inv) as f32;
                 }

@@ -107,9 +107,15 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
-    /// Labelled count per class (length `n_classes`).
+    /// Labelled count per class, indexed by class. Its length is the number of probability
+    /// columns when there is a model, else one past the largest label: never sized by
+    /// `n_classes` alone, which comes from the caller and could be absurd.
     pub fn class_counts(&self) -> Vec<usize> {
-        let mut counts = vec![0; self.n_classes];
+        let len = match self.probs {
+            Some(p) => p.ncols(),
+            None => self.labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0),
+        };
+        let mut counts = vec![0; len];
         for &l in self.labels {
             if let Some(c) = counts.get_mut(l as usize) {
                 *c += 1;
@@ -342,6 +348,9 @@ impl StrategyKind {
             }
             StrategyKind::Egl => {
                 let p = ctx.require_probs("egl")?;
+                // The gradient length scales with ‖x‖, so a NaN feature would silently sink
+                // its candidate; say where it is instead.
+                crate::model::check_finite(ctx.candidates)?;
                 let s = expected_change::egl(ctx.candidates, p);
                 Ok(ranked(&s, batch, seed, |i| format!("would change the model most: expected gradient length {:.2}", s[i])))
             }
