@@ -48,6 +48,9 @@ export async function buildDocs() {
     '--name', 'marginalia',
     '--out', join(root, 'target/npm/api'),
     '--excludeInternal',
+    // No links to source files: they depend on the clone's git remote (none, a local
+    // path, or a URL), which made the docs build warn or not depending on the checkout.
+    '--disableSources',
     '--treatWarningsAsErrors',
   ]);
 }
