@@ -89,12 +89,17 @@ async function addDemo(): Promise<void> {
   await open(DEMO_PROJECT);
 }
 
-const app: AppHandle = { get db() { return db; }, session: () => session, open, addDemo };
+const app: AppHandle = { get db() { return db; }, session: () => session, open, addDemo, show: (v) => setView(v) };
 
 function onKey(ev: KeyboardEvent): void {
   const t = ev.target as HTMLElement | null;
-  // Typing in a field is typing, not a shortcut.
-  if (t && (t.closest('input, select, textarea, [contenteditable]') || t.closest('dialog'))) return;
+  // Escape leaves a text field, so the single-key shortcuts work again without a mouse.
+  if (ev.key === 'Escape' && t instanceof HTMLInputElement && !t.closest('dialog')) {
+    t.blur();
+    return;
+  }
+  // Typing in a field is typing, not a shortcut (a focused file picker or button is not).
+  if (t && (t.closest('select, textarea, [contenteditable], dialog') || (t instanceof HTMLInputElement && !['file', 'button', 'submit', 'checkbox', 'radio'].includes(t.type)))) return;
   const s = session;
   const action = keyToAction(ev.key, s?.project.classNames.length ?? 0, ev.ctrlKey || ev.metaKey || ev.altKey);
   if (action.kind === 'none') return;

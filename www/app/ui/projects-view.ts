@@ -15,6 +15,7 @@ export interface AppHandle {
   session(): Session | null;
   open(id: string): Promise<void>;
   addDemo(): Promise<void>;
+  show(view: 'label'): void;
 }
 
 export async function renderProjects(app: AppHandle): Promise<void> {
@@ -104,6 +105,7 @@ async function runImport(app: AppHandle, files: InputFile[]): Promise<void> {
     if (r.samples.length) {
       await app.open(r.project.id);
       await renderProjects(app);
+      if (!r.skipped.length) app.show('label'); // otherwise stay: the report needs reading
     }
   } catch (e) {
     showAlert(`The import failed: ${describe(e)}. Nothing was stored; your other projects are untouched.`, (e as { quota?: boolean }).quota);
