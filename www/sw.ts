@@ -34,8 +34,10 @@ sw.addEventListener('fetch', (ev: FetchEvent) => {
   ev.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);
-      // Navigations are answered with the page itself (query strings ignored).
-      const hit = await cache.match(req, { ignoreSearch: req.mode === 'navigate' });
+      // Navigations are answered with the page itself (query strings ignored). Vary is
+      // ignored: static servers send `Vary: Origin`, and module scripts carry an Origin
+      // header that the precache requests did not, which would otherwise never match.
+      const hit = await cache.match(req, { ignoreSearch: req.mode === 'navigate', ignoreVary: true });
       if (hit) return hit;
       return fetch(req);
     })(),

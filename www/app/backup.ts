@@ -88,7 +88,8 @@ export function readBackup(
       truth: s.truth,
       split: s.split,
       source: s.source,
-      file: f ? new Blob([f as BlobPart], { type: s.file!.type }) : null,
+      // Only samples that had a file get one: the restored record matches the original.
+      ...(f ? { file: new Blob([f as BlobPart], { type: s.file!.type }) } : {}),
     };
   });
   const labels: LabelRecord[] = m.labels.map((l) => {
