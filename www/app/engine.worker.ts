@@ -97,8 +97,11 @@ const api = {
     taught.delete(index);
   },
 
-  /** Refit, evaluate on the held-out split and queue the next `n` picks. */
-  refit(n: number): RoundResult {
+  /**
+   * Refit, evaluate on the held-out split and queue the next `n` picks; probabilities come
+   * back for the picks and for the `also` rows (the sample on screen keeps a fresh guess).
+   */
+  refit(n: number, also: number[] = []): RoundResult {
     const l = learner;
     if (!l) throw new Error('no pool: createPool first');
     const t0 = performance.now();
@@ -107,7 +110,7 @@ const api = {
     const accuracy = fitted && test ? (l.accuracy(test.features, test.labels) ?? null) : null;
     const queue = l.query(n) as Pick[];
     const probabilities: Record<number, number[]> = {};
-    for (const q of queue) probabilities[q.index] = Array.from(l.predictSample(q.index));
+    for (const i of [...queue.map((q) => q.index), ...also]) probabilities[i] = Array.from(l.predictSample(i));
     return { fitted, accuracy, labelled: l.labelledCount, queue, probabilities, fitMs };
   },
 };

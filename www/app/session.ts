@@ -40,6 +40,8 @@ export class Session {
   labels = new Map<number, { label: number; labelledAt: number }>();
   queue: Pick[] = [];
   probabilities: Record<number, number[]> = {};
+  /** Why each sample was asked, kept across rounds: the one on screen keeps its reason. */
+  reasons = new Map<number, string>();
   current: number | null = null;
   accuracy: number | null = null;
   fitted = false;
@@ -98,9 +100,10 @@ export class Session {
     await engine.createPool(pixelsToFeatures(s.pool, px), s.pool.length, px, project.classNames, LEARNER_SEED);
     await engine.setTest(pixelsToFeatures(s.test, px), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
     await engine.teachMany([...s.labels].map(([sid, l]) => [s.rowOf.get(sid)!, l.label]));
-    s.applyRound(await engine.refit(QUEUE));
     const resumed = project.current;
-    s.current = typeof resumed === 'number' && s.rowOf.has(resumed) && !s.labels.has(resumed) ? resumed : s.nextFromQueue();
+    const keep = typeof resumed === 'number' && s.rowOf.has(resumed) && !s.labels.has(resumed) ? resumed : null;
+    s.applyRound(await engine.refit(QUEUE, keep != null ? [s.rowOf.get(keep)!] : []));
+    s.current = keep ?? s.nextFromQueue();
     return s;
   }
 
@@ -120,8 +123,7 @@ export class Session {
   }
 
   reasonFor(id: number): string | null {
-    const row = this.rowOf.get(id);
-    return this.queue.find((q) => q.index === row)?.reason ?? null;
+    return this.reasons.get(id) ?? null;
   }
 
   /** The next unlabelled sample in the queue, not skipped, not `except`. */
@@ -290,6 +292,7 @@ export class Session {
 
   applyRound(r: RoundResult): void {
     this.queue = r.queue;
+    for (const q of r.queue) this.reasons.set(this.pool[q.index].id, q.reason);
     this.probabilities = r.probabilities;
     this.accuracy = r.accuracy;
     this.fitted = r.fitted;
@@ -312,7 +315,7 @@ export class Session {
       try {
         do {
           this.dirty = false;
-          const r = await this.engine.refit(QUEUE);
+          const r = await this.engine.refit(QUEUE, this.current != null ? [this.rowOf.get(this.current)!] : []);
           if (this.closed) return;
           this.applyRound(r);
           if (this.current == null || this.labels.has(this.current)) this.current = this.nextFromQueue();

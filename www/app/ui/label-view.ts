@@ -123,10 +123,13 @@ export function wireLabelView(get: () => Session | null): void {
     ev.preventDefault();
     const s = get();
     if (!s) return;
-    void s.addClass(name.value).then(() => {
-      name.value = '';
-      form.hidden = true;
-    });
+    // Back to labelling at once (focus leaves the field, so keys label again); a refusal
+    // (empty or duplicate name) comes back as an alert naming it.
+    const value = name.value;
+    name.value = '';
+    name.blur();
+    form.hidden = true;
+    void s.addClass(value);
   });
   name.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape') {
