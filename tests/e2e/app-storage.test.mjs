@@ -13,6 +13,7 @@ before(async () => {
 });
 after(() => server?.stop());
 
+const press = (page, key) => labelCurrent(page, key);
 async function labelCurrent(page, key) {
   const before = await currentSample(page);
   await page.keyboard.press(key);
@@ -166,7 +167,7 @@ describe('storage', () => {
       page.on('dialog', (d) => void (d.type() === 'prompt' ? d.accept('Renamed <b>demo</b>') : d.accept()));
       await page.goto(server.url);
       for (const k of ['1', '2', '3']) await labelCurrent(page, k);
-      await page.keyboard.press(' '); // a skip moves the resume point, stored too
+      await press(page, ' '); // a skip moves the resume point, stored too
       await page.keyboard.press('p');
       const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-backup')]);
       await page.setInputFiles('#restore', await dl.path());

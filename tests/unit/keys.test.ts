@@ -24,6 +24,7 @@ describe('keyToAction', () => {
     expect(a.kind).toBe('error');
     expect(a.kind === 'error' && a.message).toMatch(/Key 7 is for class 7, but this project has 3 classes \(keys 1–3\)/);
     expect(keyToAction('0', 9).kind).toBe('error');
+    expect(keyToAction('1', 0)).toEqual({ kind: 'error', message: 'This project has no classes yet: press n to add one.' });
   });
 
   test('keys with modifiers (browser shortcuts) are left alone', () => {

@@ -51,6 +51,7 @@ export function keyToAction(key: string, classCount: number, modifiers = false):
   if (modifiers) return { kind: 'none' };
   const c = classForKey(key);
   if (c !== null) {
+    if (classCount === 0) return { kind: 'error', message: 'This project has no classes yet: press n to add one.' };
     if (c >= classCount) {
       const last = keyForClass(Math.min(classCount, 10) - 1);
       return {

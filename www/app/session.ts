@@ -191,13 +191,15 @@ export class Session {
       if (classIndex < 0 || classIndex >= this.project.classNames.length) return;
       const next = this.nextFromQueue(id);
       const rec = { project: this.project.id, sampleId: id, label: classIndex, labelledAt: Date.now() };
+      const t0 = performance.now();
       await commitLabel(this.db, rec, next);
+      // The share of the keypress → next sample time spent on disk (the latency bench reads it).
+      performance.measure('label commit', { start: t0, end: performance.now() });
       this.labels.set(id, { label: classIndex, labelledAt: rec.labelledAt });
       this.skipped.delete(id);
       this.current = next;
       this.hooks.changed(this);
-      await this.engine.teach(this.rowOf.get(id)!, classIndex);
-      this.scheduleRefit();
+      this.teachInBackground(() => this.engine.teach(this.rowOf.get(id)!, classIndex));
     });
   }
 
@@ -211,8 +213,7 @@ export class Session {
       await commitLabel(this.db, { project: this.project.id, sampleId, label: classIndex, labelledAt: old.labelledAt }, this.current);
       this.labels.set(sampleId, { label: classIndex, labelledAt: old.labelledAt });
       this.hooks.changed(this);
-      await this.engine.teach(this.rowOf.get(sampleId)!, classIndex);
-      this.scheduleRefit();
+      this.teachInBackground(() => this.engine.teach(this.rowOf.get(sampleId)!, classIndex));
     });
   }
 
@@ -244,8 +245,7 @@ export class Session {
       } else {
         await removeLabel(this.db, this.project.id, last.sampleId, last.sampleId);
         this.labels.delete(last.sampleId);
-        await this.engine.forget(this.rowOf.get(last.sampleId)!);
-        this.scheduleRefit();
+        this.teachInBackground(() => this.engine.forget(this.rowOf.get(last.sampleId)!));
       }
       this.current = last.sampleId;
       this.hooks.changed(this);
@@ -264,8 +264,7 @@ export class Session {
       for (const r of recs) this.labels.set(r.sampleId, { label: r.label, labelledAt: r.labelledAt });
       if (this.current == null || this.labels.has(this.current)) this.current = this.nextFromQueue();
       this.hooks.changed(this);
-      await this.engine.teachMany(pairs.map(([id, l]) => [this.rowOf.get(id)!, l]));
-      this.scheduleRefit();
+      this.teachInBackground(() => this.engine.teachMany(pairs.map(([id, l]) => [this.rowOf.get(id)!, l])));
     });
   }
 
@@ -301,8 +300,20 @@ export class Session {
       const history = [...h.filter((e) => e.labels < r.labelled), { labels: r.labelled, accuracy: r.accuracy }];
       this.project = { ...this.project, history };
       // The chart's history is a convenience: a failed write is not worth interrupting for.
-      if (!this.readOnly) patchProject(this.db, this.project.id, { history }).catch(() => {});
+      if (!this.readOnly) patchProject(this.db, this.project.id, { history }, 'relaxed').catch(() => {});
     }
+  }
+
+  /**
+   * Tell the learner without waiting for it: the worker may be busy retraining, and the
+   * next keypress must not queue behind that. Comlink delivers calls in order, so the
+   * learner still sees every change in the order it was stored; a retrain follows.
+   */
+  private teachInBackground(call: () => Promise<void>): void {
+    call().then(
+      () => this.scheduleRefit(),
+      (e) => this.hooks.problem(`The learner could not take a change: ${e instanceof Error ? e.message : String(e)}. Your labels are saved; reload to retrain.`),
+    );
   }
 
   scheduleRefit(): void {

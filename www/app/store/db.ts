@@ -180,10 +180,11 @@ async function write<N extends 'meta' | 'projects' | 'samples' | 'labels'>(
   stores: N[],
   operation: string,
   fill: (tx: IDBPTransaction<Schema, N[], 'readwrite'>) => void | Promise<void>,
+  durability: IDBTransactionDurability = 'strict',
 ): Promise<void> {
   let tx: IDBPTransaction<Schema, N[], 'readwrite'> | undefined;
   try {
-    tx = db.transaction(stores, 'readwrite', { durability: 'strict' });
+    tx = db.transaction(stores, 'readwrite', { durability });
     // Request errors surface through tx.done; don't let them reject unobserved.
     await fill(tx);
     await tx.done;
@@ -286,14 +287,23 @@ export async function commitLabels(db: Db, recs: LabelRecord[], project: string,
   });
 }
 
-/** Change some fields of a project, read and written in one transaction (no lost update). */
-export async function patchProject(db: Db, project: string, patch: Partial<Omit<ProjectRecord, 'id'>>): Promise<void> {
+/**
+ * Change some fields of a project, read and written in one transaction (no lost update).
+ * `relaxed` for what can be recomputed (the chart's history): no disk flush to wait for,
+ * so it does not hold up the next label's commit.
+ */
+export async function patchProject(
+  db: Db,
+  project: string,
+  patch: Partial<Omit<ProjectRecord, 'id'>>,
+  durability: IDBTransactionDurability = 'strict',
+): Promise<void> {
   await write(db, ['projects'], `update project ${project}`, async (tx) => {
     const store = tx.objectStore('projects');
     const p = await store.get(project);
     if (!p) throw new Error(`project ${project} is not stored (deleted in another tab?)`);
     await store.put({ ...p, ...patch });
-  });
+  }, durability);
 }
 
 /** Remember the sample on screen (after a skip). */

@@ -179,8 +179,8 @@ export function wireProjects(app: AppHandle): void {
     try {
       const r = readBackup(new Uint8Array(await f.arrayBuffer()), crypto.randomUUID());
       await putProjectData(app.db, r.project, r.samples, r.labels);
-      showNotice(`Restored “${r.project.name}”: ${r.samples.length} samples, ${r.labels.length} labels.`);
       await app.open(r.project.id);
+      showNotice(`Restored “${r.project.name}”: ${r.samples.length} samples, ${r.labels.length} labels.`);
       await renderProjects(app);
     } catch (e) {
       showAlert(`${f.name} could not be restored: ${describe(e)}. Nothing was stored.`, (e as { quota?: boolean }).quota);
