@@ -11,7 +11,7 @@
 // meanwhile. Prints a table; with --write, replaces the "Labelling latency" section of
 // docs/BENCHMARKS.md.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { currentSample, launch, serve } from '../tests/e2e/harness.mjs';
 
@@ -89,6 +89,7 @@ async function measure(server, poolSize) {
   }
 }
 
+const load0 = loadavg()[0];
 const server = await serve();
 const rows = [];
 try {
@@ -114,7 +115,8 @@ with a 10k pool). From the keydown event's timestamp to the animation frame that
 next sample: the label is committed to IndexedDB first (strict durability), then the sample
 drawn; retraining runs in the Web Worker meanwhile. One sample labelled at a time, as a
 person would, ${presses} presses per pool; the 10k pool is the demo's images with seeded noise and
-a one-pixel shift. Headless ${chromium}, ${cpus().length} CPU cores (${cpus()[0]?.model.trim()}), shared machine.
+a one-pixel shift. Headless ${chromium}, ${cpus().length} CPU cores (${cpus()[0]?.model.trim()}), shared
+with other work: load average ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end.
 
 ${table}
 `;

@@ -11,8 +11,19 @@ export function renderLabel(s: Session): void {
     s.accuracy == null ? (s.test.length ? '– (needs two classes labelled)' : '– (no held-out set)') : `${(s.accuracy * 100).toFixed(1)}%`;
   renderSample(s);
   renderButtons(s);
-  renderDecisions(s);
+  // The decisions list (20 rows of menus) is not what the person waits for: build it after
+  // the next sample is on screen, once per burst of changes.
+  if (!decisionsPending) {
+    decisionsPending = true;
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        decisionsPending = false;
+        renderDecisions(s);
+      }, 0),
+    );
+  }
 }
+let decisionsPending = false;
 
 export function renderSample(s: Session): void {
   const labeler = $('labeler');
