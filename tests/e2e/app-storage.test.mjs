@@ -131,7 +131,7 @@ describe('storage', () => {
     }
   });
 
-  test('two tabs on one project: the second only shows it and says why; taking over moves writing', async () => {
+  test('two tabs on one project: the second only shows it and says why; taking over moves writing; closing hands it back', async () => {
     const b = await launch({ serviceWorkers: 'block' });
     try {
       const { page, context } = b;
@@ -155,6 +155,13 @@ describe('storage', () => {
       await page.keyboard.press('6');
       await page.waitForSelector('#alert:not([hidden])');
       assert.equal((await readStore(page, 'labels')).length, 3);
+      // When the labelling tab closes, the waiting tab takes over by itself.
+      await page2.close();
+      await page.waitForSelector('#lockbar', { state: 'hidden' });
+      await page.waitForFunction(() => document.getElementById('label-count')?.textContent === '3');
+      await page.click('#alert-close');
+      await labelCurrent(page, '7');
+      assert.equal((await readStore(page, 'labels')).length, 4);
     } finally {
       await b.close();
     }

@@ -1,27 +1,31 @@
 // One tab at a time per project, with the Web Locks API: the tab that opens a project
 // holds the lock `marginalia:project:<id>` until it switches away or closes (the browser
-// releases locks of closed tabs). A second tab opens the project read-only and says why;
-// it can take over (steal), and the first tab is then told and stops writing.
+// releases the locks of a closed tab). A second tab opens the project read-only, says why,
+// and waits in line for the lock: when the first tab closes, it takes over by itself. It
+// can also take over at once (steal); the first tab is then told, stops writing, and
+// waits in line in turn.
 
 export interface ProjectLock {
   /** True when this tab holds the lock and may write. */
   readonly held: boolean;
   /** Let go (switching project). */
   release(): void;
-  /** Take the lock from another tab. */
+  /** Take the lock from another tab now. */
   steal(): Promise<void>;
 }
 
-export async function lockProject(id: string, onLost: () => void): Promise<ProjectLock> {
+export async function lockProject(id: string, onLost: () => void, onGained: () => void): Promise<ProjectLock> {
   const name = `marginalia:project:${id}`;
   if (!navigator.locks) {
-    // Very old browsers: no coordination possible; say so rather than pretend.
+    // Very old browsers: no coordination possible.
     return { held: true, release() {}, async steal() {} };
   }
-  let releaseFn = () => {};
   let held = false;
-  const hold = (lock: Lock | null) => {
-    if (!lock) return Promise.resolve();
+  let closed = false;
+  let waiting = false;
+  let releaseFn = () => {};
+  const hold = (lock: Lock | null): Promise<void> | undefined => {
+    if (!lock || closed) return undefined; // not granted, or no longer wanted: let go
     held = true;
     return new Promise<void>((resolve) => {
       releaseFn = () => {
@@ -30,12 +34,26 @@ export async function lockProject(id: string, onLost: () => void): Promise<Proje
       };
     });
   };
-  const onError = (e: unknown) => {
+  const lost = (e: unknown) => {
     // AbortError: another tab stole the lock.
     if (held && (e as { name?: string })?.name === 'AbortError') {
       held = false;
       onLost();
+      wait();
     }
+  };
+  const wait = () => {
+    if (waiting || closed) return;
+    waiting = true;
+    navigator.locks
+      .request(name, (lock) => {
+        waiting = false;
+        if (closed || held) return undefined; // we hold it already (stole it) or left
+        const p = hold(lock);
+        onGained();
+        return p;
+      })
+      .catch(lost);
   };
   await new Promise<void>((granted) => {
     navigator.locks
@@ -43,13 +61,17 @@ export async function lockProject(id: string, onLost: () => void): Promise<Proje
         granted();
         return hold(lock);
       })
-      .catch(onError);
+      .catch(lost);
   });
+  if (!held) wait();
   return {
     get held() {
       return held;
     },
-    release: () => releaseFn(),
+    release: () => {
+      closed = true;
+      releaseFn();
+    },
     steal: () =>
       new Promise<void>((granted) => {
         navigator.locks
@@ -57,7 +79,7 @@ export async function lockProject(id: string, onLost: () => void): Promise<Proje
             granted();
             return hold(lock);
           })
-          .catch(onError);
+          .catch(lost);
       }),
   };
 }

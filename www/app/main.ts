@@ -25,8 +25,13 @@ const hooks = {
   problem(message: string, quota = false) {
     showAlert(message, quota);
   },
+  // The lock outlives a reopen (it moves to the new Session): match on it, not the Session.
   lockLost(s: Session) {
-    if (s === session) showLock(s);
+    if (session && session.lock === s.lock) showLock(session);
+  },
+  lockGained(s: Session) {
+    // Reopen, keeping the lock, so this tab starts from what the other tab wrote.
+    if (session && session.lock === s.lock) void open(session.project.id, true);
   },
 };
 
@@ -59,13 +64,14 @@ function setView(v: View): void {
   render();
 }
 
-async function open(id: string): Promise<void> {
-  session?.close();
+async function open(id: string, keepLock = false): Promise<void> {
+  const lock = keepLock && session?.project.id === id ? session.lock : undefined;
+  session?.close(lock !== undefined);
   session = null;
   $('labeler').setAttribute('aria-busy', 'true');
   $('guess').textContent = 'Opening the project…';
   try {
-    const s = await Session.open(db, engine, id, hooks);
+    const s = await Session.open(db, engine, id, hooks, lock);
     session = s;
     if (s.problems.length) {
       // Unreadable records are skipped, never deleted: the data stays for recovery.
@@ -166,8 +172,8 @@ function wire(): void {
     const s = session;
     if (!s) return;
     await s.lock.steal();
-    // Reopen so this tab reads what the other tab wrote.
-    await open(s.project.id);
+    // Reopen (keeping the lock) so this tab reads what the other tab wrote.
+    await open(s.project.id, true);
   });
   wireLabelView(() => session);
   wireBatch(() => session);

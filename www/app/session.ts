@@ -31,6 +31,8 @@ export interface SessionHooks {
   problem(message: string, quota?: boolean): void;
   /** Another tab took this project over. */
   lockLost(s: Session): void;
+  /** The other tab let go (closed or switched): this tab may write now. */
+  lockGained(s: Session): void;
 }
 
 export class Session {
@@ -70,11 +72,13 @@ export class Session {
   }
 
   /** Open a stored project: read, validate (bad records are reported, never deleted), teach. */
-  static async open(db: Db, engine: Comlink.Remote<EngineApi>, id: string, hooks: SessionHooks): Promise<Session> {
+  static async open(db: Db, engine: Comlink.Remote<EngineApi>, id: string, hooks: SessionHooks, lock?: ProjectLock): Promise<Session> {
     const project = await getProject(db, id);
     if (!project) throw new Error(`project ${id} is not stored`);
     const s = new Session(db, engine, project, hooks);
-    s.lock = await lockProject(id, () => hooks.lockLost(s));
+    // A reopen (after taking over from another tab) keeps the lock it already holds:
+    // letting go and asking again would hand it to the tab waiting in line.
+    s.lock = lock ?? (await lockProject(id, () => hooks.lockLost(s), () => hooks.lockGained(s)));
     const k = project.classNames.length;
     const valid: SampleRecord[] = [];
     for (const rec of await projectSamples(db, id)) {
@@ -107,9 +111,9 @@ export class Session {
     return s;
   }
 
-  close(): void {
+  close(keepLock = false): void {
     this.closed = true;
-    this.lock.release();
+    if (!keepLock) this.lock.release();
   }
 
   sample(id: number): SampleRecord {
