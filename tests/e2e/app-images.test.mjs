@@ -148,4 +148,33 @@ describe('image projects', () => {
       rmSync(fx.dir, { recursive: true, force: true });
     }
   });
+
+  test('drag and drop of image files imports them; an unreadable one is reported; no folders, no classes yet', async () => {
+    const { images } = fashion();
+    const b = await launch({ serviceWorkers: 'block' });
+    try {
+      const { page } = b;
+      await page.goto(server.url);
+      await currentSample(page);
+      await page.keyboard.press('p');
+      const files = [0, 1, 2].map((i) => [`drop-${i}.png`, greyPng(images[i], 28, 28).toString('base64')]);
+      files.push(['broken.gif', Buffer.from('GIF89a broken').toString('base64')]);
+      await page.evaluate((files) => {
+        const dt = new DataTransfer();
+        for (const [name, b64] of files) dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
+        document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, files);
+      await page.waitForFunction(() => /Imported 3 images/.test(document.getElementById('import-report')?.textContent ?? ''), null, { timeout: 60_000 });
+      assert.match(await page.textContent('#import-report'), /broken\.gif: not a readable image/);
+      const id = await openProjectId(page);
+      const samples = (await readStore(page, 'samples')).filter((s) => s.project === id);
+      assert.deepEqual(samples.map((s) => s.source).sort(), ['drop-0.png', 'drop-1.png', 'drop-2.png']);
+      // No subfolders: no classes yet; the project says how to add one.
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('l');
+      await page.waitForFunction(() => /no classes yet: press n/.test(document.getElementById('guess')?.textContent ?? ''));
+    } finally {
+      await b.close();
+    }
+  });
 });

@@ -10,6 +10,12 @@ import {
 } from '../store/db';
 import { $, describe, el, showAlert, showNotice } from './dom';
 
+/** A fresh project id. randomUUID needs a secure context (https or localhost); elsewhere
+ * (a LAN address over http) a time-and-random id is just as unique for one browser. */
+function newProjectId(): string {
+  return crypto.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
 export interface AppHandle {
   db: Db;
   session(): Session | null;
@@ -86,7 +92,7 @@ async function runImport(app: AppHandle, files: InputFile[]): Promise<void> {
     folders: ($('import-folders') as HTMLSelectElement).value as FolderMode,
   };
   try {
-    const id = crypto.randomUUID();
+    const id = newProjectId();
     const r = await importImages(id, files, opts, (done, total) => {
       bar.max = Math.max(total, 1);
       bar.value = done;
@@ -177,7 +183,7 @@ export function wireProjects(app: AppHandle): void {
     restore.value = '';
     if (!f) return;
     try {
-      const r = readBackup(new Uint8Array(await f.arrayBuffer()), crypto.randomUUID());
+      const r = readBackup(new Uint8Array(await f.arrayBuffer()), newProjectId());
       await putProjectData(app.db, r.project, r.samples, r.labels);
       await app.open(r.project.id);
       showNotice(`Restored “${r.project.name}”: ${r.samples.length} samples, ${r.labels.length} labels.`);
