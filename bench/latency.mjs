@@ -5,8 +5,8 @@
 // For each pool size (the 1k demo, and 10k samples made from it by perturbing each image
 // with seeded noise and a small shift), label `presses` samples by keyboard, one at a time
 // as a person would (press, wait for the next sample), and read the app's own
-// `performance.measure('label→next')` entries: from the keydown event's timestamp to the
-// animation frame that shows the next sample. That span includes committing the label to
+// `performance.measure('label→next')` entries: from the keydown event's timestamp to just
+// after the frame that shows the next sample. That span includes committing the label to
 // IndexedDB (strict durability) and drawing the sample; retraining runs in the worker
 // meanwhile. Prints a table; with --write, replaces the "Labelling latency" section of
 // docs/BENCHMARKS.md.
@@ -111,9 +111,11 @@ if (write) {
   const section = `## Labelling latency
 
 Keypress → next sample on screen, measured by \`node bench/latency.mjs --write\` (target: p95 < 50 ms
-with a 10k pool). From the keydown event's timestamp to the animation frame that shows the
-next sample: the label is committed to IndexedDB first (strict durability), then the sample
-drawn; retraining runs in the Web Worker meanwhile. One sample labelled at a time, as a
+with a 10k pool). From the keydown event's timestamp to just after the frame that shows the
+next sample was produced (a message posted from requestAnimationFrame): the label is
+committed to IndexedDB first (strict durability: flushed to disk), then the sample drawn;
+retraining runs in the Web Worker meanwhile. The last column is the IndexedDB commit alone
+(the app's \`label commit\` measure). One sample labelled at a time, as a
 person would, ${presses} presses per pool; the 10k pool is the demo's images with seeded noise and
 a one-pixel shift. Headless ${chromium}, ${cpus().length} CPU cores (${cpus()[0]?.model.trim()}), shared
 with other work: load average ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end.

@@ -130,19 +130,20 @@ export class Session {
     return this.reasons.get(id) ?? null;
   }
 
-  /** The next unlabelled sample in the queue, not skipped, not `except`. */
-  nextFromQueue(except: number | null = null): number | null {
+  /** The next unlabelled sample in the queue, not skipped (unless nothing else is left), not in `except`. */
+  nextFromQueue(except: number | null | Set<number> = null): number | null {
+    const excluded = (id: number) => (except instanceof Set ? except.has(id) : id === except);
     for (const pass of [0, 1]) {
       for (const q of this.queue) {
         const id = this.pool[q.index].id;
-        if (this.labels.has(id) || id === except) continue;
+        if (this.labels.has(id) || excluded(id)) continue;
         if (pass === 0 && this.skipped.has(id)) continue;
         return id;
       }
     }
     // The queue ran dry (everything queued got labelled before the refit came back):
     // any unlabelled sample keeps the person going.
-    for (const r of this.pool) if (!this.labels.has(r.id) && r.id !== except && !this.skipped.has(r.id)) return r.id;
+    for (const r of this.pool) if (!this.labels.has(r.id) && !excluded(r.id) && !this.skipped.has(r.id)) return r.id;
     return null;
   }
 
@@ -262,11 +263,12 @@ export class Session {
       if (this.refuse() || pairs.length === 0) return;
       const now = Date.now();
       const done = new Set(pairs.map(([id]) => id));
-      const next = this.current != null && !done.has(this.current) ? this.current : this.nextFromQueue();
+      // The sample on screen stays unless the batch labelled it.
+      const next = this.current != null && !done.has(this.current) ? this.current : this.nextFromQueue(done);
       const recs = pairs.map(([sampleId, label]) => ({ project: this.project.id, sampleId, label, labelledAt: now }));
-      await commitLabels(this.db, recs, this.project.id, next != null && done.has(next) ? null : next);
+      await commitLabels(this.db, recs, this.project.id, next);
       for (const r of recs) this.labels.set(r.sampleId, { label: r.label, labelledAt: r.labelledAt });
-      if (this.current == null || this.labels.has(this.current)) this.current = this.nextFromQueue();
+      this.current = next;
       this.hooks.changed(this);
       this.teachInBackground(() => this.engine.teachMany(pairs.map(([id, l]) => [this.rowOf.get(id)!, l])));
     });
