@@ -16,6 +16,8 @@ import {
 export const QUEUE = 24;
 const LEARNER_SEED = 1;
 const HISTORY = 20;
+/** Quiet time after a label before retraining starts (see scheduleRefit). */
+const REFIT_PAUSE_MS = 150;
 
 export interface Decision {
   sampleId: number;
@@ -332,6 +334,11 @@ export class Session {
       try {
         do {
           this.dirty = false;
+          // While labels keep coming (a burst of keypresses), wait for a pause before
+          // retraining: the queue holds enough picks to go on with, and a retrain started
+          // mid-burst competes with drawing the next sample for the CPU on small machines.
+          await new Promise((r) => setTimeout(r, REFIT_PAUSE_MS));
+          if (this.dirty) continue;
           const r = await this.engine.refit(QUEUE, this.current != null ? [this.rowOf.get(this.current)!] : []);
           if (this.closed) return;
           this.applyRound(r);
