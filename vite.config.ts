@@ -1,5 +1,37 @@
-import { defineConfig } from 'vite';
-import { resolve } from 'node:path';
+import { defineConfig, type Plugin } from 'vite';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join, relative, resolve } from 'node:path';
+
+const dist = resolve(import.meta.dirname, 'dist');
+
+/**
+ * After the build, write the list of built files into dist/sw.js (the service worker
+ * precaches them for offline use) with a hash of that list, so every build installs a
+ * new worker with a fresh cache.
+ */
+function precacheList(): Plugin {
+  return {
+    name: 'marginalia-precache',
+    apply: 'build',
+    closeBundle() {
+      const walk = (d: string): string[] =>
+        readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+      const files = walk(dist)
+        .map((f) => relative(dist, f).split('\\').join('/'))
+        .filter((f) => f !== 'sw.js' && !f.startsWith('.'))
+        .map((f) => `./${f}`)
+        .sort();
+      const sw = join(dist, 'sw.js');
+      const hash = createHash('sha256');
+      for (const f of files) hash.update(f).update(readFileSync(join(dist, f)));
+      const code = readFileSync(sw, 'utf8')
+        .replace('__MARGINALIA_PRECACHE__', JSON.stringify(files).replace(/\\/g, '\\\\').replace(/'/g, "\\'"))
+        .replace('__MARGINALIA_BUILD__', hash.digest('hex').slice(0, 16));
+      writeFileSync(sw, code);
+    },
+  };
+}
 
 // The app is static files: Vite bundles the TypeScript, copies the wasm that
 // wasm-bindgen generated (www/pkg, built by scripts/build-wasm.sh) and serves datasets/
@@ -8,8 +40,9 @@ export default defineConfig({
   root: resolve(import.meta.dirname, 'www'),
   publicDir: resolve(import.meta.dirname, 'datasets'),
   base: './',
+  plugins: [precacheList()],
   build: {
-    outDir: resolve(import.meta.dirname, 'dist'),
+    outDir: dist,
     emptyOutDir: true,
     target: 'es2022',
     rollupOptions: {
@@ -17,7 +50,10 @@ export default defineConfig({
         app: resolve(import.meta.dirname, 'www/index.html'),
         // The teaching demo (www/playground), built from the npm package's source.
         playground: resolve(import.meta.dirname, 'www/playground/index.html'),
+        sw: resolve(import.meta.dirname, 'www/sw.ts'),
       },
+      // The service worker must keep a fixed name at the root (its scope is its folder).
+      output: { entryFileNames: (c) => (c.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js') },
     },
   },
   worker: { format: 'es' },

@@ -58,13 +58,16 @@ export async function serve() {
  * Launch Chromium with a persistent fresh profile (so IndexedDB survives a reload), and
  * record every request URL in `requests`.
  */
-export async function launch() {
+export async function launch({ serviceWorkers = 'allow' } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'marginalia-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: 1100, height: 800 },
+    // 'block' where a test reroutes requests: the offline cache would answer them first.
+    serviceWorkers,
+    acceptDownloads: true,
   });
   const requests = [];
   context.on('request', (r) => requests.push(r.url()));

@@ -56,7 +56,9 @@ describe('labelling loop', () => {
         // The label is in IndexedDB before the next sample is shown.
         const rec = (await storedLabels(page)).find((r) => r.sampleId === id);
         assert.ok(rec, `label of sample ${id} was not stored before moving on`);
-        assert.equal(rec.label, Number(key));
+        // The number row: key 1 = first class (index 0), …, key 0 = tenth (index 9).
+        assert.equal(rec.label, key === '0' ? 9 : Number(key) - 1);
+        assert.equal(rec.project, 'demo');
         labelled.push(id);
       }
       assert.equal(new Set(labelled).size, 5, 'five different samples were shown');
@@ -99,10 +101,17 @@ describe('labelling loop', () => {
             const open = indexedDB.open('marginalia');
             open.onsuccess = () => {
               const db = open.result;
-              const tx = db.transaction('meta', 'readwrite');
-              const store = tx.objectStore('meta');
-              const get = store.get('dataset');
-              get.onsuccess = () => store.put({ ...get.result, classNames: get.result.classNames.slice(0, 3) }, 'dataset');
+              const tx = db.transaction(['projects', 'samples'], 'readwrite');
+              const store = tx.objectStore('projects');
+              const get = store.get('demo');
+              get.onsuccess = () => store.put({ ...get.result, classNames: get.result.classNames.slice(0, 3) });
+              // Held-out samples of the other classes would be reported as damaged: keep
+              // the pool only (a 3-class import has no held-out set either).
+              const samples = tx.objectStore('samples');
+              const all = samples.getAll();
+              all.onsuccess = () => {
+                for (const r of all.result) if (r.truth >= 3) samples.put({ ...r, truth: null, split: 'pool' });
+              };
               tx.oncomplete = () => {
                 db.close();
                 resolve();
@@ -115,7 +124,7 @@ describe('labelling loop', () => {
       const id = await currentSample(page);
       await page.keyboard.press('7');
       await page.waitForSelector('#alert:not([hidden])');
-      assert.match(await page.textContent('#alert'), /no class 7: this project has 3 classes/);
+      assert.match(await page.textContent('#alert'), /Key 7 is for class 7, but this project has 3 classes/);
       assert.equal(await currentSample(page), id, 'the sample stays on screen');
       assert.deepEqual(await storedLabels(page), []);
     } finally {
@@ -139,7 +148,7 @@ describe('labelling loop', () => {
             open.onsuccess = () => {
               const db = open.result;
               const tx = db.transaction('samples', 'readwrite');
-              tx.objectStore('samples').put({ id: victimId, pixels: 'garbage', truth: 1, split: 'pool' });
+              tx.objectStore('samples').put({ project: 'demo', id: victimId, pixels: 'garbage', truth: 1, split: 'pool', source: null });
               tx.oncomplete = () => {
                 db.close();
                 resolve();
@@ -163,7 +172,7 @@ describe('labelling loop', () => {
   });
 
   test('a failed wasm load shows a clear message and keeps stored labels', async () => {
-    const b = await launch();
+    const b = await launch({ serviceWorkers: 'block' });
     try {
       const { page, context } = b;
       await page.goto(server.url);
@@ -173,7 +182,7 @@ describe('labelling loop', () => {
       await page.waitForSelector('#alert:not([hidden])');
       const text = await page.textContent('#alert');
       assert.match(text, /learning engine could not be loaded/);
-      assert.match(text, /Your 1 saved labels are safe/);
+      assert.match(text, /Your 1 project\(s\) and their labels are safe/);
       await context.unroute('**/*.wasm');
       assert.equal((await storedLabels(page)).length, 1);
     } finally {

@@ -1,24 +1,43 @@
 import { describe, expect, test } from 'vitest';
-import { keyToAction } from '../../www/app/keys';
+import { classForKey, filterClasses, keyForClass, keyToAction } from '../../www/app/keys';
 
 describe('keyToAction', () => {
   test.each([
-    ['0', 10, { kind: 'label', classIndex: 0 }],
-    ['9', 10, { kind: 'label', classIndex: 9 }],
-    ['2', 3, { kind: 'label', classIndex: 2 }],
+    ['1', 10, { kind: 'label', classIndex: 0 }],
+    ['9', 10, { kind: 'label', classIndex: 8 }],
+    ['0', 10, { kind: 'label', classIndex: 9 }],
+    ['3', 3, { kind: 'label', classIndex: 2 }],
+    [' ', 10, { kind: 'skip' }],
+    ['Backspace', 10, { kind: 'undo' }],
+    ['?', 10, { kind: 'help' }],
+    ['n', 10, { kind: 'newClass' }],
+    ['/', 10, { kind: 'filter' }],
+    ['b', 10, { kind: 'view', view: 'batch' }],
     ['a', 10, { kind: 'none' }],
     ['Enter', 10, { kind: 'none' }],
-  ])('key %s with %i classes', (key, n, want) => {
+  ])('key %j with %i classes', (key, n, want) => {
     expect(keyToAction(key, n)).toEqual(want);
   });
 
   test('a digit beyond the classes is an error that says how many there are', () => {
     const a = keyToAction('7', 3);
     expect(a.kind).toBe('error');
-    expect(a.kind === 'error' && a.message).toMatch(/no class 7: this project has 3 classes \(keys 0–2\)/);
+    expect(a.kind === 'error' && a.message).toMatch(/Key 7 is for class 7, but this project has 3 classes \(keys 1–3\)/);
+    expect(keyToAction('0', 9).kind).toBe('error');
+    expect(keyToAction('1', 0)).toEqual({ kind: 'error', message: 'This project has no classes yet: press n to add one.' });
   });
 
   test('keys with modifiers (browser shortcuts) are left alone', () => {
     expect(keyToAction('1', 10, true)).toEqual({ kind: 'none' });
   });
+});
+
+test('class keys follow the number row: 1…9 then 0; none past the tenth', () => {
+  expect([0, 1, 8, 9, 10].map(keyForClass)).toEqual(['1', '2', '9', '0', null]);
+  for (let i = 0; i < 10; i++) expect(classForKey(keyForClass(i)!)).toBe(i);
+});
+
+test('filterClasses matches parts of names, case-insensitively, in class order', () => {
+  expect(filterClasses(['Shirt', 'T-shirt/top', 'Bag'], 'SHIRT')).toEqual([0, 1]);
+  expect(filterClasses(['a', 'b'], '')).toEqual([0, 1]);
 });

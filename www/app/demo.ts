@@ -1,5 +1,6 @@
-// The built-in demo: the Fashion-MNIST 1k subset shipped in datasets/ (MIT, Zalando SE).
-import type { DatasetMeta } from './store/db';
+// The built-in demo: the Fashion-MNIST 1k subset shipped in datasets/ (MIT, Zalando SE),
+// stored as the project "demo" with a fixed held-out split for the accuracy figure.
+import { DEMO_PROJECT, type ProjectRecord, type SampleRecord } from './store/db';
 
 export const FASHION_CLASSES = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
@@ -21,29 +22,45 @@ export async function fetchGunzip(url: string): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-export interface RawDemo {
-  meta: DatasetMeta;
-  images: Uint8Array;
-  labels: Uint8Array;
+export interface DemoEngine {
+  parseIdx(b: Uint8Array): Promise<{ dims: number[]; data: Uint8Array }>;
+  split(labels: Uint32Array, testFrac: number, seed: number): Promise<{ train: Uint32Array; test: Uint32Array }>;
 }
 
-/** Load the demo's IDX files; `parseIdx` is the wasm parser (run in the worker). */
-export async function loadDemo(
-  parseIdx: (b: Uint8Array) => Promise<{ dims: number[]; data: Uint8Array }>,
-): Promise<RawDemo> {
+/** Build the demo project (not stored yet): 70 % pool to label, 30 % held out. */
+export async function buildDemo(engine: DemoEngine): Promise<{ project: ProjectRecord; samples: SampleRecord[] }> {
   const [imgBytes, lblBytes] = await Promise.all([
     fetchGunzip('./fashion-mnist-1k-images-idx3-ubyte.gz'),
     fetchGunzip('./fashion-mnist-1k-labels-idx1-ubyte.gz'),
   ]);
-  const img = await parseIdx(imgBytes);
-  const lbl = await parseIdx(lblBytes);
+  const img = await engine.parseIdx(imgBytes);
+  const lbl = await engine.parseIdx(lblBytes);
   const [count, height, width] = img.dims;
   if (img.dims.length !== 3 || lbl.dims.length !== 1 || lbl.dims[0] !== count) {
     throw new Error(`demo files disagree: images ${img.dims.join('×')}, labels ${lbl.dims.join('×')}`);
   }
-  return {
-    meta: { name: 'Fashion-MNIST 1k (demo)', classNames: FASHION_CLASSES, width, height, count },
-    images: img.data,
-    labels: lbl.data,
+  const { test } = await engine.split(Uint32Array.from(lbl.data), 0.3, 0);
+  const testSet = new Set(test);
+  const px = width * height;
+  const samples: SampleRecord[] = Array.from({ length: count }, (_, i) => ({
+    project: DEMO_PROJECT,
+    id: i,
+    pixels: img.data.slice(i * px, (i + 1) * px),
+    truth: lbl.data[i],
+    split: testSet.has(i) ? 'test' : 'pool',
+    source: `fashion-mnist-1k #${i}`,
+  }));
+  const project: ProjectRecord = {
+    id: DEMO_PROJECT,
+    name: 'Fashion-MNIST 1k (demo)',
+    kind: 'image',
+    classNames: FASHION_CLASSES,
+    width,
+    height,
+    channels: 1,
+    createdAt: Date.now(),
+    current: null,
+    history: [],
   };
+  return { project, samples };
 }

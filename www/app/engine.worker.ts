@@ -1,5 +1,9 @@
 // The learner's Web Worker: loads the wasm core once and runs training and queries here,
 // so the page never blocks. The main thread talks to it through Comlink.
+//
+// The worker keeps the pool's features and labels itself, so that adding a class (which
+// changes the wasm Learner's class count, fixed at construction) rebuilds the Learner here
+// without sending the features across again.
 import * as Comlink from 'comlink';
 
 type Core = typeof import('../pkg/simd/marginalia.js');
@@ -28,7 +32,20 @@ const SIMD_PROBE = new Uint8Array([
 
 let core: Core | null = null;
 let learner: WasmLearner | null = null;
+let pool: { features: Float32Array; rows: number; cols: number; seed: number } | null = null;
+const taught = new Map<number, number>(); // pool row → label, mirrored into the Learner
 let test: { features: Float32Array; labels: Uint32Array } | null = null;
+
+function build(classNames: string[]): void {
+  if (!pool) throw new Error('no pool: createPool first');
+  learner?.free();
+  // The wasm Learner needs at least two classes; a project may start with fewer (an import
+  // without folders), so pad with unnamed slots that no label ever uses.
+  const k = Math.max(2, classNames.length);
+  learner = new (need().Learner)(pool.features, pool.rows, pool.cols, k, pool.seed);
+  learner.setClassNames(classNames);
+  for (const [row, label] of taught) learner.teach(row, label);
+}
 
 const api = {
   /** Load the wasm core; returns which build was loaded. */
@@ -50,33 +67,50 @@ const api = {
   },
 
   createPool(features: Float32Array, rows: number, cols: number, classNames: string[], seed: number): void {
-    learner?.free();
-    learner = new (need().Learner)(features, rows, cols, classNames.length, seed);
-    learner.setClassNames(classNames);
+    pool = { features, rows, cols, seed };
+    taught.clear();
+    test = null;
+    build(classNames);
+  },
+
+  /** A new class list (a class was added): rebuild the Learner, keeping every label. */
+  setClasses(classNames: string[]): void {
+    build(classNames);
   },
 
   setTest(features: Float32Array, labels: Uint32Array): void {
-    test = { features, labels };
+    test = labels.length ? { features, labels } : null;
   },
 
   teach(index: number, label: number): void {
-    pool().teach(index, label);
+    need();
+    learner!.teach(index, label);
+    taught.set(index, label);
+  },
+
+  teachMany(pairs: [number, number][]): void {
+    for (const [i, l] of pairs) api.teach(i, l);
   },
 
   forget(index: number): void {
-    pool().forget(index);
+    learner!.forget(index);
+    taught.delete(index);
   },
 
-  /** Refit, evaluate on the held-out split and queue the next `n` picks. */
-  refit(n: number): RoundResult {
-    const l = pool();
+  /**
+   * Refit, evaluate on the held-out split and queue the next `n` picks; probabilities come
+   * back for the picks and for the `also` rows (the sample on screen keeps a fresh guess).
+   */
+  refit(n: number, also: number[] = []): RoundResult {
+    const l = learner;
+    if (!l) throw new Error('no pool: createPool first');
     const t0 = performance.now();
     const fitted = l.fit();
     const fitMs = performance.now() - t0;
     const accuracy = fitted && test ? (l.accuracy(test.features, test.labels) ?? null) : null;
     const queue = l.query(n) as Pick[];
     const probabilities: Record<number, number[]> = {};
-    for (const q of queue) probabilities[q.index] = Array.from(l.predictSample(q.index));
+    for (const i of [...queue.map((q) => q.index), ...also]) probabilities[i] = Array.from(l.predictSample(i));
     return { fitted, accuracy, labelled: l.labelledCount, queue, probabilities, fitMs };
   },
 };
@@ -84,11 +118,6 @@ const api = {
 function need(): Core {
   if (!core) throw new Error('the learning engine is not loaded yet');
   return core;
-}
-
-function pool(): WasmLearner {
-  if (!learner) throw new Error('no pool: createPool first');
-  return learner;
 }
 
 export type EngineApi = typeof api;

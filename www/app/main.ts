@@ -1,262 +1,223 @@
-// The labelling page: wires storage (store/db), the learner worker (engine.worker) and the
-// DOM together. The person never waits on training: the next sample comes from a queue
-// the worker filled in the last round, while the worker retrains in the background.
+// The labelling app's wiring: storage, the learner worker, the open project (Session) and
+// the views. Behaviour lives in session.ts and ui/*.ts; this file only connects them.
 import * as Comlink from 'comlink';
-import { keyToAction } from './keys';
-import { loadDemo } from './demo';
-import { labelProblem, pixelsToFeatures, sampleProblem, type SampleRecord } from './pool';
-import {
-  allLabels, allSamples, commitLabel, getMeta, openStore, putDataset,
-  type DatasetMeta, type Db,
-} from './store/db';
-import type { EngineApi, Pick, RoundResult } from './engine.worker';
+import { buildDemo } from './demo';
+import { KEY_HELP, keyToAction, type View } from './keys';
+import { Session } from './session';
+import { DEMO_PROJECT, getMeta, listProjects, openStore, putProjectData, setMeta, type Db } from './store/db';
+import { renderBatch, wireBatch } from './ui/batch-view';
+import { renderDashboard, renderStorage } from './ui/dashboard';
+import { $, describe, el, hideAlert, showAlert, showNotice } from './ui/dom';
+import { openFinder, openNewClass, renderLabel, wireLabelView } from './ui/label-view';
+import { renderProjects, wireProjects, type AppHandle } from './ui/projects-view';
+import type { EngineApi } from './engine.worker';
 
-const QUEUE = 20;
-const SPLIT_SEED = 0;
-const LEARNER_SEED = 1;
+let session: Session | null = null;
+let view: View = 'label';
+let db: Db;
+let engine: Comlink.Remote<EngineApi>;
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const hooks = {
+  changed(s: Session) {
+    if (s !== session) return;
+    render();
+  },
+  problem(message: string, quota = false) {
+    showAlert(message, quota);
+  },
+  // The lock outlives a reopen (it moves to the new Session): match on it, not the Session.
+  lockLost(s: Session) {
+    if (session && session.lock === s.lock) showLock(session);
+  },
+  lockGained(s: Session) {
+    // Reopen, keeping the lock, so this tab starts from what the other tab wrote.
+    if (session && session.lock === s.lock) void open(session.project.id, true);
+  },
+};
 
-function showAlert(message: string): void {
-  const el = $('alert');
-  el.textContent = message; // text, never HTML
-  el.hidden = false;
+function render(): void {
+  const s = session;
+  if (!s) return;
+  $('project-title').textContent = s.project.name;
+  if (view === 'label') renderLabel(s);
+  if (view === 'dashboard') renderDashboard(s);
+  showLock(s);
 }
 
-function showNotice(message: string): void {
-  const el = $('notice');
-  el.textContent = message;
-  el.hidden = false;
+function showLock(s: Session): void {
+  const bar = $('lockbar');
+  bar.hidden = !s.readOnly;
+  if (s.readOnly) $('lock-text').textContent = `“${s.project.name}” is open for labelling in another tab of this browser. This tab only shows it, so the two cannot overwrite each other.`;
 }
 
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+function setView(v: View): void {
+  view = v;
+  for (const name of ['label', 'batch', 'dashboard', 'projects'] as View[]) $(`view-${name}`).hidden = name !== v;
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('nav button[data-view]'))) {
+    if (b.dataset.view === v) b.setAttribute('aria-current', 'page');
+    else b.removeAttribute('aria-current');
+  }
+  if (!session) return;
+  if (v === 'batch') renderBatch(session);
+  if (v === 'projects') void renderProjects(app);
+  if (v === 'dashboard') void renderStorage(false);
+  render();
 }
 
-interface State {
-  db: Db;
-  engine: Comlink.Remote<EngineApi>;
-  meta: DatasetMeta;
-  pool: SampleRecord[]; // row r of the learner is pool[r]
-  rowOf: Map<number, number>; // sample id → pool row
-  labels: Map<number, number>; // sample id → label
-  queue: Pick[]; // pool rows, best first
-  probabilities: Record<number, number[]>;
-  current: number | null; // sample id on screen
-  refitting: boolean;
-  dirty: boolean;
-  saving: Promise<void>;
+async function open(id: string, keepLock = false): Promise<void> {
+  const lock = keepLock && session?.project.id === id ? session.lock : undefined;
+  session?.close(lock !== undefined);
+  session = null;
+  $('labeler').setAttribute('aria-busy', 'true');
+  $('guess').textContent = 'Opening the project…';
+  try {
+    const s = await Session.open(db, engine, id, hooks, lock);
+    session = s;
+    if (s.problems.length) {
+      // Unreadable records are skipped, never deleted: the data stays for recovery.
+      showNotice(
+        `${s.problems.length} stored record(s) could not be read and were skipped (nothing was deleted): ${s.problems.slice(0, 5).join('; ')}${s.problems.length > 5 ? '; …' : ''}`,
+      );
+    }
+    await setMeta(db, 'lastProject', id).catch(() => {});
+    render();
+    if (view === 'batch') renderBatch(s);
+    $('labeler').setAttribute('aria-busy', 'false');
+  } catch (e) {
+    showAlert(`The project could not be opened: ${describe(e)}. Its stored data is untouched.`);
+  }
+}
+
+async function addDemo(): Promise<void> {
+  $('guess').textContent = 'Storing the demo dataset in this browser…';
+  const { project, samples } = await buildDemo(engine);
+  await putProjectData(db, project, samples);
+  await open(DEMO_PROJECT);
+}
+
+const app: AppHandle = { get db() { return db; }, session: () => session, open, addDemo, show: (v) => setView(v) };
+
+function onKey(ev: KeyboardEvent): void {
+  const t = ev.target as HTMLElement | null;
+  // Escape leaves a text field, so the single-key shortcuts work again without a mouse.
+  if (ev.key === 'Escape' && t instanceof HTMLInputElement && !t.closest('dialog')) {
+    t.blur();
+    return;
+  }
+  // Typing in a field is typing, not a shortcut (a focused file picker or button is not).
+  if (t && (t.closest('select, textarea, [contenteditable], dialog') || (t instanceof HTMLInputElement && !['file', 'button', 'submit', 'checkbox', 'radio'].includes(t.type)))) return;
+  const s = session;
+  const action = keyToAction(ev.key, s?.project.classNames.length ?? 0, ev.ctrlKey || ev.metaKey || ev.altKey);
+  if (action.kind === 'none') return;
+  if (action.kind === 'help') {
+    ev.preventDefault();
+    ($('help') as HTMLDialogElement).showModal();
+    return;
+  }
+  if (action.kind === 'view') {
+    ev.preventDefault();
+    setView(action.view);
+    return;
+  }
+  if (!s || view !== 'label') return;
+  ev.preventDefault(); // also keeps Space from pressing a focused button
+  const t0 = ev.timeStamp;
+  const next = (p: Promise<unknown>) =>
+    void p.then(() => {
+      // Keypress → next sample on screen: measured once the frame that shows it has been
+      // produced (a message posted from requestAnimationFrame runs after that frame's
+      // style, layout and paint), so the figure includes drawing, not just the script.
+      requestAnimationFrame(() => {
+        const ch = new MessageChannel();
+        ch.port1.onmessage = () => performance.measure('label→next', { start: t0, end: performance.now() });
+        ch.port2.postMessage(null);
+      });
+    });
+  switch (action.kind) {
+    case 'error':
+      showAlert(action.message);
+      break;
+    case 'label':
+      hideAlert();
+      next(s.label(action.classIndex));
+      break;
+    case 'skip':
+      next(s.skip());
+      break;
+    case 'undo':
+      next(s.undo());
+      break;
+    case 'newClass':
+      openNewClass();
+      break;
+    case 'filter':
+      openFinder(s);
+      break;
+  }
+}
+
+function wire(): void {
+  document.addEventListener('keydown', onKey);
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('nav button[data-view]'))) {
+    b.addEventListener('click', () => setView(b.dataset.view as View));
+  }
+  const help = $('help') as HTMLDialogElement;
+  $('help-open').addEventListener('click', () => help.showModal());
+  help.addEventListener('keydown', (ev) => {
+    if (ev.key === '?') help.close();
+  });
+  help.querySelector('tbody')!.append(...KEY_HELP.map(([k, what]) => el('tr', {}, el('th', { scope: 'row' }, el('kbd', {}, k)), el('td', {}, what))));
+  $('alert-close').addEventListener('click', hideAlert);
+  $('lock-take').addEventListener('click', async () => {
+    const s = session;
+    if (!s) return;
+    await s.lock.steal();
+    // Reopen (keeping the lock) so this tab reads what the other tab wrote.
+    await open(s.project.id, true);
+  });
+  wireLabelView(() => session);
+  wireBatch(() => session);
+  wireProjects(app);
+}
+
+async function registerServiceWorker(): Promise<void> {
+  // Offline after the first visit. Only in a build: the dev server's files change constantly.
+  if (!import.meta.env.PROD || !('serviceWorker' in navigator)) return;
+  try {
+    await navigator.serviceWorker.register('./sw.js', { scope: './' });
+  } catch (e) {
+    showNotice(`Offline use is not available here (${describe(e)}); everything else works.`);
+  }
 }
 
 async function boot(): Promise<void> {
-  let db: Db;
+  wire();
   try {
-    db = await openStore();
+    db = await openStore(() => showAlert('A newer version of Marginalia was opened in another tab. Reload this tab to go on; your labels are saved.'));
   } catch (e) {
     showAlert(`This browser's storage (IndexedDB) could not be opened: ${describe(e)}. Nothing can be saved, so labelling is off.`);
     return;
   }
+  void registerServiceWorker();
+  void renderStorage(true);
 
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' });
-  const engine = Comlink.wrap<EngineApi>(worker);
-  let simd: boolean;
+  engine = Comlink.wrap<EngineApi>(worker);
   try {
-    ({ simd } = await engine.init());
+    const { simd } = await engine.init();
+    $('engine').textContent = simd ? 'WebAssembly (SIMD)' : 'WebAssembly';
   } catch (e) {
-    const stored = await allLabels(db).catch(() => []);
+    const projects = await listProjects(db).catch(() => []);
     showAlert(
-      `The learning engine could not be loaded (${describe(e)}). Your ${stored.length} saved labels are safe in this browser's storage; reload the page to try again.`,
+      `The learning engine could not be loaded (${describe(e)}). Your ${projects.length} project(s) and their labels are safe in this browser's storage; reload the page to try again.`,
     );
-    $('label-count').textContent = String(stored.length);
     $('engine').textContent = 'not loaded';
     return;
   }
-  $('engine').textContent = simd ? 'WebAssembly (SIMD)' : 'WebAssembly';
-
-  let meta = await getMeta<DatasetMeta>(db, 'dataset');
-  if (!meta) {
-    $('guess').textContent = 'Storing the demo dataset in this browser…';
-    const demo = await loadDemo((b) => engine.parseIdx(Comlink.transfer(b, [b.buffer])));
-    const px = demo.meta.width * demo.meta.height;
-    const truth = Uint32Array.from(demo.labels);
-    const { test } = await engine.split(truth, 0.3, SPLIT_SEED);
-    const testSet = new Set(test);
-    const samples: SampleRecord[] = Array.from({ length: demo.meta.count }, (_, i) => ({
-      id: i,
-      pixels: demo.images.slice(i * px, (i + 1) * px),
-      truth: demo.labels[i],
-      split: testSet.has(i) ? 'test' : 'pool',
-    }));
-    await putDataset(db, demo.meta, samples);
-    meta = demo.meta;
-  }
-
-  const px = meta.width * meta.height;
-  const k = meta.classNames.length;
-  const problems: string[] = [];
-  const valid: SampleRecord[] = [];
-  for (const rec of await allSamples(db)) {
-    const why = sampleProblem(rec, px, k);
-    if (why) problems.push(`sample ${String((rec as { id?: unknown })?.id)}: ${why}`);
-    else valid.push(rec as SampleRecord);
-  }
-  valid.sort((a, b) => a.id - b.id);
-  const pool = valid.filter((s) => s.split === 'pool');
-  const test = valid.filter((s) => s.split === 'test');
-  const rowOf = new Map(pool.map((s, r) => [s.id, r]));
-  const labels = new Map<number, number>();
-  for (const rec of await allLabels(db)) {
-    const why = labelProblem(rec, new Set(rowOf.keys()), k);
-    if (why) problems.push(`label of sample ${String((rec as { sampleId?: unknown })?.sampleId)}: ${why}`);
-    else labels.set((rec as { sampleId: number }).sampleId, (rec as { label: number }).label);
-  }
-  if (problems.length) {
-    // Unreadable records are skipped, never deleted: the data stays for recovery.
-    showNotice(
-      `${problems.length} stored record(s) could not be read and were skipped (nothing was deleted): ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}`,
-    );
-  }
-  if (pool.length === 0) {
-    showAlert('No usable samples are stored, so there is nothing to label.');
-    return;
-  }
-
-  await engine.createPool(pixelsToFeatures(pool, px), pool.length, px, meta.classNames, LEARNER_SEED);
-  await engine.setTest(pixelsToFeatures(test, px), Uint32Array.from(test.map((s) => s.truth)));
-  for (const [id, label] of labels) await engine.teach(rowOf.get(id)!, label);
-
-  const st: State = {
-    db, engine, meta, pool, rowOf, labels,
-    queue: [], probabilities: {}, current: null,
-    refitting: false, dirty: false, saving: Promise.resolve(),
-  };
-  buildButtons(st);
-  const resumed = await getMeta<number | null>(db, 'current');
-  applyRound(st, await engine.refit(QUEUE));
-  if (typeof resumed === 'number' && rowOf.has(resumed) && !labels.has(resumed)) st.current = resumed;
-  else st.current = nextFromQueue(st);
-  render(st);
-  $('labeler').setAttribute('aria-busy', 'false');
-
-  document.addEventListener('keydown', (ev) => {
-    const action = keyToAction(ev.key, k, ev.ctrlKey || ev.metaKey || ev.altKey);
-    if (action.kind === 'none') return;
-    ev.preventDefault();
-    if (action.kind === 'error') showAlert(action.message);
-    else void label(st, action.classIndex);
-  });
-}
-
-function buildButtons(st: State): void {
-  const box = $('classes');
-  box.replaceChildren();
-  st.meta.classNames.forEach((name, i) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.dataset.class = String(i);
-    const kbd = document.createElement('kbd');
-    kbd.textContent = i < 10 ? String(i) : '';
-    b.append(kbd, ' ', name); // names as text nodes, never HTML
-    b.addEventListener('click', () => void label(st, i));
-    box.append(b);
-  });
-}
-
-function nextFromQueue(st: State, skip: number | null = null): number | null {
-  for (const q of st.queue) {
-    const id = st.pool[q.index].id;
-    if (!st.labels.has(id) && id !== skip) return id;
-  }
-  return null;
-}
-
-function applyRound(st: State, r: RoundResult): void {
-  st.queue = r.queue;
-  st.probabilities = r.probabilities;
-  $('accuracy').textContent =
-    r.accuracy == null ? '– (needs two classes labelled)' : `${(r.accuracy * 100).toFixed(1)}%`;
-}
-
-/** Store the label first, then move on; retrain in the background. Serialized. */
-function label(st: State, classIndex: number): Promise<void> {
-  st.saving = st.saving.then(async () => {
-    const id = st.current;
-    if (id == null) return;
-    const next = nextFromQueue(st, id);
-    try {
-      await commitLabel(st.db, { sampleId: id, label: classIndex, labelledAt: Date.now() }, next);
-    } catch (e) {
-      showAlert(`${describe(e)}. The label was not saved; the sample stays on screen.`);
-      return;
-    }
-    st.labels.set(id, classIndex);
-    $('alert').hidden = true;
-    st.current = next;
-    render(st);
-    await st.engine.teach(st.rowOf.get(id)!, classIndex);
-    scheduleRefit(st);
-  });
-  return st.saving;
-}
-
-function scheduleRefit(st: State): void {
-  if (st.refitting) {
-    st.dirty = true;
-    return;
-  }
-  st.refitting = true;
-  void (async () => {
-    try {
-      do {
-        st.dirty = false;
-        const r = await st.engine.refit(QUEUE);
-        applyRound(st, r);
-        if (st.current == null || st.labels.has(st.current)) {
-          st.current = nextFromQueue(st);
-        }
-        render(st);
-      } while (st.dirty);
-    } catch (e) {
-      showAlert(`Retraining failed: ${describe(e)}. Your labels are saved.`);
-    } finally {
-      st.refitting = false;
-    }
-  })();
-}
-
-function render(st: State): void {
-  $('label-count').textContent = String(st.labels.size);
-  const canvas = $('sample') as HTMLCanvasElement;
-  const main = $('labeler');
-  if (st.current == null) {
-    main.dataset.sampleId = '';
-    $('guess').textContent = st.labels.size >= st.pool.length ? 'Every sample is labelled.' : 'Choosing the next sample…';
-    $('reason').textContent = '';
-    return;
-  }
-  main.dataset.sampleId = String(st.current);
-  const s = st.pool[st.rowOf.get(st.current)!];
-  const { width, height, classNames } = st.meta;
-  canvas.width = width;
-  canvas.height = height;
-  const ctx = canvas.getContext('2d')!;
-  const img = ctx.createImageData(width, height);
-  for (let i = 0; i < width * height; i++) {
-    const v = s.pixels[i];
-    img.data.set([v, v, v, 255], i * 4);
-  }
-  ctx.putImageData(img, 0, 0);
-  const row = st.rowOf.get(st.current)!;
-  const pick = st.queue.find((q) => q.index === row);
-  const p = st.probabilities[row];
-  if (p && p.length) {
-    let best = 0;
-    p.forEach((v, j) => { if (v > p[best]) best = j; });
-    $('guess').textContent = `Model's guess: ${classNames[best]} (${(p[best] * 100).toFixed(0)}% sure)`;
-  } else {
-    $('guess').textContent = 'No guess yet: label a few samples of two classes.';
-  }
-  $('reason').textContent = pick ? `Why this one: ${pick.reason}` : '';
+  const projects = await listProjects(db);
+  const last = await getMeta<string>(db, 'lastProject');
+  if (projects.length === 0) await addDemo();
+  else await open(projects.some((p) => p.id === last) ? last! : projects[0].id);
 }
 
 boot().catch((e) => showAlert(`Something went wrong while starting: ${describe(e)}. Stored labels are untouched.`));

@@ -1,40 +1,19 @@
-// Pure helpers for the demo pool: image bytes to features, validation of stored records.
+// Pure helpers for a project's pool: stored records validated, image bytes to features.
+import type { LabelRecord, SampleRecord } from './store/db';
 
-/** A sample as stored in IndexedDB. */
-export interface SampleRecord {
-  id: number;
-  /** Grey pixels, row-major, width × height bytes. */
-  pixels: Uint8Array;
-  /** The dataset's own label: used only for the fixed held-out split and its accuracy. */
-  truth: number;
-  /** Fixed at import: 'pool' samples are labelled by the person, 'test' ones measure accuracy. */
-  split: 'pool' | 'test';
-}
-
-/** A label as stored in IndexedDB. */
-export interface LabelRecord {
-  sampleId: number;
-  label: number;
-  labelledAt: number;
-}
-
-/** Why a stored record could not be used. */
-export interface RecordProblem {
-  store: 'samples' | 'labels';
-  key: unknown;
-  reason: string;
-}
+export type { LabelRecord, SampleRecord };
 
 /** Check a stored sample; returns a reason when it is unusable, else null. */
-export function sampleProblem(rec: unknown, pixelCount: number, classCount: number): string | null {
+export function sampleProblem(rec: unknown, byteCount: number, classCount: number): string | null {
   if (typeof rec !== 'object' || rec === null) return 'not an object';
   const r = rec as Partial<SampleRecord>;
   if (!Number.isInteger(r.id) || (r.id as number) < 0) return 'id is not a non-negative integer';
   if (!(r.pixels instanceof Uint8Array)) return 'pixels are missing or not bytes';
-  if (r.pixels.length !== pixelCount) return `has ${r.pixels.length} pixels, expected ${pixelCount}`;
-  if (!Number.isInteger(r.truth) || (r.truth as number) < 0 || (r.truth as number) >= classCount)
+  if (r.pixels.length !== byteCount) return `has ${r.pixels.length} pixel bytes, expected ${byteCount}`;
+  if (r.truth != null && (!Number.isInteger(r.truth) || r.truth < 0 || r.truth >= classCount))
     return `dataset label ${String(r.truth)} is not a class index below ${classCount}`;
   if (r.split !== 'pool' && r.split !== 'test') return `split ${String(r.split)} is neither 'pool' nor 'test'`;
+  if (r.split === 'test' && r.truth == null) return 'a held-out sample without a dataset label';
   return null;
 }
 
@@ -50,10 +29,11 @@ export function labelProblem(rec: unknown, knownIds: Set<number>, classCount: nu
 }
 
 /** Scale bytes to [0, 1] floats, concatenated row-major for the given samples. */
-export function pixelsToFeatures(samples: SampleRecord[], pixelCount: number): Float32Array {
-  const out = new Float32Array(samples.length * pixelCount);
+export function pixelsToFeatures(samples: { pixels: Uint8Array }[], byteCount: number): Float32Array {
+  const out = new Float32Array(samples.length * byteCount);
   samples.forEach((s, i) => {
-    for (let j = 0; j < pixelCount; j++) out[i * pixelCount + j] = s.pixels[j] / 255;
+    const o = i * byteCount;
+    for (let j = 0; j < byteCount; j++) out[o + j] = s.pixels[j] / 255;
   });
   return out;
 }

@@ -1,64 +1,201 @@
 // The only module that touches IndexedDB (through `idb`).
 //
-// What is stored where (database "marginalia", schema version 1):
-// - `meta`    key → value. "dataset": {name, classNames, width, height, count};
-//             "current": the sample id on screen, so a reload resumes on it.
-// - `samples` keyPath "id": {id, pixels: Uint8Array, truth, split}. `truth` is the
-//             dataset's own label, used only for the fixed held-out split (`split`,
-//             'pool' or 'test', fixed at import); the UI never shows it.
-// - `labels`  keyPath "sampleId": {sampleId, label, labelledAt}. One per labelled sample.
+// What is stored where (database "marginalia", schema version 2):
+// - `meta`     key → value. "lastProject": the id of the project open last.
+// - `projects` keyPath "id": ProjectRecord {id, name, kind, classNames, width, height,
+//              channels, createdAt, current (sample id on screen, so a reload resumes on
+//              it), history ([{labels, accuracy}] for the dashboard chart)}.
+// - `samples`  keyPath ["project", "id"]: SampleRecord {project, id, pixels (Uint8Array,
+//              width × height × channels), truth (the dataset's own label, used only for a
+//              fixed held-out split; null when there is none), split ('pool' | 'test'),
+//              source (file path or row, for exports), file (the original bytes, a Blob,
+//              for the image zip; absent for the demo)}.
+// - `labels`   keyPath ["project", "sampleId"]: LabelRecord {project, sampleId, label,
+//              labelledAt}. One per labelled sample.
 //
-// Every label write waits for its transaction to *complete* (strict durability) before
-// resolving, so the UI moves on only after the label is on disk.
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { LabelRecord, SampleRecord } from '../pool';
+// Compound keys whose first part is the project id keep one project's records together:
+// `projectRange(id)` selects them without an index.
+//
+// Schema history (all migrations live in `upgrade`, keyed by the version upgraded from):
+// - v1 (foundation): one project only. `meta` held "dataset" {name, classNames, width,
+//   height, count} and "current"; `samples` keyPath "id"; `labels` keyPath "sampleId".
+// - v2: several projects. v1's data becomes the project "demo", exactly (labels, times,
+//   the sample on screen).
+//
+// Every write waits for its transaction to *complete* (strict durability) before resolving,
+// so the UI moves on only after the data is on disk. A write that fails is aborted as a
+// whole: no half-written record.
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
 
 export const DB_NAME = 'marginalia';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
+export const DEMO_PROJECT = 'demo';
 
-export interface DatasetMeta {
+export type Split = 'pool' | 'test';
+
+export interface ProjectRecord {
+  id: string;
   name: string;
+  kind: 'image';
   classNames: string[];
   width: number;
   height: number;
-  count: number;
+  /** 1 (grey) or 3 (RGB): bytes per pixel in `SampleRecord.pixels`. */
+  channels: 1 | 3;
+  createdAt: number;
+  current: number | null;
+  history: { labels: number; accuracy: number | null }[];
+}
+
+export interface SampleRecord {
+  project: string;
+  id: number;
+  pixels: Uint8Array;
+  truth: number | null;
+  split: Split;
+  source: string | null;
+  file?: Blob | null;
+}
+
+export interface LabelRecord {
+  project: string;
+  sampleId: number;
+  label: number;
+  labelledAt: number;
 }
 
 interface Schema extends DBSchema {
   meta: { key: string; value: unknown };
-  samples: { key: number; value: SampleRecord };
-  labels: { key: number; value: LabelRecord };
+  projects: { key: string; value: ProjectRecord };
+  samples: { key: [string, number]; value: SampleRecord };
+  labels: { key: [string, number]; value: LabelRecord };
 }
 
 export type Db = IDBPDatabase<Schema>;
 
+/** All keys of one project in `samples` or `labels`: [id, any number]. */
+export function projectRange(project: string): IDBKeyRange {
+  // Arrays compare element-wise and a longer array sorts after its prefix; an array sorts
+  // after every number, so [id, []] is above every [id, n].
+  return IDBKeyRange.bound([project], [project, []]);
+}
+
 /** A storage failure with the operation that failed, for the message shown to a person. */
 export class StoreError extends Error {
+  readonly quota: boolean;
   constructor(
     public readonly operation: string,
     cause: unknown,
   ) {
-    const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-    super(`Saving to this browser's storage failed (${operation}): ${detail}`);
+    const name = (cause as { name?: string })?.name;
+    const quota = name === 'QuotaExceededError';
+    const detail = cause instanceof Error || cause instanceof DOMException ? `${cause.name}: ${cause.message}` : String(cause);
+    super(
+      quota
+        ? `This browser's storage is full, so Marginalia could not ${operation}. Nothing was half-written. Export your labels or a backup (Project menu), then free space (delete a project or other sites' data) and try again.`
+        : `Saving to this browser's storage failed (${operation}): ${detail}`,
+    );
     this.name = 'StoreError';
+    this.quota = quota;
   }
 }
 
-/** Open (and, on first use or upgrade, migrate) the database. */
-export async function openStore(): Promise<Db> {
-  return openDB<Schema>(DB_NAME, DB_VERSION, {
-    // All migrations live here, keyed by the version being upgraded from.
-    upgrade(db, oldVersion) {
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/** v1 → v2: v1's single dataset becomes the project "demo", records copied exactly. */
+async function migrateV1toV2(db: IDBPDatabase<any>, tx: IDBPTransaction<any, any, 'versionchange'>): Promise<void> {
+  const meta = tx.objectStore('meta');
+  const oldSamples = (await tx.objectStore('samples').getAll()) as any[];
+  const oldLabels = (await tx.objectStore('labels').getAll()) as any[];
+  const dataset = (await meta.get('dataset')) as
+    | { name: string; classNames: string[]; width: number; height: number; count: number }
+    | undefined;
+  const current = (await meta.get('current')) as number | null | undefined;
+  db.deleteObjectStore('samples');
+  db.deleteObjectStore('labels');
+  db.createObjectStore('projects', { keyPath: 'id' });
+  const samples = db.createObjectStore('samples', { keyPath: ['project', 'id'] });
+  const labels = db.createObjectStore('labels', { keyPath: ['project', 'sampleId'] });
+  if (!dataset) return; // a v1 database that never stored the demo: nothing to carry over
+  const project: ProjectRecord = {
+    id: DEMO_PROJECT,
+    name: dataset.name,
+    kind: 'image',
+    classNames: dataset.classNames,
+    width: dataset.width,
+    height: dataset.height,
+    channels: 1,
+    createdAt: Date.now(),
+    current: typeof current === 'number' ? current : null,
+    history: [],
+  };
+  void tx.objectStore('projects').put(project);
+  // Records are copied as they are (a corrupt one stays corrupt, for the loader to report);
+  // only the project key is added.
+  for (const s of oldSamples) {
+    if (s && typeof s === 'object' && Number.isInteger(s.id)) void samples.put({ source: null, ...s, project: DEMO_PROJECT });
+  }
+  for (const l of oldLabels) {
+    if (l && typeof l === 'object' && Number.isInteger(l.sampleId)) void labels.put({ ...l, project: DEMO_PROJECT });
+  }
+  void meta.delete('dataset');
+  void meta.delete('current');
+  void meta.put(DEMO_PROJECT, 'lastProject');
+}
+
+/**
+ * Open (and, on first use or upgrade, migrate) the database. `onBlocking` runs when another
+ * tab needs a newer schema: this connection is closed so that tab can proceed.
+ */
+export async function openStore(onBlocking: () => void = () => {}): Promise<Db> {
+  const db = await openDB<Schema>(DB_NAME, DB_VERSION, {
+    // All migrations, keyed by the version being upgraded from. The whole upgrade is one
+    // versionchange transaction: if any step fails it is aborted and the old data stays.
+    upgrade(raw, oldVersion, _newVersion, tx) {
+      const db = raw as unknown as IDBPDatabase<any>;
+      const t = tx as unknown as IDBPTransaction<any, any, 'versionchange'>;
       if (oldVersion < 1) {
         db.createObjectStore('meta');
         db.createObjectStore('samples', { keyPath: 'id' });
         db.createObjectStore('labels', { keyPath: 'sampleId' });
       }
+      if (oldVersion < 2) {
+        migrateV1toV2(db, t).catch((e) => {
+          console.error('migration v1 → v2 failed; the old data is kept', e);
+          t.abort();
+        });
+      }
     },
     blocking() {
-      // Another tab wants a newer schema: let it proceed (this tab reloads on next use).
+      db.close();
+      onBlocking();
     },
   });
+  return db;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** Run `fill` in one read-write transaction and wait for it to complete; abort on error. */
+async function write<N extends 'meta' | 'projects' | 'samples' | 'labels'>(
+  db: Db,
+  stores: N[],
+  operation: string,
+  fill: (tx: IDBPTransaction<Schema, N[], 'readwrite'>) => void | Promise<void>,
+  durability: IDBTransactionDurability = 'strict',
+): Promise<void> {
+  let tx: IDBPTransaction<Schema, N[], 'readwrite'> | undefined;
+  try {
+    tx = db.transaction(stores, 'readwrite', { durability });
+    // Request errors surface through tx.done; don't let them reject unobserved.
+    await fill(tx);
+    await tx.done;
+  } catch (e) {
+    try {
+      tx?.abort(); // a synchronous throw (quota) must not let earlier puts commit
+    } catch {
+      /* already finished or aborted */
+    }
+    throw new StoreError(operation, e);
+  }
 }
 
 export async function getMeta<T>(db: Db, key: string): Promise<T | undefined> {
@@ -66,36 +203,61 @@ export async function getMeta<T>(db: Db, key: string): Promise<T | undefined> {
 }
 
 export async function setMeta(db: Db, key: string, value: unknown): Promise<void> {
-  try {
-    const tx = db.transaction('meta', 'readwrite', { durability: 'strict' });
-    await tx.store.put(value, key);
-    await tx.done;
-  } catch (e) {
-    throw new StoreError(`write ${key}`, e);
-  }
+  await write(db, ['meta'], `remember ${key}`, (tx) => {
+    void tx.objectStore('meta').put(value, key).catch(() => {});
+  });
 }
 
-/** Store a dataset and its samples in one transaction: all or nothing. */
-export async function putDataset(db: Db, meta: DatasetMeta, samples: SampleRecord[]): Promise<void> {
-  try {
-    const tx = db.transaction(['meta', 'samples'], 'readwrite', { durability: 'strict' });
-    const store = tx.objectStore('samples');
-    for (const s of samples) void store.put(s);
-    void tx.objectStore('meta').put(meta, 'dataset');
-    await tx.done;
-  } catch (e) {
-    throw new StoreError('store the dataset', e);
-  }
+export async function listProjects(db: Db): Promise<ProjectRecord[]> {
+  const all = await db.getAll('projects');
+  return all.sort((a, b) => a.createdAt - b.createdAt);
 }
 
-/** All sample records, raw: validation is the caller's job (records may be corrupt). */
-export async function allSamples(db: Db): Promise<unknown[]> {
-  return db.getAll('samples');
+export async function getProject(db: Db, id: string): Promise<ProjectRecord | undefined> {
+  return db.get('projects', id);
 }
 
-/** All label records, raw. */
-export async function allLabels(db: Db): Promise<unknown[]> {
-  return db.getAll('labels');
+export async function putProject(db: Db, p: ProjectRecord): Promise<void> {
+  await write(db, ['projects'], `save project “${p.name}”`, (tx) => {
+    void tx.objectStore('projects').put(p).catch(() => {});
+  });
+}
+
+/** Store a project with its samples (and any labels) in one transaction: all or nothing. */
+export async function putProjectData(
+  db: Db,
+  p: ProjectRecord,
+  samples: SampleRecord[],
+  labels: LabelRecord[] = [],
+): Promise<void> {
+  await write(db, ['projects', 'samples', 'labels'], `store project “${p.name}” (${samples.length} samples)`, (tx) => {
+    const ignore = () => {};
+    void tx.objectStore('projects').put(p).catch(ignore);
+    const s = tx.objectStore('samples');
+    for (const r of samples) void s.put(r).catch(ignore);
+    const l = tx.objectStore('labels');
+    for (const r of labels) void l.put(r).catch(ignore);
+  });
+}
+
+/** Delete a project and everything in it, in one transaction. */
+export async function deleteProject(db: Db, id: string): Promise<void> {
+  await write(db, ['projects', 'samples', 'labels'], `delete project ${id}`, (tx) => {
+    const ignore = () => {};
+    void tx.objectStore('projects').delete(id).catch(ignore);
+    void tx.objectStore('samples').delete(projectRange(id)).catch(ignore);
+    void tx.objectStore('labels').delete(projectRange(id)).catch(ignore);
+  });
+}
+
+/** A project's sample records, raw: validation is the caller's job (records may be corrupt). */
+export async function projectSamples(db: Db, project: string): Promise<unknown[]> {
+  return db.getAll('samples', projectRange(project));
+}
+
+/** A project's label records, raw. */
+export async function projectLabels(db: Db, project: string): Promise<unknown[]> {
+  return db.getAll('labels', projectRange(project));
 }
 
 /**
@@ -103,12 +265,82 @@ export async function allLabels(db: Db): Promise<unknown[]> {
  * exactly where the person was. Resolves only once the transaction has completed.
  */
 export async function commitLabel(db: Db, rec: LabelRecord, nextCurrent: number | null): Promise<void> {
+  await write(db, ['labels', 'projects'], `save the label of sample ${rec.sampleId}`, async (tx) => {
+    void tx.objectStore('labels').put(rec).catch(() => {});
+    await setCurrent(tx.objectStore('projects'), rec.project, nextCurrent);
+  });
+}
+
+/** Remove a label (undo) and put that sample back on screen, in one transaction. */
+export async function removeLabel(db: Db, project: string, sampleId: number, nextCurrent: number | null): Promise<void> {
+  await write(db, ['labels', 'projects'], `undo the label of sample ${sampleId}`, async (tx) => {
+    void tx.objectStore('labels').delete([project, sampleId]).catch(() => {});
+    await setCurrent(tx.objectStore('projects'), project, nextCurrent);
+  });
+}
+
+/** Several labels at once (the batch view), with the next sample, in one transaction. */
+export async function commitLabels(db: Db, recs: LabelRecord[], project: string, nextCurrent: number | null): Promise<void> {
+  await write(db, ['labels', 'projects'], `save ${recs.length} labels`, async (tx) => {
+    for (const r of recs) void tx.objectStore('labels').put(r).catch(() => {});
+    await setCurrent(tx.objectStore('projects'), project, nextCurrent);
+  });
+}
+
+/**
+ * Change some fields of a project, read and written in one transaction (no lost update).
+ * `relaxed` for what can be recomputed (the chart's history): no disk flush to wait for,
+ * so it does not hold up the next label's commit.
+ */
+export async function patchProject(
+  db: Db,
+  project: string,
+  patch: Partial<Omit<ProjectRecord, 'id'>>,
+  durability: IDBTransactionDurability = 'strict',
+): Promise<void> {
+  await write(db, ['projects'], `update project ${project}`, async (tx) => {
+    const store = tx.objectStore('projects');
+    const p = await store.get(project);
+    if (!p) throw new Error(`project ${project} is not stored (deleted in another tab?)`);
+    await store.put({ ...p, ...patch });
+  }, durability);
+}
+
+/** Remember the sample on screen (after a skip). */
+export async function saveCurrent(db: Db, project: string, current: number | null): Promise<void> {
+  await write(db, ['projects'], 'remember the sample on screen', async (tx) => {
+    await setCurrent(tx.objectStore('projects'), project, current);
+  });
+}
+
+async function setCurrent(
+  store: { get(k: string): Promise<ProjectRecord | undefined>; put(v: ProjectRecord): Promise<unknown> },
+  project: string,
+  current: number | null,
+): Promise<void> {
+  const p = await store.get(project);
+  if (!p) throw new Error(`project ${project} is not stored (deleted in another tab?)`);
+  await store.put({ ...p, current });
+}
+
+/** Ask the browser to keep this site's data under storage pressure; report what it says. */
+export async function storageStatus(ask: boolean): Promise<{ persisted: boolean | null; usage: number | null; quota: number | null }> {
+  const s = navigator.storage;
+  if (!s) return { persisted: null, usage: null, quota: null };
+  let persisted: boolean | null = null;
   try {
-    const tx = db.transaction(['labels', 'meta'], 'readwrite', { durability: 'strict' });
-    void tx.objectStore('labels').put(rec);
-    void tx.objectStore('meta').put(nextCurrent, 'current');
-    await tx.done;
-  } catch (e) {
-    throw new StoreError(`save the label of sample ${rec.sampleId}`, e);
+    persisted = ask && s.persist ? await s.persist() : s.persisted ? await s.persisted() : null;
+  } catch {
+    persisted = null;
   }
+  let usage: number | null = null;
+  let quota: number | null = null;
+  try {
+    const e = await s.estimate();
+    usage = e.usage ?? null;
+    quota = e.quota ?? null;
+  } catch {
+    /* not available */
+  }
+  return { persisted, usage, quota };
 }

@@ -1,0 +1,108 @@
+// Exports, built in the page and handed over as a blob download: nothing goes to a server.
+// The row formats are pure functions (unit-tested); the zip uses fflate.
+import { zipSync, type Zippable } from 'fflate';
+import type { LabelRecord, ProjectRecord, SampleRecord } from './store/db';
+
+export interface LabelRow {
+  sampleId: number;
+  source: string | null;
+  label: string;
+  labelledAt: number;
+}
+
+/** One row per labelled sample, in sample order. */
+export function labelRows(project: ProjectRecord, samples: SampleRecord[], labels: LabelRecord[]): LabelRow[] {
+  const src = new Map(samples.map((s) => [s.id, s.source]));
+  return labels
+    .slice()
+    .sort((a, b) => a.sampleId - b.sampleId)
+    .map((l) => ({
+      sampleId: l.sampleId,
+      source: src.get(l.sampleId) ?? null,
+      label: project.classNames[l.label] ?? `class ${l.label + 1}`,
+      labelledAt: l.labelledAt,
+    }));
+}
+
+/**
+ * One CSV cell. Text beginning with `=`, `+`, `-` or `@` (and tab or carriage return,
+ * which some spreadsheets also strip before evaluating) would run as a formula when the
+ * file is opened in a spreadsheet: it is prefixed with a single quote (OWASP's advice).
+ * Cells with a comma, quote or line break are quoted, quotes doubled (RFC 4180).
+ */
+export function csvCell(value: string | number | null): string {
+  if (value === null) return '';
+  if (typeof value === 'number') return String(value);
+  let v = value;
+  if (/^[=+\-@\t\r]/.test(v)) v = `'${v}`;
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+export function toCsv(rows: LabelRow[]): string {
+  const lines = ['sample_id,source,label,labelled_at'];
+  for (const r of rows) {
+    lines.push([csvCell(r.sampleId), csvCell(r.source), csvCell(r.label), csvCell(new Date(r.labelledAt).toISOString())].join(','));
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+/** JSON Lines, one object per label (JSON needs no formula escaping: it is not a sheet). */
+export function toJsonl(rows: LabelRow[]): string {
+  return rows
+    .map((r) => JSON.stringify({ id: r.sampleId, source: r.source, label: r.label, labelled_at: new Date(r.labelledAt).toISOString() }) + '\n')
+    .join('');
+}
+
+/** A folder or file name that is safe in a zip on every system ('a/b' or '..' cannot escape). */
+export function safeName(name: string, fallback: string): string {
+  const cleaned = name.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_').trim();
+  if (!cleaned || /^\.+$/.test(cleaned)) return fallback;
+  return cleaned.slice(0, 120);
+}
+
+/**
+ * The labelled images as a zip, one folder per class (the ImageFolder layout). The
+ * original file is used when stored; otherwise (the demo) a PNG is made from the pixels.
+ */
+export async function imagesZip(
+  project: ProjectRecord,
+  samples: SampleRecord[],
+  labels: LabelRecord[],
+  toPng: (s: SampleRecord) => Promise<Uint8Array>,
+): Promise<Uint8Array> {
+  const byId = new Map(samples.map((s) => [s.id, s]));
+  const files: Zippable = {};
+  const used = new Set<string>();
+  for (const l of labels.slice().sort((a, b) => a.sampleId - b.sampleId)) {
+    const s = byId.get(l.sampleId);
+    if (!s) continue;
+    const folder = safeName(project.classNames[l.label] ?? `class ${l.label + 1}`, `class ${l.label + 1}`);
+    let bytes: Uint8Array;
+    let base: string;
+    if (s.file) {
+      bytes = new Uint8Array(await s.file.arrayBuffer());
+      base = safeName((s.source ?? '').split('/').pop() ?? '', `${s.id}`);
+    } else {
+      bytes = await toPng(s);
+      base = `${s.id}.png`;
+    }
+    let path = `${folder}/${base}`;
+    if (used.has(path)) path = `${folder}/${s.id}-${base}`;
+    used.add(path);
+    files[path] = [bytes, { level: 0 }]; // images are compressed already
+  }
+  return zipSync(files);
+}
+
+/** Hand bytes or text to the browser as a download (a blob URL; no server involved). */
+export function download(data: Uint8Array | string, fileName: string, type: string): void {
+  const blob = new Blob([data as BlobPart], { type });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

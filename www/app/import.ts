@@ -1,0 +1,202 @@
+// Import of a person's own files into a new project: collecting files (picker, folder
+// picker, dropped folders, zips), class names from subfolders (the ImageFolder
+// convention), decoding in a worker with progress, and a report of what was skipped.
+import * as Comlink from 'comlink';
+import { unzipSync } from 'fflate';
+import type { DecodeApi } from './decode.worker';
+import type { LabelRecord, ProjectRecord, SampleRecord } from './store/db';
+
+export interface InputFile {
+  /** Path inside what was chosen: "root/cat/1.png", or just "1.png". */
+  path: string;
+  blob: Blob;
+}
+
+export interface Skipped {
+  path: string;
+  reason: string;
+}
+
+export type FolderMode = 'labels' | 'classes' | 'ignore';
+
+export interface ImportOptions {
+  name: string;
+  size: number;
+  channels: 1 | 3;
+  /** Subfolders: 'labels' = import as labelled; 'classes' = class list only; 'ignore'. */
+  folders: FolderMode;
+}
+
+const IMAGE_EXT = /\.(png|jpe?g|webp|gif|bmp)$/i;
+
+/** Files from an <input type=file> (with or without webkitdirectory). */
+export function fromFileList(list: FileList | File[]): InputFile[] {
+  return Array.from(list).map((f) => ({ path: f.webkitRelativePath || f.name, blob: f }));
+}
+
+/** Files from a drop: folders are walked recursively (FileSystemEntry API). */
+export async function fromDataTransfer(dt: DataTransfer): Promise<InputFile[]> {
+  const entries = Array.from(dt.items)
+    .map((i) => i.webkitGetAsEntry?.())
+    .filter((e): e is FileSystemEntry => !!e);
+  if (entries.length === 0) return fromFileList(dt.files);
+  const out: InputFile[] = [];
+  const walk = async (e: FileSystemEntry, prefix: string): Promise<void> => {
+    if (e.isFile) {
+      const f = await new Promise<File>((res, rej) => (e as FileSystemFileEntry).file(res, rej));
+      out.push({ path: prefix + e.name, blob: f });
+    } else if (e.isDirectory) {
+      const reader = (e as FileSystemDirectoryEntry).createReader();
+      // readEntries returns at most ~100 entries per call: read until it returns none.
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
+        if (batch.length === 0) break;
+        for (const c of batch) await walk(c, `${prefix}${e.name}/`);
+      }
+    }
+  };
+  for (const e of entries) await walk(e, '');
+  return out;
+}
+
+/** Zips are opened in place: their files join the import with paths inside the zip. */
+export async function expandZips(files: InputFile[], skipped: Skipped[]): Promise<InputFile[]> {
+  const out: InputFile[] = [];
+  for (const f of files) {
+    if (!/\.zip$/i.test(f.path)) {
+      out.push(f);
+      continue;
+    }
+    try {
+      const entries = unzipSync(new Uint8Array(await f.blob.arrayBuffer()));
+      for (const [p, data] of Object.entries(entries)) {
+        if (p.endsWith('/')) continue; // a folder entry
+        out.push({ path: `${f.path.replace(/\.zip$/i, '')}/${p}`, blob: new Blob([data as BlobPart]) });
+      }
+    } catch (e) {
+      skipped.push({ path: f.path, reason: `not a readable zip (${(e as Error).message})` });
+    }
+  }
+  return out;
+}
+
+/**
+ * The class of each file from its folder (ImageFolder): the folder that holds the file,
+ * once the folders every file shares are removed. Files not in a subfolder get null.
+ */
+export function folderClasses(paths: string[]): (string | null)[] {
+  const dirs = paths.map((p) => p.split('/').filter(Boolean).slice(0, -1));
+  let common = 0;
+  if (dirs.length) {
+    const min = Math.min(...dirs.map((d) => d.length));
+    while (common < min && dirs.every((d) => d[common] === dirs[0][common])) common++;
+  }
+  return dirs.map((d) => (d.length > common ? d[d.length - 1] : null));
+}
+
+/** Which files can be imported as images; the others are reported with the reason. */
+export function triage(files: InputFile[]): { images: InputFile[]; skipped: Skipped[] } {
+  const images: InputFile[] = [];
+  const skipped: Skipped[] = [];
+  for (const f of files) {
+    const base = f.path.split('/').pop() ?? f.path;
+    if (base.startsWith('.')) continue; // .DS_Store and friends: not the person's data
+    if (!IMAGE_EXT.test(base)) {
+      const ext = base.includes('.') ? base.slice(base.lastIndexOf('.')) : '(no extension)';
+      skipped.push({
+        path: f.path,
+        reason: /\.(csv|tsv|jsonl|txt|npy)$/i.test(base)
+          ? `${ext}: text, table and embedding import need the Rust featurizers, not in this build yet`
+          : `${ext} is not an image format this page reads (PNG, JPEG, WebP, GIF, BMP)`,
+      });
+    } else if (f.blob.size === 0) skipped.push({ path: f.path, reason: 'empty file (0 bytes)' });
+    else images.push(f);
+  }
+  return { images, skipped };
+}
+
+export interface ImportResult {
+  project: ProjectRecord;
+  samples: SampleRecord[];
+  labels: LabelRecord[];
+  skipped: Skipped[];
+}
+
+/** Decode the images in a worker, in chunks, reporting progress; build the project. */
+export async function importImages(
+  id: string,
+  files: InputFile[],
+  opts: ImportOptions,
+  progress: (done: number, total: number) => void,
+): Promise<ImportResult> {
+  const skipped: Skipped[] = [];
+  const expanded = await expandZips(files, skipped);
+  const t = triage(expanded);
+  skipped.push(...t.skipped);
+  const images = t.images.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const classOf = opts.folders === 'ignore' ? images.map(() => null) : folderClasses(images.map((f) => f.path));
+  const worker = new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module' });
+  const decoder = Comlink.wrap<DecodeApi>(worker);
+  const samples: SampleRecord[] = [];
+  const labels: LabelRecord[] = [];
+  const classNames: string[] = [];
+  const classIndex = new Map<string, number>();
+  const now = Date.now();
+  try {
+    const CHUNK = 16;
+    progress(0, images.length);
+    for (let i = 0; i < images.length; i += CHUNK) {
+      const chunk = images.slice(i, i + CHUNK);
+      const decoded = await decoder.decode(chunk.map((f) => f.blob), opts.size, opts.channels);
+      decoded.forEach((d, j) => {
+        const f = chunk[j];
+        if ('error' in d) {
+          skipped.push({ path: f.path, reason: d.error });
+          return;
+        }
+        const id = samples.length;
+        const cls = classOf[i + j];
+        let truth: number | null = null;
+        if (cls != null) {
+          if (!classIndex.has(cls)) {
+            classIndex.set(cls, classNames.length);
+            classNames.push(cls);
+          }
+          truth = classIndex.get(cls)!;
+          if (opts.folders === 'labels') labels.push({ project: '', sampleId: id, label: truth, labelledAt: now });
+        }
+        samples.push({ project: '', id, pixels: d.pixels, truth: null, split: 'pool', source: f.path, file: f.blob });
+      });
+      progress(Math.min(i + CHUNK, images.length), images.length);
+    }
+  } finally {
+    worker.terminate();
+  }
+  for (const s of samples) s.project = id;
+  for (const l of labels) l.project = id;
+  const project: ProjectRecord = {
+    id,
+    name: opts.name,
+    kind: 'image',
+    classNames,
+    width: opts.size,
+    height: opts.size,
+    channels: opts.channels,
+    createdAt: Date.now(),
+    current: null,
+    history: [],
+  };
+  return { project, samples, labels, skipped };
+}
+
+/**
+ * The seam for text, table and embedding import: parsed rows in, a project out. The
+ * featurizers (TF-IDF / hashing, table encoding) belong in the Rust core and are being
+ * written there; until they land this says so rather than guessing in TypeScript.
+ */
+export async function importRows(
+  _rows: Record<string, string>[],
+  _opts: { name: string; textColumn?: string; labelColumn?: string; kind: 'text' | 'table' | 'embedding' },
+): Promise<ImportResult> {
+  throw new Error('Text, table and embedding import need the Rust featurizers, which are not in this build yet.');
+}

@@ -1,0 +1,52 @@
+// The batch view: a grid of the next N queried samples with the model's guesses filled
+// in, corrected with a click (the menu) or a key (focus a tile, press a class key), and
+// accepted together in one transaction.
+import { classForKey } from '../keys';
+import type { Session } from '../session';
+import { $, bestGuess, drawPixels, el } from './dom';
+
+export const BATCH = 12;
+
+export function renderBatch(s: Session): void {
+  const grid = $('batch-grid');
+  grid.replaceChildren();
+  const { classNames, width, height, channels } = s.project;
+  for (const id of s.batch(BATCH)) {
+    const canvas = el('canvas', { role: 'img', 'aria-label': `sample ${id}` });
+    drawPixels(canvas, s.sample(id).pixels, width, height, channels);
+    const sel = el('select', { 'aria-label': `label for sample ${id}` });
+    sel.append(el('option', { value: '' }, '(leave unlabelled)'));
+    classNames.forEach((n, i) => sel.append(el('option', { value: String(i) }, n)));
+    const g = bestGuess(s.probs(id));
+    if (g && g.index < classNames.length) sel.value = String(g.index);
+    const tile = el('figure', { class: 'tile', tabindex: '0', 'data-sample-id': String(id) }, canvas, sel);
+    tile.addEventListener('keydown', (ev) => {
+      if (ev.target !== tile) return;
+      const c = classForKey(ev.key);
+      if (c !== null && c < classNames.length) {
+        ev.preventDefault();
+        ev.stopPropagation();
+        sel.value = String(c);
+      }
+    });
+    grid.append(tile);
+  }
+  if (!grid.childElementCount) grid.append(el('p', {}, 'Nothing left to ask about.'));
+}
+
+export function wireBatch(get: () => Session | null): void {
+  $('batch-accept').addEventListener('click', () => {
+    const s = get();
+    if (!s) return;
+    const pairs: [number, number][] = [];
+    for (const t of Array.from($('batch-grid').querySelectorAll<HTMLElement>('.tile'))) {
+      const v = t.querySelector('select')!.value;
+      if (v !== '') pairs.push([Number(t.dataset.sampleId), Number(v)]);
+    }
+    void s.acceptBatch(pairs).then(() => renderBatch(s));
+  });
+  $('batch-refresh').addEventListener('click', () => {
+    const s = get();
+    if (s) renderBatch(s);
+  });
+}

@@ -1,0 +1,77 @@
+// Small DOM helpers. Everything a person supplied (class names, file names, project
+// names) goes in as text (textContent, text nodes), never as HTML.
+
+export const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** An element with text content and attributes; children appended as nodes or text. */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+export function showAlert(message: string, offerExport = false): void {
+  $('alert-text').textContent = message;
+  $('alert-export').hidden = !offerExport;
+  $('alert').hidden = false;
+}
+
+export function hideAlert(): void {
+  $('alert').hidden = true;
+}
+
+export function showNotice(message: string): void {
+  const n = $('notice');
+  n.textContent = message;
+  n.hidden = false;
+}
+
+export function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function formatBytes(n: number): string {
+  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+}
+
+/** Draw grey or RGB bytes on a canvas at their own size (CSS scales it, pixelated). */
+export function drawPixels(canvas: HTMLCanvasElement, pixels: Uint8Array, w: number, h: number, channels: number): void {
+  if (canvas.width !== w) canvas.width = w;
+  if (canvas.height !== h) canvas.height = h;
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(w, h);
+  const d = img.data;
+  for (let i = 0, n = w * h; i < n; i++) {
+    const o = i * 4;
+    if (channels === 3) {
+      d[o] = pixels[i * 3];
+      d[o + 1] = pixels[i * 3 + 1];
+      d[o + 2] = pixels[i * 3 + 2];
+    } else {
+      d[o] = d[o + 1] = d[o + 2] = pixels[i];
+    }
+    d[o + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+/** The class the model finds most likely, and how sure it is. */
+export function bestGuess(p: number[] | null): { index: number; confidence: number } | null {
+  if (!p) return null;
+  let best = 0;
+  p.forEach((v, j) => {
+    if (v > p[best]) best = j;
+  });
+  return { index: best, confidence: p[best] };
+}

@@ -1,0 +1,156 @@
+// The labelling view: the sample large, the model's guess, confidence and reason beside
+// it, class buttons with their keys, the class finder, a new-class form and the last
+// decisions (editable).
+import { filterClasses, keyForClass } from '../keys';
+import type { Session } from '../session';
+import { $, bestGuess, drawPixels, el } from './dom';
+
+export function renderLabel(s: Session): void {
+  $('label-count').textContent = String(s.labels.size);
+  $('accuracy').textContent =
+    s.accuracy == null ? (s.test.length ? '– (needs two classes labelled)' : '– (no held-out set)') : `${(s.accuracy * 100).toFixed(1)}%`;
+  renderSample(s);
+  renderButtons(s);
+  // The decisions list (20 rows of menus) is not what the person waits for: build it after
+  // the next sample is on screen, once per burst of changes.
+  if (!decisionsPending) {
+    decisionsPending = true;
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        decisionsPending = false;
+        renderDecisions(s);
+      }, 0),
+    );
+  }
+}
+let decisionsPending = false;
+
+export function renderSample(s: Session): void {
+  const labeler = $('labeler');
+  const { classNames, width, height, channels } = s.project;
+  if (s.current == null) {
+    labeler.dataset.sampleId = '';
+    $('guess').textContent = s.labels.size >= s.pool.length ? 'Every sample is labelled.' : 'Choosing the next sample…';
+    $('reason').textContent = '';
+    $('sample-source').textContent = '';
+    return;
+  }
+  const sm = s.sample(s.current);
+  drawPixels($('sample') as HTMLCanvasElement, sm.pixels, width, height, channels);
+  labeler.dataset.sampleId = String(s.current);
+  $('sample-source').textContent = sm.source ?? '';
+  const g = bestGuess(s.probs(s.current));
+  if (classNames.length === 0) $('guess').textContent = 'This project has no classes yet: press n to add one.';
+  else if (g) $('guess').textContent = `Model's guess: ${classNames[g.index]} (${(g.confidence * 100).toFixed(0)}% sure)`;
+  else $('guess').textContent = 'No guess yet: label a few samples of two classes.';
+  const reason = s.reasonFor(s.current);
+  $('reason').textContent = reason ? `Why this one: ${reason}` : '';
+}
+
+let shownClasses = '';
+function renderButtons(s: Session): void {
+  const key = JSON.stringify(s.project.classNames) + s.readOnly;
+  if (key === shownClasses) return;
+  shownClasses = key;
+  const box = $('classes');
+  box.replaceChildren();
+  s.project.classNames.forEach((name, i) => {
+    const k = keyForClass(i);
+    const b = el('button', { type: 'button', 'data-class': String(i) }, el('kbd', {}, k ?? ''), ' ', name);
+    if (k) b.setAttribute('aria-keyshortcuts', k);
+    b.addEventListener('click', () => void s.label(i));
+    box.append(b);
+  });
+  $('class-find').hidden = s.project.classNames.length <= 10;
+}
+
+function renderDecisions(s: Session): void {
+  const list = $('decisions');
+  list.replaceChildren();
+  for (const d of s.decisions()) {
+    const li = el('li', { 'data-sample-id': String(d.sampleId) });
+    const src = s.sample(d.sampleId)?.source ?? `sample ${d.sampleId}`;
+    if (d.kind === 'skip') {
+      li.append(`${src}: skipped`);
+    } else {
+      const id = `relabel-${d.sampleId}`;
+      const sel = el('select', { id });
+      s.project.classNames.forEach((n, i) => {
+        const o = el('option', { value: String(i) }, n);
+        if (i === d.label) o.selected = true;
+        sel.append(o);
+      });
+      sel.addEventListener('change', () => void s.relabel(d.sampleId, Number(sel.value)));
+      li.append(el('label', { for: id }, `${src}: `), sel);
+    }
+    list.append(li);
+  }
+}
+
+/** Open the class finder (`/`): type, Enter labels with the first match. */
+export function openFinder(s: Session): void {
+  const box = $('class-find');
+  const input = $('class-filter') as HTMLInputElement;
+  box.hidden = false;
+  input.value = '';
+  input.focus();
+  highlight(s, '');
+}
+
+function highlight(s: Session, text: string): number[] {
+  const hits = filterClasses(s.project.classNames, text);
+  const set = new Set(hits);
+  for (const b of Array.from($('classes').querySelectorAll('button'))) {
+    b.hidden = !set.has(Number((b as HTMLElement).dataset.class));
+  }
+  return hits;
+}
+
+export function wireLabelView(get: () => Session | null): void {
+  const input = $('class-filter') as HTMLInputElement;
+  input.addEventListener('input', () => {
+    const s = get();
+    if (s) highlight(s, input.value);
+  });
+  input.addEventListener('keydown', (ev) => {
+    const s = get();
+    if (!s) return;
+    if (ev.key === 'Enter') {
+      ev.preventDefault();
+      const hits = highlight(s, input.value);
+      if (hits.length) void s.label(hits[0]);
+      input.value = '';
+      highlight(s, '');
+    } else if (ev.key === 'Escape') {
+      input.value = '';
+      highlight(s, '');
+      input.blur();
+      if (s.project.classNames.length <= 10) $('class-find').hidden = true;
+    }
+  });
+  const form = $('new-class') as HTMLFormElement;
+  const name = $('new-class-name') as HTMLInputElement;
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const s = get();
+    if (!s) return;
+    // Back to labelling at once (focus leaves the field, so keys label again); a refusal
+    // (empty or duplicate name) comes back as an alert naming it.
+    const value = name.value;
+    name.value = '';
+    name.blur();
+    form.hidden = true;
+    void s.addClass(value);
+  });
+  name.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') {
+      form.hidden = true;
+      name.blur();
+    }
+  });
+}
+
+export function openNewClass(): void {
+  $('new-class').hidden = false;
+  ($('new-class-name') as HTMLInputElement).focus();
+}
