@@ -353,9 +353,15 @@ impl Learner {
                 .collect());
         }
         let x = self.features.slice(s![self.n_labelled.., ..]);
-        let (probs, members) = if self.is_fitted() { self.probabilities(x.view()).map(|(p, m)| (Some(p), m))? } else { (None, None) };
+        // Strategies that do not look at the model (random, cold-start ones) are spared
+        // the pass over the pool that probabilities cost.
+        let (probs, members) = if self.is_fitted() && kind.needs_model() {
+            self.probabilities(x).map(|(p, m)| (Some(p), m))?
+        } else {
+            (None, None)
+        };
         let embeddings = match &self.fitted {
-            Some(Fitted::Single(m)) => m.embeddings(x),
+            Some(Fitted::Single(m)) if kind.needs_model() => m.embeddings(x),
             _ => None,
         };
         let (lx, ly) = self.labelled_set();
