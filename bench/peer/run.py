@@ -65,7 +65,7 @@ def table(results, seeds):
             acc += f" / {p['final_acc_mean']:.3f}" if p else " / –"
             ms = f"{m['round_ms_median']:.2f}" if m else "–"
             ms += f" / {p['round_ms_median']:.2f}" if p else " / –"
-            speed = f"{p['round_ms_median'] / m['round_ms_median']:.0f}×" if m and p and m["round_ms_median"] > 0 else "–"
+            speed = f"{p['round_ms_median'] / m['round_ms_median']:.1f}×" if m and p and m["round_ms_median"] > 0 else "–"
             lines.append(f"| {name} ({b}, {budget}) | {strategy} | {cell(m)} | {cell(p)} | {acc} | {ms} | {speed} |")
     return "\n".join(lines)
 
