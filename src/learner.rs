@@ -18,12 +18,17 @@ use crate::{Error, Result};
 /// (Settles 2009 notes small committees, 2–5, already work well).
 pub const DEFAULT_COMMITTEE: usize = 5;
 
-/// The fitted model of a session: one model, or a bootstrap committee.
+/// The fitted model of a session: one model, or a bootstrap committee. Not boxed despite
+/// the size difference: a session holds exactly one.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Fitted {
     Single(ClassMapped),
     Committee(Committee),
 }
+
+/// Each committee member's probabilities, when there is a committee.
+type MemberProbs = Option<Vec<Array2<f32>>>;
 
 /// One label change, for undo.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -305,7 +310,7 @@ impl Learner {
     }
 
     /// Class probabilities (n × n_classes) and, with a committee, each member's.
-    fn probabilities(&self, x: ArrayView2<f32>) -> Result<(Array2<f32>, Option<Vec<Array2<f32>>>)> {
+    fn probabilities(&self, x: ArrayView2<f32>) -> Result<(Array2<f32>, MemberProbs)> {
         match &self.fitted {
             None => Err(Error::State("the model needs labels from at least two classes first".into())),
             Some(Fitted::Single(m)) => Ok((m.predict_proba(x)?, None)),
