@@ -127,7 +127,7 @@ impl Dataset {
             (FeatureKind::Pixels, _) => return Err(Error::param("features", "pixels need an IDX image file")),
             (FeatureKind::Tabular, _) | (FeatureKind::Auto, None) => Source::Tabular { table, columns: others },
             (_, Some(column)) => Source::Text { table, column },
-            (FeatureKind::Text, None) => unreachable!("a text kind always resolves a column or errors above"),
+            (FeatureKind::Text, None) => return Err(Error::param("text-col", "name the text column")),
         };
         Ok(Dataset { source, labels, class_names })
     }

@@ -35,6 +35,9 @@ impl Table {
     }
 }
 
+/// One record: its 1-based starting line and its raw fields.
+pub type Record = (usize, Vec<String>);
+
 fn parse_err(source: &str, line: usize, col: usize, msg: impl Into<String>) -> Error {
     Error::Parse { source_name: source.into(), line, col, msg: msg.into() }
 }
@@ -47,7 +50,7 @@ fn is_missing(s: &str) -> bool {
 /// may be wrapped in `"`, with `""` for a literal quote and newlines allowed inside;
 /// without it (TSV, as IANA's text/tab-separated-values defines it) a quote is just a
 /// character. Returns each record with its 1-based starting line; blank lines are skipped.
-pub fn split_records(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Result<Vec<(usize, Vec<String>)>> {
+pub fn split_records(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Result<Vec<Record>> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let upto = &bytes[..e.valid_up_to()];
         let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -149,7 +152,7 @@ pub fn parse_delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> 
     let sk_header = width >= 2
         && first[0].trim().parse::<usize>().ok() == Some(records.len() - 1)
         && first[1].trim().parse::<usize>().ok().map(|d| d + 1) == records.get(1).map(|r| r.1.len());
-    let (columns, class_names, data): (Vec<String>, Vec<String>, &[(usize, Vec<String>)]) = if sk_header {
+    let (columns, class_names, data): (Vec<String>, Vec<String>, &[Record]) = if sk_header {
         let d = records[1].1.len() - 1;
         let mut cols: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
         cols.push("label".into());

@@ -138,7 +138,7 @@ mod tests {
         let v = TfidfParams::default().fit(&docs).unwrap();
         assert_eq!(v.width(), 2);
         let x = v.transform(&["spam spam ham", "eggs"]);
-        let idf = ((4.0f32 / 3.0).ln() + 1.0) as f32; // same df for both terms
+        let idf = (4.0f32 / 3.0).ln() + 1.0; // same df for both terms
         let (ham, spam) = (1.0 * idf, (1.0 + 2.0f32.ln()) * idf);
         let norm = (ham * ham + spam * spam).sqrt();
         // Vocabulary sorted: ham = 0, spam = 1.

@@ -27,6 +27,10 @@ pub trait Classifier {
 
 /// Check features are finite; the error names the first bad row and column.
 pub fn check_finite(x: ArrayView2<f32>) -> Result<()> {
+    // Fast pass first (a plain scan vectorizes); find the position only on failure.
+    if x.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
     for ((r, c), v) in x.indexed_iter() {
         if !v.is_finite() {
             return Err(crate::Error::NonFinite { row: r, col: c, value: *v as f64 });

@@ -9,7 +9,7 @@
 //! and arithmetic are f64 so convergence to 1e-3 relative of the reference is routine,
 //! while the pool's features stay f32 to halve memory.
 
-use ndarray::{s, Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::lbfgs::{self, LbfgsParams};
@@ -138,31 +138,38 @@ pub(crate) fn objective(theta: &[f64], x: &Array2<f64>, y: &[u32], k: usize, c: 
 /// so is the penalty once it is written as Σ_r v_r² / s_r², hence the optimum is the same
 /// as scikit-learn's; only the conditioning improves. s_r = sqrt(var_r + λ) keeps constant
 /// columns (all-zero pixels) from dividing by zero: their curvature is then λ / λ = 1.
+///
+/// Columns that are constant on the training rows are left out of the optimization
+/// altogether: their effect is absorbed by the unpenalized intercept, so their optimal
+/// weights are exactly 0. On a TF-IDF pool most terms are absent from a few hundred
+/// labelled rows, and this shrinks the problem several times over.
 struct Standardizer {
+    /// Original indices of the non-constant columns, in order.
+    active: Vec<usize>,
+    /// Mean and scale of each active column.
     mean: Vec<f64>,
     scale: Vec<f64>,
 }
 
 impl Standardizer {
-    fn fit(x: &Array2<f64>, lambda: f64) -> Self {
-        let n = x.nrows() as f64;
-        let mean: Vec<f64> = x.mean_axis(Axis(0)).map(|m| m.to_vec()).unwrap_or_default();
-        let scale = x
-            .columns()
-            .into_iter()
-            .zip(&mean)
-            .map(|(col, &m)| (col.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n + lambda).sqrt())
-            .collect();
-        Standardizer { mean, scale }
-    }
-
-    /// z = (x − μ) / s.
-    fn transform(&self, x: &mut Array2<f64>) {
-        for mut row in x.rows_mut() {
-            for (r, v) in row.iter_mut().enumerate() {
-                *v = (*v - self.mean[r]) / self.scale[r];
+    /// Fit on `x` and return the standardized active columns (n × active, f64).
+    fn fit(x: ArrayView2<f32>, lambda: f64) -> (Self, Array2<f64>) {
+        let (n, d) = x.dim();
+        let (mut active, mut mean, mut scale) = (Vec::new(), Vec::new(), Vec::new());
+        for c in 0..d {
+            let col = x.column(c);
+            let first = col[0];
+            if col.iter().all(|&v| v == first) {
+                continue;
             }
+            let m = col.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+            let var = col.iter().map(|&v| (v as f64 - m) * (v as f64 - m)).sum::<f64>() / n as f64;
+            active.push(c);
+            mean.push(m);
+            scale.push((var + lambda).sqrt());
         }
+        let z = Array2::from_shape_fn((n, active.len()), |(i, a)| (x[[i, active[a]]] as f64 - mean[a]) / scale[a]);
+        (Standardizer { active, mean, scale }, z)
     }
 
     /// Per-feature penalty weights 1 / s_r² in the standardized coordinates.
@@ -170,30 +177,38 @@ impl Standardizer {
         self.scale.iter().map(|s| 1.0 / (s * s)).collect()
     }
 
-    /// Original (W, b) → packed standardized θ = [v, b'].
-    fn to_standard(&self, w: &Array2<f64>, b: &Array1<f64>) -> Vec<f64> {
+    /// Original (W, b) → packed standardized θ = [v (active × k), b'] (the weights of
+    /// constant columns fold into the intercept).
+    fn to_standard(&self, w: &Array2<f64>, b: &Array1<f64>, x0: ArrayView1<f32>) -> Vec<f64> {
         let (d, k) = w.dim();
-        let mut theta = vec![0.0; d * k + k];
+        let a = self.active.len();
+        let mut theta = vec![0.0; a * k + k];
+        let mut is_active = vec![false; d];
+        self.active.iter().for_each(|&c| is_active[c] = true);
         for j in 0..k {
             let mut bj = b[j];
-            for r in 0..d {
-                theta[r * k + j] = w[[r, j]] * self.scale[r];
-                bj += self.mean[r] * w[[r, j]];
+            for (r, &c) in self.active.iter().enumerate() {
+                theta[r * k + j] = w[[c, j]] * self.scale[r];
+                bj += self.mean[r] * w[[c, j]];
             }
-            theta[d * k + j] = bj;
+            for c in (0..d).filter(|&c| !is_active[c]) {
+                bj += x0[c] as f64 * w[[c, j]];
+            }
+            theta[a * k + j] = bj;
         }
         theta
     }
 
-    /// Packed standardized θ → original (W, b).
+    /// Packed standardized θ → original (W, b); constant columns get weight 0.
     fn to_original(&self, theta: &[f64], d: usize, k: usize) -> (Array2<f64>, Array1<f64>) {
+        let a = self.active.len();
         let mut w = Array2::zeros((d, k));
         let mut b = Array1::zeros(k);
         for j in 0..k {
-            let mut bj = theta[d * k + j];
-            for r in 0..d {
+            let mut bj = theta[a * k + j];
+            for (r, &c) in self.active.iter().enumerate() {
                 let wv = theta[r * k + j] / self.scale[r];
-                w[[r, j]] = wv;
+                w[[c, j]] = wv;
                 bj -= self.mean[r] * wv;
             }
             b[j] = bj;
@@ -268,16 +283,14 @@ impl Classifier for SoftmaxRegression {
         }
         check_finite(x)?;
         let k = n_classes;
-        let mut xf = x.mapv(|v| v as f64);
         let c = effective_c(self.params.c, k);
-        let std = Standardizer::fit(&xf, 1.0 / (c * n as f64));
-        std.transform(&mut xf);
+        let (std, xf) = Standardizer::fit(x, 1.0 / (c * n as f64));
         let pen = std.penalty();
         // Warm start: reuse the previous solution when the shapes still match.
         let mut theta = if self.weights.dim() == (d, k) {
-            std.to_standard(&self.weights, &self.bias)
+            std.to_standard(&self.weights, &self.bias, x.row(0))
         } else {
-            vec![0.0; d * k + k]
+            vec![0.0; std.active.len() * k + k]
         };
         let res = lbfgs::minimize(
             &mut theta,
@@ -298,18 +311,51 @@ impl Classifier for SoftmaxRegression {
         if x.ncols() != d {
             return Err(Error::Shape { what: "feature columns".into(), expected: d, got: x.ncols() });
         }
-        check_finite(x)?;
+        // Scores in f32 straight from the f32 pool (no f64 copy of a large pool: the
+        // products are sums of d terms, well inside f32's precision for a ranking), then
+        // the softmax in f64 for a stable exp.
+        let w = self.weights.mapv(|v| v as f32);
+        let z = if k <= 4 {
+            // Few classes: one pass over the pool, row by row, with the k dot products
+            // reading the row from L1 cache. A GEMM would first pack (copy) the whole pool
+            // to multiply it by a d × 2 matrix. The finiteness check rides on the scores:
+            // a NaN or ±inf feature makes every score of its row non-finite (inf·w is
+            // ±inf or, for w = 0, NaN), so only such rows are scanned for the column.
+            let wt = w.t().as_standard_layout().into_owned();
+            let mut z = Array2::<f32>::zeros((x.nrows(), k));
+            for (r, (row, mut zr)) in x.rows().into_iter().zip(z.rows_mut()).enumerate() {
+                for j in 0..k {
+                    zr[j] = row.dot(&wt.row(j));
+                }
+                if !zr.iter().all(|v| v.is_finite()) {
+                    // No non-finite feature: the score overflowed; name the largest one.
+                    let c = row.iter().position(|v| !v.is_finite()).unwrap_or_else(|| {
+                        row.iter().enumerate().fold((0, 0.0f32), |b, (c, v)| if v.abs() > b.1 { (c, v.abs()) } else { b }).0
+                    });
+                    return Err(Error::NonFinite { row: r, col: c, value: row[c] as f64 });
+                }
+            }
+            z
+        } else {
+            check_finite(x)?;
+            x.dot(&w)
+        };
         let mut out = Array2::<f32>::zeros((x.nrows(), k));
-        // Chunked so a 100k pool does not need a full f64 copy at once.
-        const CHUNK: usize = 4096;
-        let mut start = 0;
-        while start < x.nrows() {
-            let end = (start + CHUNK).min(x.nrows());
-            let xf = x.slice(s![start..end, ..]).mapv(|v| v as f64);
-            let mut z = xf.dot(&self.weights) + &self.bias;
-            softmax_rows(&mut z);
-            out.slice_mut(s![start..end, ..]).assign(&z.mapv(|v| v as f32));
-            start = end;
+        let mut row64 = vec![0.0f64; k];
+        for (zr, mut or) in z.rows().into_iter().zip(out.rows_mut()) {
+            let mut m = f64::NEG_INFINITY;
+            for j in 0..k {
+                row64[j] = zr[j] as f64 + self.bias[j];
+                m = m.max(row64[j]);
+            }
+            let mut sum = 0.0;
+            for v in row64.iter_mut() {
+                *v = (*v - m).exp();
+                sum += *v;
+            }
+            for j in 0..k {
+                or[j] = (row64[j] / sum) as f32;
+            }
         }
         Ok(out)
     }
@@ -354,5 +400,26 @@ mod tests {
         assert!(matches!(m.fit(x.view(), &[0, 5], 2), Err(Error::LabelOutOfRange { row: 1, label: 5, .. })));
         assert!(SoftmaxParams::default().c(0.0).build().is_err());
         assert!(m.predict_proba(x.view()).is_err(), "unfitted model must refuse to predict");
+    }
+
+    #[test]
+    fn constant_columns_get_zero_weight_and_change_nothing() {
+        let x = array![[0.5f32, -1.0], [1.5, 0.3], [-0.2, 0.8], [2.0, -0.5], [0.0, 1.0], [1.0, 1.0]];
+        let y = [0u32, 1, 0, 1, 0, 1];
+        let with_const = array![[0.5f32, 7.0, -1.0], [1.5, 7.0, 0.3], [-0.2, 7.0, 0.8], [2.0, 7.0, -0.5], [0.0, 7.0, 1.0], [1.0, 7.0, 1.0]];
+        let mut a = SoftmaxParams::default().build().unwrap();
+        let mut b = SoftmaxParams::default().build().unwrap();
+        a.fit(x.view(), &y, 2).unwrap();
+        b.fit(with_const.view(), &y, 2).unwrap();
+        assert_eq!(b.coefficients().0.row(1).to_vec(), [0.0, 0.0]);
+        let (pa, pb) = (a.predict_proba(x.view()).unwrap(), b.predict_proba(with_const.view()).unwrap());
+        assert!(pa.iter().zip(&pb).all(|(u, v)| (u - v).abs() < 1e-5), "{pa} vs {pb}");
+        // Warm start from a model whose constant column is now informative still works.
+        let mut varied = with_const.clone();
+        varied[[0, 1]] = 0.0;
+        b.fit(varied.view(), &y, 2).unwrap();
+        assert!(b.coefficients().0[[1, 0]] != 0.0);
+        let bad = array![[0.5f32, 7.0, f32::NAN]];
+        assert!(matches!(b.predict_proba(bad.view()), Err(Error::NonFinite { row: 0, col: 2, .. })));
     }
 }

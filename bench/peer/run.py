@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Marginalia vs modAL, side by side on the same protocol, splits and features.
+
+For each dataset it runs `marginalia-sim` (release build) with `--dump`, then
+bench/peer/modal_peer.py on the dumped splits, and writes the table to the section
+"Engine vs modAL" of docs/BENCHMARKS.md (the rest of the file is left as it is).
+
+    python3 bench/peer/run.py                 # 10 seeds, all four datasets
+    python3 bench/peer/run.py --seeds 3 --only iris,digits
+
+Both sides run single-threaded (BLAS threads pinned to 1): the simulator uses one core,
+and on a shared machine extra BLAS threads only add noise.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SIM = os.path.join(ROOT, "target", "release", "marginalia-sim")
+D = os.path.join(ROOT, "datasets")
+
+DATASETS = [
+    ("digits", ["--data", f"{D}/digits.csv.gz"], 10, 300),
+    ("iris", ["--data", f"{D}/iris.csv"], 3, 60),
+    ("fashion-mnist-1k", ["--data", f"{D}/fashion-mnist-1k-images-idx3-ubyte.gz",
+                          "--labels", f"{D}/fashion-mnist-1k-labels-idx1-ubyte.gz"], 10, 300),
+    ("spam-subjects", ["--data", f"{D}/spamassassin-subjects.tsv"], 20, 400),
+]
+MODAL = ["random", "least_confident", "margin", "entropy"]
+# Marginalia runs the same four plus auto, where its registry has them.
+OURS = ["random", "least_confident", "margin", "entropy", "auto"]
+ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+
+def known(strategy):
+    return subprocess.run([SIM, "--help", "--strategy", strategy], capture_output=True).returncode == 0
+
+
+def summaries(cmd):
+    out = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
+    if out.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{out.stderr}")
+    return {d["strategy"]: d for d in map(json.loads, out.stdout.splitlines()) if d.get("summary")}
+
+
+def cell(s):
+    return f"{s['aulc_mean']:.3f} ± {s['aulc_sd']:.3f}" if s else "–"
+
+
+def table(results, seeds):
+    lines = ["| dataset (b, B) | strategy | Marginalia AULC | modAL AULC | final acc M / modAL "
+             "| round ms M / modAL | speed-up |",
+             "|---|---|---|---|---|---|---|"]
+    for name, b, budget, ours, peer in results:
+        for strategy in sorted(set(ours) | set(peer), key=lambda s: OURS.index(s) if s in OURS else 99):
+            m, p = ours.get(strategy), peer.get(strategy)
+            acc = f"{m['final_acc_mean']:.3f}" if m else "–"
+            acc += f" / {p['final_acc_mean']:.3f}" if p else " / –"
+            ms = f"{m['round_ms_median']:.2f}" if m else "–"
+            ms += f" / {p['round_ms_median']:.2f}" if p else " / –"
+            speed = f"{p['round_ms_median'] / m['round_ms_median']:.1f}×" if m and p and m["round_ms_median"] > 0 else "–"
+            lines.append(f"| {name} ({b}, {budget}) | {strategy} | {cell(m)} | {cell(p)} | {acc} | {ms} | {speed} |")
+    return "\n".join(lines)
+
+
+def write_section(text):
+    path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    old = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    section = "## Engine vs modAL\n\n" + text.strip() + "\n"
+    pattern = re.compile(r"^## Engine vs modAL\n.*?(?=^## |\Z)", re.S | re.M)
+    new = pattern.sub(lambda _: section + "\n", old) if pattern.search(old) else old.rstrip() + "\n\n" + section
+    open(path, "w").write(new)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--only", default="")
+    a = ap.parse_args()
+    subprocess.run(["cargo", "build", "--release", "-q", "--bin", "marginalia-sim"], cwd=ROOT, check=True)
+    ours_names = [s for s in OURS if known(s)]
+    results = []
+    for name, args, b, budget in DATASETS:
+        if a.only and name not in a.only.split(","):
+            continue
+        tmp = tempfile.mkdtemp(prefix="marginalia-peer-")
+        try:
+            proto = ["--seeds", str(a.seeds), "--batch", str(b), "--budget", str(budget)]
+            ours = summaries([SIM, *args, *proto, "--strategy", ",".join(ours_names), "--dump", tmp])
+            peer = summaries([sys.executable, os.path.join(ROOT, "bench", "peer", "modal_peer.py"),
+                              "--dump", tmp, *proto, "--strategy", ",".join(MODAL)])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        results.append((name, b, budget, ours, peer))
+        print(f"{name}: done", file=sys.stderr)
+    cmd = "python3 bench/peer/run.py" + (f" --seeds {a.seeds}" if a.seeds != 10 else "") + (f" --only {a.only}" if a.only else "")
+    import sklearn, modAL  # noqa: E401  (versions for the record)
+    text = f"""Same protocol, same splits, same features (the simulator dumps each seed's split and
+modAL replays it), {a.seeds} seeds; softmax regression vs scikit-learn
+`LogisticRegression(C=1)`; K = 2 × classes initial labels, batches of b up to B labels.
+AULC mean ± sd over seeds; round = query + refit, median over all rounds, milliseconds;
+speed-up = modAL's median round / Marginalia's. Single-threaded both sides.
+
+Command: `{cmd}` ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores shared
+with other jobs, scikit-learn {sklearn.__version__}, modAL {getattr(modAL, '__version__', '0.4.x')}).
+Marginalia strategies run: {', '.join(ours_names)} (the others arrive with the strategy branch).
+
+{table(results, a.seeds)}
+"""
+    write_section(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
