@@ -110,6 +110,8 @@ pub fn nearest(x: ArrayView2<f32>, c: ArrayView2<f32>) -> Result<Nearest> {
     if x.ncols() != c.ncols() {
         return Err(Error::Shape { what: "distance feature count (centres vs points)".into(), expected: x.ncols(), got: c.ncols() });
     }
+    // A NaN centre would silently never be nearest; say which one it is instead.
+    crate::model::check_finite(c)?;
     let mut dist = Vec::with_capacity(x.nrows());
     let mut index = Vec::with_capacity(x.nrows());
     for xr in x.rows() {
@@ -268,6 +270,7 @@ mod tests {
         assert_eq!(t.index, vec![0]);
         assert!(matches!(nearest(x.view(), Array2::<f32>::zeros((0, 2)).view()), Err(Error::Empty(_))));
         assert!(matches!(nearest(x.view(), Array2::<f32>::zeros((1, 3)).view()), Err(Error::Shape { expected: 2, got: 3, .. })));
+        assert!(matches!(nearest(x.view(), array![[0.0f32, 0.0], [f32::NAN, 1.0]].view()), Err(Error::NonFinite { row: 1, col: 0, .. })));
     }
 
     fn two_layer() -> Network {

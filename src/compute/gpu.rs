@@ -464,6 +464,7 @@ impl GpuContext {
         if centres.ncols() != pool.dim() {
             return Err(Error::Shape { what: "centre feature count vs pool".into(), expected: pool.dim(), got: centres.ncols() });
         }
+        crate::model::check_finite(centres)?;
         self.check_alive()?;
         let n = pool.n_rows();
         if n == 0 {
