@@ -98,7 +98,7 @@ impl Learner {
             n_classes,
             model_spec: ModelSpec::default(),
             committee: 0,
-            strategy: "margin".into(),
+            strategy: "auto".into(),
             batch_size: 1,
             fitted: None,
             seed,
@@ -124,7 +124,8 @@ impl Learner {
         Ok(())
     }
 
-    /// Choose the query strategy by name (see [`StrategyKind::NAMES`]; default "margin").
+    /// Choose the query strategy by name (see [`StrategyKind::NAMES`]; default "auto", which
+    /// starts with typical-cluster sampling and moves to margin-based picks as labels grow).
     pub fn set_strategy(&mut self, name: &str) -> Result<()> {
         StrategyKind::from_name(name)?;
         self.strategy = name.to_string();
@@ -492,9 +493,20 @@ mod tests {
     }
 
     #[test]
+    fn default_strategy_is_auto_and_cold_starts_without_a_model() {
+        let (x, _) = blobs();
+        let mut l = Learner::new(x, 3, 42).unwrap();
+        assert_eq!(l.strategy(), "auto");
+        let q = l.query(3).unwrap();
+        assert_eq!(q.len(), 3);
+        assert!(q[0].reason.starts_with("auto → typiclust"), "{}", q[0].reason);
+    }
+
+    #[test]
     fn cold_start_then_margin_and_accuracy() {
         let (x, y) = blobs();
         let mut l = Learner::new(x.clone(), 3, 42).unwrap();
+        l.set_strategy("margin").unwrap();
         let q = l.query(3).unwrap();
         assert_eq!(q.len(), 3);
         assert!(q[0].reason.contains("cold start"));

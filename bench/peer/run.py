@@ -111,7 +111,7 @@ speed-up = modAL's median round / Marginalia's. Single-threaded both sides.
 
 Command: `{cmd}` ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores shared
 with other jobs, scikit-learn {sklearn.__version__}, modAL {getattr(modAL, '__version__', '0.4.x')}).
-Marginalia strategies run: {', '.join(ours_names)} (the others arrive with the strategy branch).
+Marginalia strategies run: {', '.join(ours_names)}.
 
 {table(results, a.seeds)}
 """

@@ -67,7 +67,7 @@ describe('keyboard', () => {
       // The sample on screen may have been picked at random before the first fit (and says
       // so); the next one comes from the fitted model's queue and says why.
       await press(page, '3');
-      await page.waitForFunction(() => /^Why this one: margin/.test(document.getElementById('reason').textContent));
+      await page.waitForFunction(() => /^Why this one: auto → \S+/.test(document.getElementById('reason').textContent));
 
       // `n` adds a class while labelling (the 11th: no digit, so the class finder shows).
       await page.keyboard.press('n');
@@ -123,7 +123,7 @@ describe('keyboard', () => {
       await page.waitForSelector('#per-class tbody tr');
       assert.equal(await page.locator('#per-class tbody tr').count(), 11);
       await page.waitForSelector('#chart canvas');
-      assert.match(await page.textContent('#set-strategy'), /margin/);
+      assert.match(await page.textContent('#set-strategy'), /auto/);
       assert.match(await page.textContent('#persisted'), /yes|not granted|unknown/);
       problems.push(...(await axeProblems(page, 'dashboard')));
       await page.keyboard.press('p');
