@@ -11,12 +11,21 @@ use serde::{Deserialize, Serialize};
 use crate::estimate::{cross_validate, CvEstimate};
 use crate::model::any::{argmax_rows, ClassMapped, ModelSpec};
 use crate::model::committee::Committee;
+use crate::stopping::{choose_stop_set, suggest, StopInput, StopParams, StopSuggestion};
 use crate::strategy::{Context, Query, StrategyKind};
 use crate::{Error, Result};
 
 /// Committee size used when the strategy needs a committee and none was configured
 /// (Settles 2009 notes small committees, 2–5, already work well).
 pub const DEFAULT_COMMITTEE: usize = 5;
+
+/// Size of the stop set whose predictions are compared between successive models
+/// (Bloodgood & Vijay-Shanker 2009 use 2000 samples drawn at random).
+pub const STOP_SET_SIZE: usize = 2000;
+
+/// Models' stop-set predictions kept for the stopping suggestion: the kappa window (3)
+/// needs 4; a few more cost little and keep the snapshot small.
+const STOP_HISTORY_KEPT: usize = 8;
 
 /// The fitted model of a session: one model, or a bootstrap committee.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,10 +58,16 @@ pub struct Learner {
     rounds: u64,
     class_names: Vec<String>,
     history: Vec<Change>,
+    /// Pool rows whose predictions are compared between successive fits (drawn at the
+    /// first fit; see [`Learner::stop_suggestion`]).
+    stop_set: Vec<usize>,
+    /// Each fit's predicted classes on `stop_set`, oldest first (at most STOP_HISTORY_KEPT).
+    stop_history: Vec<Vec<u32>>,
 }
 
 /// Snapshot wire format version; bump when `Learner`'s fields change.
-const SNAPSHOT_VERSION: u32 = 1;
+/// 2: stop set and its prediction history.
+const SNAPSHOT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
@@ -85,7 +100,35 @@ impl Learner {
             rounds: 0,
             class_names: Vec::new(),
             history: Vec::new(),
+            stop_set: Vec::new(),
+            stop_history: Vec::new(),
         })
+    }
+
+    /// Append samples to the pool (unlabelled), keeping labels, model and undo history;
+    /// returns the index of the first new row. The npm package grows its pool as the
+    /// app adds samples, and rebuilding the learner would lose the fitted model.
+    pub fn add_samples(&mut self, rows: ArrayView2<f32>) -> Result<usize> {
+        if rows.ncols() != self.features.ncols() {
+            return Err(Error::Shape { what: "new samples' feature count vs pool".into(), expected: self.features.ncols(), got: rows.ncols() });
+        }
+        let first = self.labels.len();
+        crate::model::check_finite(rows).map_err(|e| match e {
+            Error::NonFinite { row, col, value } => Error::NonFinite { row: row + first, col, value },
+            other => other,
+        })?;
+        self.features
+            .append(Axis(0), rows)
+            .map_err(|e| Error::Format { what: "new samples".into(), msg: e.to_string() })?;
+        self.labels.resize(self.labels.len() + rows.nrows(), None);
+        // A stop set drawn from a smaller pool than STOP_SET_SIZE is a poor sample of the
+        // grown one: draw again at the next fit. Its predictions were on other rows, so
+        // they cannot be compared with the new set's and go too.
+        if self.stop_set.len() < STOP_SET_SIZE && rows.nrows() > 0 {
+            self.stop_set.clear();
+            self.stop_history.clear();
+        }
+        Ok(first)
     }
 
     /// Choose the model (default softmax regression). Takes effect at the next fit.
@@ -107,8 +150,30 @@ impl Learner {
     /// Choose the query strategy by name (see [`StrategyKind::NAMES`]; default "margin").
     pub fn set_strategy(&mut self, name: &str) -> Result<()> {
         StrategyKind::from_name(name)?;
+        let before = self.committee_size();
         self.strategy = name.to_string();
+        // A committee strategy needs a committee, and a single-model strategy after one
+        // should not pay for five fits: drop the fitted model so the next fit builds the
+        // right kind.
+        if self.committee_size() != before {
+            self.fitted = None;
+        }
         Ok(())
+    }
+
+    /// The label of every pool row, in order (`None`: unlabelled).
+    pub fn labels(&self) -> &[Option<u32>] {
+        &self.labels
+    }
+
+    /// Number of features per sample.
+    pub fn n_features(&self) -> usize {
+        self.features.ncols()
+    }
+
+    /// The batch size set with [`Learner::set_batch_size`].
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
     }
 
     /// The strategy's name.
@@ -259,7 +324,43 @@ impl Learner {
             Fitted::Committee(c) => c.fit(x.view(), &y)?,
         }
         self.fitted = Some(fitted);
+        self.record_stop_set()?;
         Ok(true)
+    }
+
+    /// Keep this fit's predictions on the stop set, for [`Learner::stop_suggestion`].
+    fn record_stop_set(&mut self) -> Result<()> {
+        if self.stop_set.is_empty() {
+            // Its own stream, so drawing it does not shift the query draws.
+            self.stop_set = choose_stop_set(self.labels.len(), STOP_SET_SIZE, self.seed ^ 0x5709_5e7d);
+        }
+        let x = self.features.select(Axis(0), &self.stop_set);
+        let predicted = argmax_rows(self.predict_proba(x.view())?.view());
+        self.stop_history.push(predicted);
+        if self.stop_history.len() > STOP_HISTORY_KEPT {
+            self.stop_history.remove(0);
+        }
+        Ok(())
+    }
+
+    /// Whether labelling can stop (a suggestion, see [`crate::stopping`]): predictions on
+    /// a fixed stop set stable over the last 3 fits (kappa ≥ 0.99), the model confident on
+    /// the unlabelled pool, the `budget` of labels spent, or nothing left to label.
+    pub fn stop_suggestion(&self, budget: Option<usize>) -> Result<StopSuggestion> {
+        let unlabelled: Vec<usize> = (0..self.labels.len()).filter(|&i| self.labels[i].is_none()).collect();
+        let probs = if self.is_fitted() && !unlabelled.is_empty() {
+            Some(self.predict_proba(self.features.select(Axis(0), &unlabelled).view())?)
+        } else {
+            None
+        };
+        let input = StopInput {
+            stop_set_history: &self.stop_history,
+            pool_probs: probs.as_ref().map(|p| p.view()),
+            n_labelled: self.labels.len() - unlabelled.len(),
+            n_unlabelled: unlabelled.len(),
+            n_classes: self.n_classes,
+        };
+        suggest(&input, &StopParams { budget, ..StopParams::default() })
     }
 
     /// Class probabilities (n × n_classes) and, with a committee, each member's.
@@ -300,7 +401,8 @@ impl Learner {
         }
         self.rounds += 1;
         let round_seed = self.seed ^ self.rounds.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        if !self.is_fitted() && kind.needs_model() {
+        // Committee strategies need a fitted committee too, though `needs_model` says no.
+        if !self.is_fitted() && (kind.needs_model() || kind.needs_committee()) {
             let mut picks = unlabelled.clone();
             picks.shuffle(&mut ChaCha8Rng::seed_from_u64(round_seed));
             picks.truncate(n);
@@ -386,7 +488,12 @@ impl Learner {
         }
         let l = snap.learner;
         // Refuse bytes that decode but describe an impossible session.
-        if l.labels.len() != l.features.nrows() || l.n_classes < 2 || l.labels.iter().flatten().any(|&c| c as usize >= l.n_classes) {
+        if l.labels.len() != l.features.nrows()
+            || l.n_classes < 2
+            || l.labels.iter().flatten().any(|&c| c as usize >= l.n_classes)
+            || l.stop_set.iter().any(|&i| i >= l.labels.len())
+            || l.history.iter().any(|c| c.index >= l.labels.len())
+        {
             return Err(Error::Format { what: "snapshot".into(), msg: "inconsistent session".into() });
         }
         Ok(l)
@@ -578,5 +685,72 @@ mod tests {
         let r = l.query_with(StrategyKind::Random, 5).unwrap();
         assert!(r.iter().all(|q| q.reason == "random pick" && q.index >= 6));
         assert_eq!(r.len(), 5);
+    }
+
+    #[test]
+    fn committee_strategy_cold_starts_then_trains_a_committee() {
+        let (x, y) = blobs();
+        let mut l = Learner::new(x, 3, 5).unwrap();
+        l.set_strategy("vote_entropy").unwrap();
+        assert!(l.query(2).unwrap()[0].reason.contains("cold start"));
+        for i in 0..9 {
+            l.teach(i, y[i]).unwrap();
+        }
+        l.fit().unwrap();
+        assert!(matches!(l.fitted, Some(Fitted::Committee(ref c)) if c.len() == DEFAULT_COMMITTEE));
+        assert!(l.query(3).unwrap()[0].reason.contains("committee"));
+        // Back to a single-model strategy: the committee is dropped, the next fit is single.
+        l.set_strategy("margin").unwrap();
+        assert!(!l.is_fitted());
+        l.fit().unwrap();
+        assert!(matches!(l.fitted, Some(Fitted::Single(_))));
+        // Same committee size either way: the fitted model stays.
+        l.set_strategy("entropy").unwrap();
+        assert!(l.is_fitted());
+    }
+
+    #[test]
+    fn add_samples_keeps_labels_model_and_history() {
+        let (x, y) = blobs();
+        let mut l = Learner::new(x.slice(ndarray::s![..30, ..]).to_owned(), 3, 5).unwrap();
+        for i in 0..6 {
+            l.teach(i, y[i]).unwrap();
+        }
+        l.fit().unwrap();
+        let p_before = l.predict_sample(0).unwrap();
+        assert_eq!(l.add_samples(x.slice(ndarray::s![30.., ..])).unwrap(), 30);
+        assert_eq!((l.len(), l.labelled_count()), (60, 6));
+        assert_eq!(l.predict_sample(0).unwrap(), p_before, "the model is kept");
+        assert!(l.query(40).unwrap().iter().any(|q| q.index >= 30), "new rows are queried");
+        assert_eq!(l.undo(), Some(5));
+        assert!(matches!(l.add_samples(Array2::zeros((1, 3)).view()), Err(Error::Shape { expected: 2, got: 3, .. })));
+        let bad = array![[0.0f32, 1.0], [f32::NAN, 0.0]];
+        assert!(matches!(l.add_samples(bad.view()), Err(Error::NonFinite { row: 61, col: 0, .. })));
+        assert_eq!(l.len(), 60, "a rejected batch adds nothing");
+    }
+
+    #[test]
+    fn stop_suggestion_after_stable_fits() {
+        let (x, y) = blobs();
+        let mut l = Learner::new(x, 3, 2).unwrap();
+        let s = l.stop_suggestion(None).unwrap();
+        assert!(!s.stop && s.kappa.is_none() && s.uncertainty.is_none(), "{s:?}");
+        for i in 0..30 {
+            l.teach(i, y[i]).unwrap();
+        }
+        // The same labels refitted: identical predictions, kappa 1 once there are 4 fits.
+        for _ in 0..3 {
+            l.fit().unwrap();
+        }
+        assert!(l.stop_suggestion(None).unwrap().kappa.is_none());
+        l.fit().unwrap();
+        let s = l.stop_suggestion(None).unwrap();
+        assert_eq!(s.kappa, Some(1.0));
+        assert!(s.stop && s.reason.contains("stopped changing"), "{}", s.reason);
+        assert!(s.uncertainty.is_some());
+        assert_eq!(l.stop_suggestion(Some(50)).unwrap().budget_left, Some(20));
+        // The history survives a snapshot.
+        let r = Learner::restore(&l.snapshot().unwrap()).unwrap();
+        assert_eq!(r.stop_suggestion(None).unwrap(), s);
     }
 }
