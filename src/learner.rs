@@ -166,6 +166,11 @@ impl Learner {
         &self.labels
     }
 
+    /// The pool's features (one row per sample).
+    pub fn features(&self) -> ArrayView2<'_, f32> {
+        self.features.view()
+    }
+
     /// Number of features per sample.
     pub fn n_features(&self) -> usize {
         self.features.ncols()
@@ -394,6 +399,57 @@ impl Learner {
     /// Asking for more than are unlabelled returns all of them; an all-labelled pool
     /// returns an empty list.
     pub fn query(&mut self, n: usize) -> Result<Vec<Query>> {
+        self.query_inner(n, None)
+    }
+
+    /// The fitted model as one network for batched pool scoring outside the learner (the
+    /// GPU path of [`crate::compute`]), when the session's strategy needs only the model's
+    /// probabilities: a single softmax regression with margin, entropy or least
+    /// confident. `None` otherwise (the MLP's weights are private to `model::mlp`, and
+    /// committee strategies need each member's probabilities, which a scoring round does
+    /// not return). Its outputs are the classes present at the fit, in order: pass the
+    /// pool's probabilities from it to [`Learner::query_with_pool_probs`].
+    pub fn scoring_network(&self) -> Option<crate::compute::Network> {
+        let kind = StrategyKind::from_name(&self.strategy).ok()?;
+        if !matches!(kind, StrategyKind::Margin | StrategyKind::Entropy | StrategyKind::LeastConfident) {
+            return None;
+        }
+        match &self.fitted {
+            Some(Fitted::Single(m)) if m.classes().len() >= 2 => match m.model() {
+                crate::model::any::AnyModel::Softmax(s) => {
+                    let (w, b) = s.coefficients();
+                    crate::compute::cpu::softmax_network(w, b).ok()
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// [`Learner::query`] with the model's probabilities for every pool row already
+    /// computed (rows × the present classes, from [`Learner::scoring_network`]), so the
+    /// strategy runs on them instead of a forward pass here.
+    pub fn query_with_pool_probs(&mut self, n: usize, pool_probs: ArrayView2<f32>) -> Result<Vec<Query>> {
+        let classes = match &self.fitted {
+            Some(Fitted::Single(m)) => m.classes().to_vec(),
+            _ => return Err(Error::State("pool probabilities need a fitted single model".into())),
+        };
+        if pool_probs.dim() != (self.labels.len(), classes.len()) {
+            return Err(Error::Shape {
+                what: format!("pool probabilities (rows × {} present classes)", classes.len()),
+                expected: self.labels.len() * classes.len(),
+                got: pool_probs.len(),
+            });
+        }
+        // Back to all n_classes columns: classes absent at the fit have probability 0.
+        let mut full = Array2::<f32>::zeros((self.labels.len(), self.n_classes));
+        for (j, &c) in classes.iter().enumerate() {
+            full.column_mut(c as usize).assign(&pool_probs.column(j));
+        }
+        self.query_inner(n, Some(full))
+    }
+
+    fn query_inner(&mut self, n: usize, pool_probs: Option<Array2<f32>>) -> Result<Vec<Query>> {
         let kind = StrategyKind::from_name(&self.strategy)?;
         let unlabelled: Vec<usize> = (0..self.labels.len()).filter(|&i| self.labels[i].is_none()).collect();
         if unlabelled.is_empty() || n == 0 {
@@ -412,7 +468,11 @@ impl Learner {
                 .collect());
         }
         let x = self.features.select(Axis(0), &unlabelled);
-        let (probs, members) = if self.is_fitted() { self.probabilities(x.view()).map(|(p, m)| (Some(p), m))? } else { (None, None) };
+        let (probs, members) = match pool_probs {
+            Some(p) => (Some(p.select(Axis(0), &unlabelled)), None),
+            None if self.is_fitted() => self.probabilities(x.view()).map(|(p, m)| (Some(p), m))?,
+            None => (None, None),
+        };
         let embeddings = match &self.fitted {
             Some(Fitted::Single(m)) => m.embeddings(x.view()),
             _ => None,
@@ -752,5 +812,25 @@ mod tests {
         // The history survives a snapshot.
         let r = Learner::restore(&l.snapshot().unwrap()).unwrap();
         assert_eq!(r.stop_suggestion(None).unwrap(), s);
+    }
+
+    #[test]
+    fn pool_probs_from_the_scoring_network_give_the_same_queries() {
+        let (x, y) = blobs();
+        let mut l = taught("softmax", 0);
+        for i in 9..15 {
+            l.teach(i, y[i]).unwrap();
+        }
+        l.fit().unwrap();
+        let net = l.scoring_network().expect("softmax + margin scores as one network");
+        let p = crate::compute::cpu::forward(&net, x.view()).unwrap();
+        let mut r = l.clone();
+        let via_network = r.query_with_pool_probs(5, p.view()).unwrap();
+        let direct = l.query(5).unwrap();
+        assert_eq!(via_network.iter().map(|q| q.index).collect::<Vec<_>>(), direct.iter().map(|q| q.index).collect::<Vec<_>>());
+        assert!(matches!(r.query_with_pool_probs(1, p.slice(ndarray::s![..3, ..])), Err(Error::Shape { .. })));
+        l.set_strategy("random").unwrap();
+        assert!(l.scoring_network().is_none(), "random needs no model");
+        assert!(taught("mlp", 0).scoring_network().is_none(), "MLP weights are not exposed");
     }
 }

@@ -513,3 +513,158 @@ impl TableFeaturizer {
             .map_err(|e| js_error(Error::Format { what: "table featurizer".into(), msg: e.to_string() }))
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Pool scoring through `compute::Compute` (WebGPU when there is an adapter, else the CPU),
+// for the npm package's learner. The learner exports its fitted model as a network
+// (`scoringNetwork`, softmax regression with margin, entropy or least confident), the
+// scorer computes the pool's probabilities in one round, and `queryWithPoolProbs` runs the
+// strategy on them, so the picks come from the same selection code as `query`. When the
+// GPU fails mid-session (device lost), `Compute` drops it and answers from the CPU.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::compute::{BackendKind, Compute, Measure, Network, PoolMatrix, Preference, ScoreRequest};
+
+/// A fitted model as a network over the pool's features (see `Learner.scoringNetwork`).
+#[wasm_bindgen]
+pub struct ScoringNetwork {
+    inner: Network,
+}
+
+#[wasm_bindgen]
+impl ScoringNetwork {
+    /// Outputs per row (the classes present when the model was fitted).
+    #[wasm_bindgen(getter)]
+    pub fn outputs(&self) -> usize {
+        self.inner.n_classes()
+    }
+}
+
+#[wasm_bindgen(js_class = Learner)]
+impl WasmLearner {
+    /// The fitted model as a network for `PoolScorer`, or `undefined` when the session's
+    /// model and strategy cannot be scored that way (only a single softmax regression with
+    /// margin, entropy or least confident can).
+    #[wasm_bindgen(js_name = scoringNetwork)]
+    pub fn scoring_network(&self) -> Option<ScoringNetwork> {
+        self.inner.scoring_network().map(|inner| ScoringNetwork { inner })
+    }
+
+    /// The pool's features, row-major (to mirror a restored pool in a `PoolScorer`).
+    #[wasm_bindgen(js_name = poolFeatures)]
+    pub fn pool_features(&self) -> Float32Array {
+        matrix_to_js(&self.inner.features().to_owned())
+    }
+
+    /// `query(n)` with the pool's probabilities from `PoolScorer.score` (rows × `outputs`).
+    #[wasm_bindgen(js_name = queryWithPoolProbs)]
+    pub fn query_with_pool_probs(&mut self, n: usize, probs: &[f32], outputs: usize) -> Result<Array, JsValue> {
+        let p = rows_of(probs, outputs, "pool probabilities")?;
+        self.inner.query_with_pool_probs(n, p.view()).map(queries_to_js).map_err(js_error)
+    }
+}
+
+struct ScorerState {
+    compute: Compute,
+    pool: PoolMatrix,
+}
+
+/// The pool's features mirrored for batched scoring (on the GPU they are uploaded once
+/// and then only appended to).
+#[wasm_bindgen]
+pub struct PoolScorer {
+    // Shared with the futures `score` returns: wasm-bindgen futures must own their state.
+    state: Rc<RefCell<ScorerState>>,
+    /// Why the GPU could not be used at creation, for `backend: 'auto'`'s report.
+    unavailable: Option<String>,
+}
+
+#[wasm_bindgen]
+impl PoolScorer {
+    /// A scorer for rows of `width` features. `backend`: `auto` (the GPU when an adapter
+    /// exists and a round is large enough to gain), `webgpu` (the GPU for every round;
+    /// `E_GPU` when there is none), or `cpu`.
+    pub async fn create(backend: String, width: usize) -> Result<PoolScorer, JsValue> {
+        let preference = match backend.as_str() {
+            "auto" => Preference::Auto,
+            "webgpu" => Preference::Gpu,
+            "cpu" => Preference::Cpu,
+            other => return Err(js_error(Error::param("backend", format!("'{other}'; known: auto, webgpu, cpu")))),
+        };
+        let pool = PoolMatrix::new_f32(width).map_err(js_error)?;
+        let (compute, unavailable) = if preference == Preference::Cpu {
+            (Compute::cpu(), None)
+        } else {
+            match crate::compute::gpu::GpuContext::new(Default::default()).await {
+                Ok(ctx) => (Compute::with_gpu(ctx, preference), None),
+                Err(e) if preference == Preference::Gpu => return Err(js_error(e)),
+                Err(e) => (Compute::cpu(), Some(e.to_string())),
+            }
+        };
+        Ok(PoolScorer { state: Rc::new(RefCell::new(ScorerState { compute, pool })), unavailable })
+    }
+
+    /// Append pool rows (row-major, `width` each), in the learner's pool order.
+    pub fn append(&self, features: &[f32]) -> Result<(), JsValue> {
+        let mut st = self.state.try_borrow_mut().map_err(|_| js_error(Error::State("the scorer is busy with a round".into())))?;
+        let d = st.pool.dim();
+        let x = rows_of(features, d, "pool rows")?;
+        st.pool.append_f32(x.view()).map(|_| ()).map_err(js_error)
+    }
+
+    /// Pool rows held.
+    #[wasm_bindgen(getter)]
+    pub fn rows(&self) -> usize {
+        self.state.try_borrow().map(|s| s.pool.n_rows()).unwrap_or(0)
+    }
+
+    /// Whether a GPU is held (false after a fallback).
+    #[wasm_bindgen(getter, js_name = hasGpu)]
+    pub fn has_gpu(&self) -> bool {
+        self.state.try_borrow().map(|s| s.compute.has_gpu()).unwrap_or(false)
+    }
+
+    /// The adapter, when a GPU is held.
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> Option<String> {
+        self.state.try_borrow().ok()?.compute.gpu().map(|g| g.adapter_info().to_string())
+    }
+
+    /// Why there is no GPU: not available at creation, or dropped after a failure.
+    #[wasm_bindgen(getter, js_name = fallbackReason)]
+    pub fn fallback_reason(&self) -> Option<String> {
+        let dropped = self.state.try_borrow().ok().and_then(|s| s.compute.fallback_reason().map(str::to_string));
+        dropped.or_else(|| self.unavailable.clone())
+    }
+
+    /// The pool's probabilities under `network`, one round: resolves to
+    /// `{probs: Float32Array (rows × outputs, row-major), backend: 'webgpu' | 'cpu'}`.
+    pub fn score(&self, network: &ScoringNetwork) -> js_sys::Promise {
+        let state = self.state.clone();
+        let req = ScoreRequest { members: vec![network.inner.clone()], measure: Measure::Margin, want_probs: true };
+        wasm_bindgen_futures::future_to_promise(async move {
+            // The worker awaits each call before the next, so this is never contended;
+            // if it were, a clear error beats a panic.
+            let mut st = state.try_borrow_mut().map_err(|_| js_error(Error::State("the scorer is busy with a round".into())))?;
+            let ScorerState { compute, pool } = &mut *st;
+            let scored = compute.score_pool(pool, &req).await.map_err(js_error)?;
+            let probs = scored.probs.ok_or_else(|| js_error(Error::State("the scoring round returned no probabilities".into())))?;
+            let o = Object::new();
+            set(&o, "probs", matrix_to_js(&probs));
+            set(&o, "backend", if compute.last_backend() == BackendKind::Gpu { "webgpu" } else { "cpu" });
+            Ok(o.into())
+        })
+    }
+
+    /// Destroy the GPU device, as a driver reset would: for tests of the CPU fallback.
+    #[wasm_bindgen(js_name = loseDeviceForTesting)]
+    pub fn lose_device_for_testing(&self) {
+        if let Ok(st) = self.state.try_borrow() {
+            if let Some(g) = st.compute.gpu() {
+                g.destroy_device();
+            }
+        }
+    }
+}

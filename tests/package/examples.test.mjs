@@ -312,6 +312,58 @@ describe('npm package in a plain page (import map, static files)', () => {
     }
   });
 
+  test("backend 'webgpu': pool scored on the GPU (SwiftShader), same picks as the CPU, device loss falls back to the CPU", async () => {
+    const b = await launch();
+    try {
+      const { page } = b;
+      await page.goto(url);
+      const r = await page.evaluate(async () => {
+        const { createLearner } = await import('marginalia');
+        // 3 classes in 4-D, pseudo-random (no exact ties between margins).
+        let seed = 7;
+        const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+        const rows = [];
+        for (let i = 0; i < 300; i++) {
+          const c = i % 3;
+          rows.push([c + rnd() * 1.6, (c === 1 ? 1 : 0) + rnd() * 1.6, rnd(), rnd() - c * 0.3]);
+        }
+        const labels = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((index) => ({ index, label: index % 3 }));
+        const out = { hasGpu: 'gpu' in navigator };
+        const gpu = await createLearner({ features: 4, classes: 3, backend: 'webgpu', seed: 1 });
+        const cpu = await createLearner({ features: 4, classes: 3, backend: 'cpu', seed: 1 });
+        out.backends = [gpu.backend, cpu.backend];
+        for (const l of [gpu, cpu]) {
+          await l.addSamples(rows);
+          await l.teach(labels);
+        }
+        const ids = (q) => q.map((c) => c.index);
+        out.gpuPicks = ids(await gpu.query(8));
+        out.cpuPicks = ids(await cpu.query(8));
+        out.gpuStats = await gpu.stats();
+        out.lost = await gpu._loseGpuForTesting();
+        out.afterLoss = ids(await gpu.query(8));
+        out.afterStats = await gpu.stats();
+        // The session goes on after the loss: a label, a refit, a query.
+        await gpu.teach(out.afterLoss[0], 0);
+        out.goesOn = (await gpu.query(2)).length;
+        gpu.dispose();
+        cpu.dispose();
+        return out;
+      });
+      assert.ok(r.hasGpu, 'the harness runs Chromium with WebGPU (SwiftShader when no GPU)');
+      assert.deepEqual(r.backends, ['webgpu', 'cpu']);
+      assert.equal(r.gpuStats.backend, 'webgpu', 'the query scored on the GPU');
+      assert.deepEqual(r.gpuPicks, r.cpuPicks, 'GPU scoring picks what the CPU picks');
+      assert.ok(r.lost);
+      assert.deepEqual(r.afterLoss, r.gpuPicks, 'after the device is lost the CPU answers with the same ids');
+      assert.equal(r.afterStats.backend, 'cpu');
+      assert.match(r.afterStats.gpuFallback, /\S/, 'says why the GPU was dropped');
+      assert.equal(r.goesOn, 2);
+    } finally {
+      await b.close();
+    }
+  });
+
   test('bad input: clear errors with stable codes, nothing lost', async () => {
     const b = await launch();
     try {
@@ -332,7 +384,7 @@ describe('npm package in a plain page (import map, static files)', () => {
         out.unknownStrategy = await caught(() => createLearner({ features: 2, classes: 2, strategy: 'nope' }));
         out.batchZero = await caught(() => createLearner({ features: 2, classes: 2, batchSize: 0 }));
         out.oneClass = await caught(() => createLearner({ features: 2, classes: ['only'] }));
-        out.webgpu = await caught(() => createLearner({ features: 2, classes: 2, backend: 'webgpu' }));
+        out.badBackend = await caught(() => createLearner({ features: 2, classes: 2, backend: 'cuda' }));
         out.noWorker = await caught(() => createLearner({ features: 2, classes: 2, worker: () => new Worker('./no-such-worker.js', { type: 'module' }) }));
         // A worker that loads but never answers (an empty module): give up after the timeout.
         const silent = URL.createObjectURL(new Blob([''], { type: 'text/javascript' }));
@@ -362,7 +414,7 @@ describe('npm package in a plain page (import map, static files)', () => {
         unknownStrategy: ['E_INVALID_PARAM', /unknown strategy 'nope'; known: .*margin/],
         batchZero: ['E_INVALID_PARAM', /batchSize must be a whole number ≥ 1, got 0/],
         oneClass: ['E_INVALID_PARAM', /at least 2 classes/],
-        webgpu: ['E_BACKEND_UNAVAILABLE', /webgpu/],
+        badBackend: ['E_INVALID_PARAM', /backend must be 'auto', 'webgpu' or 'cpu', got 'cuda'/],
         noWorker: ['E_WORKER', /worker/],
         silentWorker: ['E_WORKER', /did not answer within 300 ms/],
         badSnapshot: ['E_SNAPSHOT', /not a saved Marginalia session/],

@@ -45,9 +45,15 @@ export interface LearnerOptions {
   /** How many samples {@link Learner.query} returns when not told. Default `1`. */
   batchSize?: number;
   /**
-   * Where the batched work runs. Default `'auto'`, which today means the CPU (SIMD wasm when
-   * the browser has it). `'webgpu'` fails with `E_BACKEND_UNAVAILABLE` rather than silently
-   * running on the CPU: this package does not route scoring to the GPU yet.
+   * Where the pool is scored before each query. Default `'auto'`: on the GPU (WebGPU) when
+   * the browser has an adapter and a round is large enough to gain, else on the CPU (SIMD
+   * wasm when available). `'webgpu'`: on the GPU every round; `E_BACKEND_UNAVAILABLE` when
+   * there is no WebGPU, rather than silently using the CPU. `'cpu'`: never the GPU.
+   * If the GPU device is lost mid-session, scoring carries on on the CPU with the same
+   * picks ({@link LearnerStats.backend} then says `'cpu'`).
+   *
+   * The GPU scores softmax regression with `margin`, `entropy` or `least_confident`; other
+   * models and strategies score on the CPU whatever this says.
    */
   backend?: 'auto' | 'webgpu' | 'cpu';
   /** `input: 'text'`: keep words seen in at least this many texts (default 2) and at most `maxFeatures` of them (default 4096). */
@@ -90,6 +96,10 @@ export interface LearnerStats {
   /** Features per sample (for text or table input: the featurizer's width, 0 before the first batch). */
   features: number;
   input: 'features' | 'text' | 'table';
+  /** Where the last query scored the pool. */
+  backend: 'webgpu' | 'cpu';
+  /** Why the GPU is not, or no longer, used (no adapter, device lost), or `null`. */
+  gpuFallback: string | null;
 }
 
 /** The result of {@link Learner.estimateAccuracy}: k-fold cross-validation on the labelled samples. */
@@ -146,7 +156,7 @@ export class Learner {
   readonly models: readonly string[];
   /** True when the SIMD build of the core was loaded. */
   readonly simd: boolean;
-  /** Where the work runs. */
+  /** Where pool scoring runs at the start: `'webgpu'` when a GPU is in use (see {@link LearnerOptions.backend}). */
   readonly backend: 'cpu' | 'webgpu';
 
   #worker: Worker;
@@ -323,6 +333,11 @@ export class Learner {
     return this.#call('save');
   }
 
+  /** @internal Tests only: destroy the GPU device; resolves to whether one was held. */
+  _loseGpuForTesting(): Promise<boolean> {
+    return this.#call('loseGpuForTesting');
+  }
+
   /** Stop the worker. Later calls reject with `E_DISPOSED`. */
   dispose(): void {
     this.#worker.terminate();
@@ -392,11 +407,11 @@ async function start(settings: WorkerSettings, options: StartOptions, from?: Uin
   };
   worker.onmessageerror = () => wire.fatal(new MarginaliaError('E_INTERNAL', 'a message from the worker could not be read'));
   const timeout = options.startTimeoutMs ?? 30_000;
-  const info = await new Promise<{ strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' }>((resolve, reject) => {
+  const info = await new Promise<{ strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' | 'webgpu' }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new MarginaliaError('E_WORKER', `the learner's worker did not answer within ${timeout} ms`)), timeout);
     wire.onInit = (msg) => {
       clearTimeout(timer);
-      if (msg.ok) resolve(msg.value as { strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' });
+      if (msg.ok) resolve(msg.value as { strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' | 'webgpu' });
       else reject(fromWire(msg.error));
     };
     wire.onFatal = (e) => {

@@ -33,6 +33,7 @@ const SNAPSHOT_VERSION = 2;
 type TextFeaturizer = simdCore.TextFeaturizer;
 type TableFeaturizer = simdCore.TableFeaturizer;
 type Featurizer = TextFeaturizer | TableFeaturizer;
+type PoolScorer = simdCore.PoolScorer;
 
 interface Session {
   settings: WorkerSettings;
@@ -42,7 +43,24 @@ interface Session {
   featurizer: Featurizer | null;
   /** Labels or settings changed since the last fit. */
   dirty: boolean;
+  /**
+   * Pool scoring on the GPU (src/compute, with its CPU fallback on device loss) for
+   * `backend: 'webgpu'`, and for `'auto'` when an adapter exists; null: the learner scores
+   * the pool itself, on the CPU. Holds a copy of the pool's features.
+   */
+  scorer: PoolScorer | null;
+  /** The backend the last query scored on. */
+  lastBackend: 'webgpu' | 'cpu';
+  /** `'auto'` looked for a GPU already (once a round was large enough to want one). */
+  autoTried?: boolean;
 }
+
+/**
+ * Multiply-adds per round from which `'auto'` starts the GPU: compute::AUTO_MIN_MACS. Below
+ * it a round's submission and readback (and the device's start-up, once) cost more than
+ * the CPU's whole pass, so small pools never touch the GPU.
+ */
+const AUTO_MIN_MACS = 20_000_000;
 
 let core: Core | null = null;
 let simd = false;
@@ -95,17 +113,6 @@ function checkSettings(s: WorkerSettings): void {
   }
   if (s.classes.length < 2) fail('E_INVALID_PARAM', `need at least 2 classes, got ${s.classes.length}`);
   if (!['auto', 'cpu', 'webgpu'].includes(s.backend)) fail('E_INVALID_PARAM', `backend must be 'auto', 'webgpu' or 'cpu', got '${s.backend}'`);
-  if (s.backend === 'webgpu') {
-    // Loud rather than a silent CPU fallback: the package does not yet route pool scoring
-    // through the core's GPU path (src/compute), so asking for it must not pretend.
-    const has = typeof navigator !== 'undefined' && 'gpu' in navigator;
-    fail(
-      'E_BACKEND_UNAVAILABLE',
-      has
-        ? "backend 'webgpu' was requested, but this build's learner scores the pool on the CPU only; use 'auto' or 'cpu'"
-        : "backend 'webgpu' was requested, but this browser has no WebGPU (navigator.gpu); use 'auto' or 'cpu'",
-    );
-  }
 }
 
 /**
@@ -149,18 +156,68 @@ function toRows(values: Float32Array | number[], width: number, what: string): F
   return data;
 }
 
+/**
+ * Start GPU scoring for `backend` ('webgpu' or 'auto') once the width is known. 'webgpu'
+ * without an adapter is E_BACKEND_UNAVAILABLE, never a silent CPU run; 'auto' then
+ * stays on the CPU.
+ */
+async function startScorer(s: Session): Promise<void> {
+  if (s.scorer || s.settings.backend === 'cpu' || s.settings.features < 1) return;
+  if (s.settings.backend === 'auto') s.autoTried = true;
+  const c = needCore();
+  let scorer: PoolScorer;
+  try {
+    scorer = await c.PoolScorer.create(s.settings.backend, s.settings.features);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    fail('E_BACKEND_UNAVAILABLE', `backend 'webgpu' was requested, but WebGPU cannot be used here (${why}); use 'auto' or 'cpu'`);
+  }
+  if (!scorer.hasGpu) {
+    scorer.free(); // 'auto' without an adapter: the learner's own CPU path
+    return;
+  }
+  if (s.learner) scorer.append(s.learner.poolFeatures());
+  s.scorer = scorer;
+}
+
 /** Append feature rows to the pool, creating the core's learner on the first batch. */
-function append(s: Session, data: Float32Array): { first: number; count: number } {
+async function append(s: Session, data: Float32Array): Promise<{ first: number; count: number }> {
   const width = s.settings.features;
   const count = data.length / width;
+  if (s.settings.backend === 'webgpu') await startScorer(s);
+  let first = 0;
   if (!s.learner) {
     const c = needCore();
     const l = new c.Learner(data, count, width, s.settings.classes.length, s.settings.seed);
     applySettings(l, s.settings);
     s.learner = l;
-    return { first: 0, count };
+  } else {
+    first = s.learner.addSamples(data);
   }
-  return { first: s.learner.addSamples(data), count };
+  // After the learner accepted the rows (it checks them), so both pools stay in step.
+  s.scorer?.append(data);
+  return { first, count };
+}
+
+/** The next `n` questions: pool probabilities from the GPU scorer when the model allows, else the learner's own pass. */
+async function queryNext(s: Session, n: number): Promise<Candidate[]> {
+  const l = fitted(s);
+  const net = l.isFitted ? l.scoringNetwork() : undefined;
+  if (net && !s.scorer && s.settings.backend === 'auto' && !s.autoTried && l.size * s.settings.features * net.outputs >= AUTO_MIN_MACS) {
+    await startScorer(s);
+  }
+  if (!s.scorer || !net) {
+    net?.free();
+    s.lastBackend = 'cpu';
+    return l.query(n) as Candidate[];
+  }
+  try {
+    const round = (await s.scorer.score(net)) as { probs: Float32Array; backend: 'webgpu' | 'cpu' };
+    s.lastBackend = round.backend;
+    return l.queryWithPoolProbs(n, round.probs, net.outputs) as Candidate[];
+  } finally {
+    net.free();
+  }
 }
 
 interface Header {
@@ -193,7 +250,7 @@ function snapshot(s: Session): Uint8Array {
   return out;
 }
 
-function fromSnapshot(bytes: Uint8Array): Session {
+async function fromSnapshot(bytes: Uint8Array): Promise<Session> {
   const bad = (why: string): never => fail('E_SNAPSHOT', `these bytes are not a saved Marginalia session: ${why}`);
   if (bytes.length < 12) bad(`only ${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -214,7 +271,7 @@ function fromSnapshot(bytes: Uint8Array): Session {
   if (bytes.length !== start + h.core + h.featurizer) bad(`expected ${start + h.core + h.featurizer} bytes, got ${bytes.length}`);
   const settings: WorkerSettings = { ...defaults(), ...h.settings };
   const c = needCore();
-  const s: Session = { settings, learner: null, featurizer: null, dirty: false };
+  const s: Session = { settings, learner: null, featurizer: null, dirty: false, scorer: null, lastBackend: 'cpu' };
   try {
     if (h.core > 0) s.learner = c.Learner.restore(bytes.subarray(start, start + h.core));
     const fb = bytes.subarray(start + h.core);
@@ -238,15 +295,15 @@ interface V1Header {
  * Replaying the history's labels in order rebuilds both; the model is then refitted, so
  * its predictions match the saved session's closely (softmax is convex) but not bit for bit.
  */
-function fromSnapshotV1(h: V1Header, bytes: Uint8Array, start: number, bad: (why: string) => never): Session {
+async function fromSnapshotV1(h: V1Header, bytes: Uint8Array, start: number, bad: (why: string) => never): Promise<Session> {
   const n = h.rows * h.settings.features;
   if (bytes.length !== start + n * 4) bad(`expected ${start + n * 4} bytes for ${h.rows} samples, got ${bytes.length}`);
   // Copy: the input may not be 4-byte aligned and belongs to the caller.
   const features = new Float32Array(n);
   new Uint8Array(features.buffer).set(bytes.subarray(start, start + n * 4));
-  const s: Session = { settings: { ...defaults(), ...h.settings }, learner: null, featurizer: null, dirty: true };
+  const s: Session = { settings: { ...defaults(), ...h.settings }, learner: null, featurizer: null, dirty: true, scorer: null, lastBackend: 'cpu' };
   if (h.rows > 0) {
-    append(s, features);
+    await append(s, features);
     const l = learnerOf(s);
     for (const [index, label] of h.history) l.teach(index, label);
     for (const [index, label] of h.labels) if (l.labelOf(index) !== label) l.teach(index, label);
@@ -272,6 +329,10 @@ function stats(s: Session) {
     classes: s.settings.classes,
     features: s.settings.features,
     input: s.settings.input,
+    /** Where the last query scored the pool. */
+    backend: s.lastBackend,
+    /** Why the GPU is not (or no longer) used, when it was asked for. */
+    gpuFallback: s.scorer?.fallbackReason ?? null,
   };
 }
 
@@ -283,21 +344,25 @@ function checkInput(s: Session, want: 'text' | 'table', op: string): void {
 const ops = {
   async init(settings: WorkerSettings, restoreFrom?: Uint8Array) {
     await loadCore();
-    const s: Session = restoreFrom ? fromSnapshot(restoreFrom) : { settings, learner: null, featurizer: null, dirty: true };
+    const s: Session = restoreFrom
+      ? await fromSnapshot(restoreFrom)
+      : { settings, learner: null, featurizer: null, dirty: true, scorer: null, lastBackend: 'cpu' };
     checkSettings(s.settings);
+    if (s.settings.backend === 'webgpu') await startScorer(s);
     session?.learner?.free();
+    session?.scorer?.free();
     session = s;
     const c = needCore();
-    return { simd, backend: 'cpu' as const, strategies: c.strategyNames(), models: c.modelNames(), stats: stats(s) };
+    return { simd, backend: s.scorer ? ('webgpu' as const) : ('cpu' as const), strategies: c.strategyNames(), models: c.modelNames(), stats: stats(s) };
   },
 
-  addSamples(values: Float32Array | number[]) {
+  async addSamples(values: Float32Array | number[]) {
     const s = need();
     if (s.settings.input !== 'features') fail('E_STATE', `this learner takes ${s.settings.input} input: use ${s.settings.input === 'text' ? 'addTexts' : 'addRows'}`);
     return append(s, toRows(values, s.settings.features, 'addSamples'));
   },
 
-  addTexts(texts: string[]) {
+  async addTexts(texts: string[]) {
     const s = need();
     checkInput(s, 'text', 'addTexts');
     if (!Array.isArray(texts) || texts.length === 0 || texts.some((t) => typeof t !== 'string')) fail('E_INVALID_PARAM', 'addTexts needs a non-empty array of strings');
@@ -310,7 +375,7 @@ const ops = {
     return append(s, (s.featurizer as TextFeaturizer).transform(texts));
   },
 
-  addRows(csv: string) {
+  async addRows(csv: string) {
     const s = need();
     checkInput(s, 'table', 'addRows');
     if (typeof csv !== 'string') fail('E_INVALID_PARAM', 'addRows needs CSV text (a header line, then one line per sample)');
@@ -331,11 +396,18 @@ const ops = {
     return (s.featurizer as TableFeaturizer).transform(input as string);
   },
 
-  query(requested: number | null): Candidate[] {
+  async query(requested: number | null): Promise<Candidate[]> {
     const s = need();
     const n = requested ?? s.settings.batchSize;
     if (!Number.isInteger(n) || n < 1) fail('E_INVALID_PARAM', `query needs a whole number ≥ 1 of samples, got ${n}`);
-    return fitted(s).query(n) as Candidate[];
+    return queryNext(s, n);
+  },
+
+  /** Tests only: destroy the GPU device, as a driver reset would. */
+  loseGpuForTesting(): boolean {
+    const s = need();
+    s.scorer?.loseDeviceForTesting();
+    return s.scorer !== null;
   },
 
   teach(pairs: { index: number; label: number }[]) {
