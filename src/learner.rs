@@ -2,7 +2,7 @@
 //! strategy that picks what to ask next. Synchronous and free of JS types, so the same
 //! code runs in the browser worker, in native tests and in the simulator.
 
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::{s, Array2, ArrayView2, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -11,12 +11,21 @@ use serde::{Deserialize, Serialize};
 use crate::estimate::{cross_validate, CvEstimate};
 use crate::model::any::{argmax_rows, ClassMapped, ModelSpec};
 use crate::model::committee::Committee;
+use crate::stopping::{choose_stop_set, suggest, StopInput, StopParams, StopSuggestion};
 use crate::strategy::{Context, Query, StrategyKind};
 use crate::{Error, Result};
 
 /// Committee size used when the strategy needs a committee and none was configured
 /// (Settles 2009 notes small committees, 2–5, already work well).
 pub const DEFAULT_COMMITTEE: usize = 5;
+
+/// Size of the stop set whose predictions are compared between successive models
+/// (Bloodgood & Vijay-Shanker 2009 use 2000 samples drawn at random).
+pub const STOP_SET_SIZE: usize = 2000;
+
+/// Models' stop-set predictions kept for the stopping suggestion: the kappa window (3)
+/// needs 4; a few more cost little and keep the snapshot small.
+const STOP_HISTORY_KEPT: usize = 8;
 
 /// The fitted model of a session: one model, or a bootstrap committee. Not boxed despite
 /// the size difference: a session holds exactly one.
@@ -66,10 +75,16 @@ pub struct Learner {
     rounds: u64,
     class_names: Vec<String>,
     history: Vec<Change>,
+    /// Pool rows whose predictions are compared between successive fits (drawn at the
+    /// first fit; see [`Learner::stop_suggestion`]).
+    stop_set: Vec<usize>,
+    /// Each fit's predicted classes on `stop_set`, oldest first (at most STOP_HISTORY_KEPT).
+    stop_history: Vec<Vec<u32>>,
 }
 
 /// Snapshot wire format version; bump when `Learner`'s fields change.
-const SNAPSHOT_VERSION: u32 = 1;
+/// 2: stop set and its prediction history.
+const SNAPSHOT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
@@ -105,7 +120,38 @@ impl Learner {
             rounds: 0,
             class_names: Vec::new(),
             history: Vec::new(),
+            stop_set: Vec::new(),
+            stop_history: Vec::new(),
         })
+    }
+
+    /// Append samples to the pool (unlabelled), keeping labels, model and undo history;
+    /// returns the index of the first new row. The npm package grows its pool as the
+    /// app adds samples, and rebuilding the learner would lose the fitted model.
+    pub fn add_samples(&mut self, rows: ArrayView2<f32>) -> Result<usize> {
+        if rows.ncols() != self.features.ncols() {
+            return Err(Error::Shape { what: "new samples' feature count vs pool".into(), expected: self.features.ncols(), got: rows.ncols() });
+        }
+        let first = self.labels.len();
+        crate::model::check_finite(rows).map_err(|e| match e {
+            Error::NonFinite { row, col, value } => Error::NonFinite { row: row + first, col, value },
+            other => other,
+        })?;
+        self.features
+            .append(Axis(0), rows)
+            .map_err(|e| Error::Format { what: "new samples".into(), msg: e.to_string() })?;
+        self.labels.resize(self.labels.len() + rows.nrows(), None);
+        // New rows are unlabelled and stored at the end, which is in the unlabelled region.
+        self.order.extend(first..first + rows.nrows());
+        self.row_of.extend(first..first + rows.nrows());
+        // A stop set drawn from a smaller pool than STOP_SET_SIZE is a poor sample of the
+        // grown one: draw again at the next fit. Its predictions were on other rows, so
+        // they cannot be compared with the new set's and go too.
+        if self.stop_set.len() < STOP_SET_SIZE && rows.nrows() > 0 {
+            self.stop_set.clear();
+            self.stop_history.clear();
+        }
+        Ok(first)
     }
 
     /// Choose the model (default softmax regression). Takes effect at the next fit.
@@ -128,8 +174,36 @@ impl Learner {
     /// starts with typical-cluster sampling and moves to margin-based picks as labels grow).
     pub fn set_strategy(&mut self, name: &str) -> Result<()> {
         StrategyKind::from_name(name)?;
+        let before = self.committee_size();
         self.strategy = name.to_string();
+        // A committee strategy needs a committee, and a single-model strategy after one
+        // should not pay for five fits: drop the fitted model so the next fit builds the
+        // right kind.
+        if self.committee_size() != before {
+            self.fitted = None;
+        }
         Ok(())
+    }
+
+    /// The label of every pool row, in order (`None`: unlabelled).
+    pub fn labels(&self) -> &[Option<u32>] {
+        &self.labels
+    }
+
+    /// The pool's features, one row per sample in pool-index order (a copy: rows are
+    /// stored labelled-first internally).
+    pub fn features(&self) -> Array2<f32> {
+        self.features.select(Axis(0), &self.row_of)
+    }
+
+    /// Number of features per sample.
+    pub fn n_features(&self) -> usize {
+        self.features.ncols()
+    }
+
+    /// The batch size set with [`Learner::set_batch_size`].
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
     }
 
     /// The strategy's name.
@@ -307,7 +381,46 @@ impl Learner {
             Fitted::Committee(c) => c.fit(x, &y)?,
         }
         self.fitted = Some(fitted);
+        self.record_stop_set()?;
         Ok(true)
+    }
+
+    /// Keep this fit's predictions on the stop set, for [`Learner::stop_suggestion`].
+    fn record_stop_set(&mut self) -> Result<()> {
+        if self.stop_set.is_empty() {
+            // Its own stream, so drawing it does not shift the query draws.
+            self.stop_set = choose_stop_set(self.labels.len(), STOP_SET_SIZE, self.seed ^ 0x5709_5e7d);
+        }
+        // The stop set holds pool indices; features are in storage order.
+        let rows: Vec<usize> = self.stop_set.iter().map(|&i| self.row_of[i]).collect();
+        let x = self.features.select(Axis(0), &rows);
+        let predicted = argmax_rows(self.predict_proba(x.view())?.view());
+        self.stop_history.push(predicted);
+        if self.stop_history.len() > STOP_HISTORY_KEPT {
+            self.stop_history.remove(0);
+        }
+        Ok(())
+    }
+
+    /// Whether labelling can stop (a suggestion, see [`crate::stopping`]): predictions on
+    /// a fixed stop set stable over the last 3 fits (kappa ≥ 0.99), the model confident on
+    /// the unlabelled pool, the `budget` of labels spent, or nothing left to label.
+    pub fn stop_suggestion(&self, budget: Option<usize>) -> Result<StopSuggestion> {
+        let unlabelled: Vec<usize> = (0..self.labels.len()).filter(|&i| self.labels[i].is_none()).collect();
+        let probs = if self.is_fitted() && !unlabelled.is_empty() {
+            // Unlabelled rows are stored after the labelled ones.
+            Some(self.predict_proba(self.features.slice(s![self.n_labelled.., ..]))?)
+        } else {
+            None
+        };
+        let input = StopInput {
+            stop_set_history: &self.stop_history,
+            pool_probs: probs.as_ref().map(|p| p.view()),
+            n_labelled: self.labels.len() - unlabelled.len(),
+            n_unlabelled: unlabelled.len(),
+            n_classes: self.n_classes,
+        };
+        suggest(&input, &StopParams { budget, ..StopParams::default() })
     }
 
     /// Class probabilities (n × n_classes) and, with a committee, each member's.
@@ -342,6 +455,57 @@ impl Learner {
     /// Asking for more than are unlabelled returns all of them; an all-labelled pool
     /// returns an empty list.
     pub fn query(&mut self, n: usize) -> Result<Vec<Query>> {
+        self.query_inner(n, None)
+    }
+
+    /// The fitted model as one network for batched pool scoring outside the learner (the
+    /// GPU path of [`crate::compute`]), when the session's strategy needs only the model's
+    /// probabilities: a single softmax regression with margin, entropy or least
+    /// confident. `None` otherwise (the MLP's weights are private to `model::mlp`, and
+    /// committee strategies need each member's probabilities, which a scoring round does
+    /// not return). Its outputs are the classes present at the fit, in order: pass the
+    /// pool's probabilities from it to [`Learner::query_with_pool_probs`].
+    pub fn scoring_network(&self) -> Option<crate::compute::Network> {
+        let kind = StrategyKind::from_name(&self.strategy).ok()?;
+        if !matches!(kind, StrategyKind::Margin | StrategyKind::Entropy | StrategyKind::LeastConfident) {
+            return None;
+        }
+        match &self.fitted {
+            Some(Fitted::Single(m)) if m.classes().len() >= 2 => match m.model() {
+                crate::model::any::AnyModel::Softmax(s) => {
+                    let (w, b) = s.coefficients();
+                    crate::compute::cpu::softmax_network(w, b).ok()
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// [`Learner::query`] with the model's probabilities for every pool row already
+    /// computed (rows × the present classes, from [`Learner::scoring_network`]), so the
+    /// strategy runs on them instead of a forward pass here.
+    pub fn query_with_pool_probs(&mut self, n: usize, pool_probs: ArrayView2<f32>) -> Result<Vec<Query>> {
+        let classes = match &self.fitted {
+            Some(Fitted::Single(m)) => m.classes().to_vec(),
+            _ => return Err(Error::State("pool probabilities need a fitted single model".into())),
+        };
+        if pool_probs.dim() != (self.labels.len(), classes.len()) {
+            return Err(Error::Shape {
+                what: format!("pool probabilities (rows × {} present classes)", classes.len()),
+                expected: self.labels.len() * classes.len(),
+                got: pool_probs.len(),
+            });
+        }
+        // Back to all n_classes columns: classes absent at the fit have probability 0.
+        let mut full = Array2::<f32>::zeros((self.labels.len(), self.n_classes));
+        for (j, &c) in classes.iter().enumerate() {
+            full.column_mut(c as usize).assign(&pool_probs.column(j));
+        }
+        self.query_inner(n, Some(full))
+    }
+
+    fn query_inner(&mut self, n: usize, pool_probs: Option<Array2<f32>>) -> Result<Vec<Query>> {
         let kind = StrategyKind::from_name(&self.strategy)?;
         let unlabelled: Vec<usize> = (0..self.labels.len()).filter(|&i| self.labels[i].is_none()).collect();
         if unlabelled.is_empty() || n == 0 {
@@ -349,7 +513,8 @@ impl Learner {
         }
         self.rounds += 1;
         let round_seed = self.seed ^ self.rounds.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        if !self.is_fitted() && kind.needs_model() {
+        // Committee strategies need a fitted committee too, though `needs_model` says no.
+        if !self.is_fitted() && (kind.needs_model() || kind.needs_committee()) {
             let mut picks = unlabelled.clone();
             picks.shuffle(&mut ChaCha8Rng::seed_from_u64(round_seed));
             picks.truncate(n);
@@ -360,11 +525,14 @@ impl Learner {
         }
         let x = self.features.slice(s![self.n_labelled.., ..]);
         // Strategies that do not look at the model (random, cold-start ones) are spared
-        // the pass over the pool that probabilities cost.
-        let (probs, members) = if self.is_fitted() && kind.needs_model() {
-            self.probabilities(x).map(|(p, m)| (Some(p), m))?
-        } else {
-            (None, None)
+        // the pass over the pool that probabilities cost. Probabilities scored elsewhere
+        // (the GPU) come in pool-index order; candidates are in storage order.
+        let (probs, members) = match pool_probs {
+            Some(p) => (Some(p.select(Axis(0), &self.order[self.n_labelled..])), None),
+            None if self.is_fitted() && (kind.needs_model() || kind.needs_committee()) => {
+                self.probabilities(x).map(|(p, m)| (Some(p), m))?
+            }
+            None => (None, None),
         };
         let embeddings = match &self.fitted {
             Some(Fitted::Single(m)) if kind.needs_model() => m.embeddings(x),
@@ -447,7 +615,13 @@ impl Learner {
             && l.order.iter().enumerate().all(|(r, &i)| i < n && l.row_of[i] == r)
             && l.n_labelled == l.labels.iter().filter(|v| v.is_some()).count()
             && l.order[..l.n_labelled.min(n)].iter().all(|&i| l.labels[i].is_some());
-        if l.labels.len() != n || !maps_ok || l.n_classes < 2 || l.labels.iter().flatten().any(|&c| c as usize >= l.n_classes) {
+        if l.labels.len() != n
+            || !maps_ok
+            || l.n_classes < 2
+            || l.labels.iter().flatten().any(|&c| c as usize >= l.n_classes)
+            || l.stop_set.iter().any(|&i| i >= n)
+            || l.history.iter().any(|c| c.index >= n)
+        {
             return Err(Error::Format { what: "snapshot".into(), msg: "inconsistent session".into() });
         }
         Ok(l)
@@ -650,5 +824,93 @@ mod tests {
         let r = l.query_with(StrategyKind::Random, 5).unwrap();
         assert!(r.iter().all(|q| q.reason == "random pick" && q.index >= 6));
         assert_eq!(r.len(), 5);
+    }
+
+    #[test]
+    fn committee_strategy_cold_starts_then_trains_a_committee() {
+        let (x, y) = blobs();
+        let mut l = Learner::new(x, 3, 5).unwrap();
+        l.set_strategy("vote_entropy").unwrap();
+        assert!(l.query(2).unwrap()[0].reason.contains("cold start"));
+        for i in 0..9 {
+            l.teach(i, y[i]).unwrap();
+        }
+        l.fit().unwrap();
+        assert!(matches!(l.fitted, Some(Fitted::Committee(ref c)) if c.len() == DEFAULT_COMMITTEE));
+        assert!(l.query(3).unwrap()[0].reason.contains("committee"));
+        // Back to a single-model strategy: the committee is dropped, the next fit is single.
+        l.set_strategy("margin").unwrap();
+        assert!(!l.is_fitted());
+        l.fit().unwrap();
+        assert!(matches!(l.fitted, Some(Fitted::Single(_))));
+        // Same committee size either way: the fitted model stays.
+        l.set_strategy("entropy").unwrap();
+        assert!(l.is_fitted());
+    }
+
+    #[test]
+    fn add_samples_keeps_labels_model_and_history() {
+        let (x, y) = blobs();
+        let mut l = Learner::new(x.slice(ndarray::s![..30, ..]).to_owned(), 3, 5).unwrap();
+        for i in 0..6 {
+            l.teach(i, y[i]).unwrap();
+        }
+        l.fit().unwrap();
+        let p_before = l.predict_sample(0).unwrap();
+        assert_eq!(l.add_samples(x.slice(ndarray::s![30.., ..])).unwrap(), 30);
+        assert_eq!((l.len(), l.labelled_count()), (60, 6));
+        assert_eq!(l.predict_sample(0).unwrap(), p_before, "the model is kept");
+        assert!(l.query(40).unwrap().iter().any(|q| q.index >= 30), "new rows are queried");
+        assert_eq!(l.undo(), Some(5));
+        assert!(matches!(l.add_samples(Array2::zeros((1, 3)).view()), Err(Error::Shape { expected: 2, got: 3, .. })));
+        let bad = array![[0.0f32, 1.0], [f32::NAN, 0.0]];
+        assert!(matches!(l.add_samples(bad.view()), Err(Error::NonFinite { row: 61, col: 0, .. })));
+        assert_eq!(l.len(), 60, "a rejected batch adds nothing");
+    }
+
+    #[test]
+    fn stop_suggestion_after_stable_fits() {
+        let (x, y) = blobs();
+        let mut l = Learner::new(x, 3, 2).unwrap();
+        let s = l.stop_suggestion(None).unwrap();
+        assert!(!s.stop && s.kappa.is_none() && s.uncertainty.is_none(), "{s:?}");
+        for i in 0..30 {
+            l.teach(i, y[i]).unwrap();
+        }
+        // The same labels refitted: identical predictions, kappa 1 once there are 4 fits.
+        for _ in 0..3 {
+            l.fit().unwrap();
+        }
+        assert!(l.stop_suggestion(None).unwrap().kappa.is_none());
+        l.fit().unwrap();
+        let s = l.stop_suggestion(None).unwrap();
+        assert_eq!(s.kappa, Some(1.0));
+        assert!(s.stop && s.reason.contains("stopped changing"), "{}", s.reason);
+        assert!(s.uncertainty.is_some());
+        assert_eq!(l.stop_suggestion(Some(50)).unwrap().budget_left, Some(20));
+        // The history survives a snapshot.
+        let r = Learner::restore(&l.snapshot().unwrap()).unwrap();
+        assert_eq!(r.stop_suggestion(None).unwrap(), s);
+    }
+
+    #[test]
+    fn pool_probs_from_the_scoring_network_give_the_same_queries() {
+        let (x, y) = blobs();
+        let mut l = taught("softmax", 0);
+        l.set_strategy("margin").unwrap();
+        for i in 9..15 {
+            l.teach(i, y[i]).unwrap();
+        }
+        l.fit().unwrap();
+        let net = l.scoring_network().expect("softmax + margin scores as one network");
+        let p = crate::compute::cpu::forward(&net, x.view()).unwrap();
+        let mut r = l.clone();
+        let via_network = r.query_with_pool_probs(5, p.view()).unwrap();
+        let direct = l.query(5).unwrap();
+        assert_eq!(via_network.iter().map(|q| q.index).collect::<Vec<_>>(), direct.iter().map(|q| q.index).collect::<Vec<_>>());
+        assert!(matches!(r.query_with_pool_probs(1, p.slice(ndarray::s![..3, ..])), Err(Error::Shape { .. })));
+        l.set_strategy("random").unwrap();
+        assert!(l.scoring_network().is_none(), "random needs no model");
+        assert!(taught("mlp", 0).scoring_network().is_none(), "MLP weights are not exposed");
     }
 }

@@ -5,6 +5,9 @@ use js_sys::{Array, Float32Array, Object, Reflect, Uint32Array, Uint8Array};
 use ndarray::Array2;
 use wasm_bindgen::prelude::*;
 
+use crate::data::table::{parse_csv, Table};
+use crate::data::tabular::TabularEncoder;
+use crate::data::text::{Tfidf, TfidfParams};
 use crate::learner::Learner;
 use crate::Error;
 
@@ -18,6 +21,37 @@ fn js_error(e: Error) -> JsValue {
 fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
     // Reflect::set only fails on frozen objects; these are fresh.
     let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
+}
+
+/// Row-major `features` as an n × `cols` matrix; a length that is not a whole number of
+/// rows is `E_SHAPE`.
+fn rows_of(features: &[f32], cols: usize, what: &str) -> Result<Array2<f32>, JsValue> {
+    if cols == 0 || features.len() % cols != 0 {
+        return Err(js_error(Error::Shape {
+            what: format!("{what} length, a multiple of {cols} features"),
+            expected: (features.len() / cols.max(1) + 1) * cols,
+            got: features.len(),
+        }));
+    }
+    Array2::from_shape_vec((features.len() / cols, cols), features.to_vec())
+        .map_err(|e| js_error(Error::Format { what: what.into(), msg: e.to_string() }))
+}
+
+fn queries_to_js(picks: Vec<crate::strategy::Query>) -> Array {
+    let out = Array::new();
+    for q in picks {
+        let o = Object::new();
+        set(&o, "index", q.index as u32);
+        set(&o, "score", q.score);
+        set(&o, "reason", q.reason);
+        out.push(&o);
+    }
+    out
+}
+
+fn matrix_to_js(x: &Array2<f32>) -> Float32Array {
+    // `iter` walks in logical (row-major) order whatever the memory layout.
+    Float32Array::from(x.iter().copied().collect::<Vec<f32>>().as_slice())
 }
 
 /// Install the panic hook once, so a panic (a bug) reaches the console with its message.
@@ -147,23 +181,25 @@ impl WasmLearner {
 // Additions for the npm package and the playground: strategy by name, probabilities for
 // any rows (the playground's heat map), and the lists of names the UI offers.
 
-/// Every query strategy name `Learner.queryWith` can run, in registry order: the registry's
-/// names less those needing a committee, which this learner does not train.
+/// Every query strategy the learner can run, in registry order. Committee strategies are
+/// included: after `setStrategy` the learner's next fit trains a committee for them
+/// (`queryWith` still needs the committee chosen before fitting).
 #[wasm_bindgen(js_name = strategyNames)]
 pub fn strategy_names() -> Vec<String> {
-    use crate::strategy::StrategyKind;
-    StrategyKind::NAMES
-        .iter()
-        .filter(|name| StrategyKind::from_name(name).map(|k| !k.needs_committee()).unwrap_or(false))
-        .map(|s| s.to_string())
-        .collect()
+    crate::strategy::StrategyKind::NAMES.iter().map(|s| s.to_string()).collect()
 }
 
-/// Every model name the learner can train. The learner trains softmax regression only
-/// today; this list is what the package validates `model` against.
+/// Every model name the learner can train (what `setModel` accepts).
 #[wasm_bindgen(js_name = modelNames)]
 pub fn model_names() -> Vec<String> {
-    vec!["softmax".to_string()]
+    vec!["softmax".to_string(), "mlp".to_string()]
+}
+
+/// Names of the strategies that need a committee (the UI may say so).
+#[wasm_bindgen(js_name = committeeStrategyNames)]
+pub fn committee_strategy_names() -> Vec<String> {
+    use crate::strategy::StrategyKind;
+    StrategyKind::ALL.iter().filter(|k| k.needs_committee()).map(|k| k.name().to_string()).collect()
 }
 
 #[wasm_bindgen(js_class = Learner)]
@@ -201,5 +237,434 @@ impl WasmLearner {
         let p = self.inner.predict_proba(x.view()).map_err(js_error)?;
         // `iter` walks in logical (row-major) order whatever the memory layout.
         Ok(Float32Array::from(p.iter().copied().collect::<Vec<f32>>().as_slice()))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The merged core: model, committee, strategy and batch size; undo; snapshot/restore;
+// cross-validated accuracy; stop suggestion; a growing pool.
+
+#[wasm_bindgen(js_class = Learner)]
+impl WasmLearner {
+    /// `softmax` or `mlp` (see `modelNames`). Drops the fitted model: refit.
+    #[wasm_bindgen(js_name = setModel)]
+    pub fn set_model(&mut self, name: &str) -> Result<(), JsValue> {
+        let spec = crate::model::any::ModelSpec::from_name(name).map_err(js_error)?;
+        self.inner.set_model(spec);
+        Ok(())
+    }
+
+    /// Committee size: 0 for a single model (committee strategies then use 5), else ≥ 2.
+    #[wasm_bindgen(js_name = setCommittee)]
+    pub fn set_committee(&mut self, k: usize) -> Result<(), JsValue> {
+        self.inner.set_committee(k).map_err(js_error)
+    }
+
+    /// The strategy `query` and `queryBatch` use (see `strategyNames`). Switching to or
+    /// from a committee strategy drops the fitted model: refit.
+    #[wasm_bindgen(js_name = setStrategy)]
+    pub fn set_strategy(&mut self, name: &str) -> Result<(), JsValue> {
+        self.inner.set_strategy(name).map_err(js_error)
+    }
+
+    /// The session's strategy name.
+    #[wasm_bindgen(getter)]
+    pub fn strategy(&self) -> String {
+        self.inner.strategy().to_string()
+    }
+
+    /// How many samples `queryBatch` returns (≥ 1).
+    #[wasm_bindgen(js_name = setBatchSize)]
+    pub fn set_batch_size(&mut self, b: usize) -> Result<(), JsValue> {
+        self.inner.set_batch_size(b).map_err(js_error)
+    }
+
+    /// `query` with the session's batch size.
+    #[wasm_bindgen(js_name = queryBatch)]
+    pub fn query_batch(&mut self) -> Result<Array, JsValue> {
+        self.inner.query_batch().map(queries_to_js).map_err(js_error)
+    }
+
+    /// True once fitted on two or more classes.
+    #[wasm_bindgen(getter, js_name = isFitted)]
+    pub fn is_fitted(&self) -> bool {
+        self.inner.is_fitted()
+    }
+
+    /// Features per sample.
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> usize {
+        self.n_cols
+    }
+
+    /// Number of classes.
+    #[wasm_bindgen(getter, js_name = nClasses)]
+    pub fn n_classes(&self) -> usize {
+        self.inner.n_classes()
+    }
+
+    /// Several labels at once, all or none (`indices[i]` gets `labels[i]`).
+    #[wasm_bindgen(js_name = teachMany)]
+    pub fn teach_many(&mut self, indices: &[u32], labels: &[u32]) -> Result<(), JsValue> {
+        if indices.len() != labels.len() {
+            return Err(js_error(Error::Shape { what: "labels vs indices".into(), expected: indices.len(), got: labels.len() }));
+        }
+        let pairs: Vec<(usize, u32)> = indices.iter().zip(labels).map(|(&i, &l)| (i as usize, l)).collect();
+        self.inner.teach_many(&pairs).map_err(js_error)
+    }
+
+    /// Undo the last teach or forget; the sample index restored, or `undefined`.
+    pub fn undo(&mut self) -> Option<u32> {
+        self.inner.undo().map(|i| i as u32)
+    }
+
+    /// The label of pool row `index`, or `undefined`.
+    #[wasm_bindgen(js_name = labelOf)]
+    pub fn label_of(&self, index: usize) -> Option<u32> {
+        self.inner.label(index)
+    }
+
+    /// Every row's label, -1 for unlabelled (one call instead of one per row).
+    pub fn labels(&self) -> js_sys::Int32Array {
+        let v: Vec<i32> = self.inner.labels().iter().map(|l| l.map_or(-1, |c| c as i32)).collect();
+        js_sys::Int32Array::from(v.as_slice())
+    }
+
+    /// Append samples (row-major, the pool's width); the index of the first new one.
+    #[wasm_bindgen(js_name = addSamples)]
+    pub fn add_samples(&mut self, features: &[f32]) -> Result<usize, JsValue> {
+        let x = rows_of(features, self.n_cols, "new samples")?;
+        self.inner.add_samples(x.view()).map_err(js_error)
+    }
+
+    /// The whole session (pool, labels, model, undo history, generator state) as bytes;
+    /// `Learner.restore` gives back a session that predicts and queries bit for bit alike.
+    pub fn snapshot(&self) -> Result<Uint8Array, JsValue> {
+        let bytes = self.inner.snapshot().map_err(js_error)?;
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// A session from `snapshot` bytes; foreign or corrupt bytes are `E_FORMAT`.
+    pub fn restore(bytes: &[u8]) -> Result<WasmLearner, JsValue> {
+        let inner = Learner::restore(bytes).map_err(js_error)?;
+        let n_cols = inner.n_features();
+        Ok(WasmLearner { inner, n_cols })
+    }
+
+    /// `k`-fold cross-validated accuracy on the labelled samples: `{mean, se, folds}`, or
+    /// `undefined` with fewer than two labelled classes.
+    #[wasm_bindgen(js_name = estimateAccuracy)]
+    pub fn estimate_accuracy(&self, k: usize) -> Result<JsValue, JsValue> {
+        let Some(e) = self.inner.estimate_accuracy(k).map_err(js_error)? else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        let o = Object::new();
+        set(&o, "mean", e.mean);
+        set(&o, "se", e.se);
+        set(&o, "folds", e.folds as u32);
+        Ok(o.into())
+    }
+
+    /// Whether labelling can stop: `{stop, reason, kappa, uncertainty, budgetLeft}` (the
+    /// numbers `null` while undecided). `budget`: the labels planned, if any.
+    #[wasm_bindgen(js_name = stopSuggestion)]
+    pub fn stop_suggestion(&self, budget: Option<u32>) -> Result<JsValue, JsValue> {
+        let s = self.inner.stop_suggestion(budget.map(|b| b as usize)).map_err(js_error)?;
+        let o = Object::new();
+        set(&o, "stop", s.stop);
+        set(&o, "reason", s.reason);
+        let num = |v: Option<f64>| v.map_or(JsValue::NULL, JsValue::from);
+        set(&o, "kappa", num(s.kappa));
+        set(&o, "uncertainty", num(s.uncertainty));
+        set(&o, "budgetLeft", num(s.budget_left.map(|b| b as f64)));
+        Ok(o.into())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Featurizers for raw input, fitted on the pool and kept (serializable) so later samples
+// and held-out rows get the same columns.
+
+/// TF-IDF over word unigrams and bigrams (see `data::text`), fitted on the pool's texts.
+#[wasm_bindgen]
+pub struct TextFeaturizer {
+    inner: Tfidf,
+}
+
+#[wasm_bindgen]
+impl TextFeaturizer {
+    /// Fit the vocabulary on `texts`: terms in at least `minDf` texts (default 2), the
+    /// `maxFeatures` most frequent (default 4096). `E_EMPTY` without texts or terms.
+    pub fn fit(texts: Vec<String>, min_df: Option<usize>, max_features: Option<usize>) -> Result<TextFeaturizer, JsValue> {
+        let mut p = TfidfParams::default();
+        if let Some(m) = min_df {
+            p = p.min_df(m);
+        }
+        if let Some(m) = max_features {
+            p = p.max_features(m);
+        }
+        let inner = p.fit(&texts).map_err(js_error)?;
+        if inner.width() == 0 {
+            return Err(js_error(Error::Empty(format!(
+                "the TF-IDF vocabulary ({} texts share no word often enough; lower minDf)",
+                texts.len()
+            ))));
+        }
+        Ok(TextFeaturizer { inner })
+    }
+
+    /// Features per text.
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> usize {
+        self.inner.width()
+    }
+
+    /// One L2-normalized row per text, row-major.
+    pub fn transform(&self, texts: Vec<String>) -> Float32Array {
+        matrix_to_js(&self.inner.transform(&texts))
+    }
+
+    /// The fitted vocabulary as bytes, for saving with the session.
+    pub fn snapshot(&self) -> Result<Uint8Array, JsValue> {
+        postcard::to_allocvec(&self.inner)
+            .map(|b| Uint8Array::from(b.as_slice()))
+            .map_err(|e| js_error(Error::Format { what: "text featurizer".into(), msg: e.to_string() }))
+    }
+
+    /// A featurizer from `snapshot` bytes.
+    pub fn restore(bytes: &[u8]) -> Result<TextFeaturizer, JsValue> {
+        postcard::from_bytes(bytes)
+            .map(|inner| TextFeaturizer { inner })
+            .map_err(|e| js_error(Error::Format { what: "text featurizer".into(), msg: e.to_string() }))
+    }
+}
+
+/// Table rows (CSV text with a header) → standardized numbers and one-hot categories (see
+/// `data::tabular`), fitted on the pool's rows.
+#[wasm_bindgen]
+pub struct TableFeaturizer {
+    columns: Vec<String>,
+    inner: TabularEncoder,
+}
+
+fn parse_rows(csv: &str) -> Result<Table, JsValue> {
+    parse_csv(csv.as_bytes()).map_err(js_error)
+}
+
+#[wasm_bindgen]
+impl TableFeaturizer {
+    /// Fit on CSV text whose first line names the columns. `columns`: the ones to encode
+    /// (empty: all). Later CSV must have these columns (by name, any order).
+    pub fn fit(csv: &str, columns: Vec<String>) -> Result<TableFeaturizer, JsValue> {
+        let parsed = parse_rows(csv)?;
+        let columns = if columns.is_empty() { parsed.columns.clone() } else { columns };
+        // The encoder addresses columns by position: fit on the named columns in order,
+        // and reorder later CSV the same way, so its column order does not matter.
+        let table = TableFeaturizer::reorder(&parsed, &columns)?;
+        let rows: Vec<usize> = (0..table.rows.len()).collect();
+        let inner = TabularEncoder::fit(&table, &(0..columns.len()).collect::<Vec<_>>(), &rows).map_err(js_error)?;
+        if inner.width() == 0 {
+            return Err(js_error(Error::Empty("the encoded table (no column gives a feature)".into())));
+        }
+        Ok(TableFeaturizer { columns, inner })
+    }
+
+    /// `table`'s `columns`, in that order, as a new table (so the encoder's positions hold).
+    fn reorder(table: &Table, columns: &[String]) -> Result<Table, JsValue> {
+        let idx = columns.iter().map(|c| table.column(c)).collect::<Result<Vec<_>, _>>().map_err(js_error)?;
+        Ok(Table {
+            columns: columns.to_vec(),
+            rows: table.rows.iter().map(|r| idx.iter().map(|&c| r[c].clone()).collect()).collect(),
+            lines: table.lines.clone(),
+            class_names: Vec::new(),
+        })
+    }
+
+    /// Features per row.
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> usize {
+        self.inner.width()
+    }
+
+    /// The columns encoded, in order.
+    #[wasm_bindgen(getter)]
+    pub fn columns(&self) -> Vec<String> {
+        self.columns.clone()
+    }
+
+    /// Encode CSV text (header line first): one row of `width` values per data line.
+    pub fn transform(&self, csv: &str) -> Result<Float32Array, JsValue> {
+        let table = TableFeaturizer::reorder(&parse_rows(csv)?, &self.columns)?;
+        let rows: Vec<usize> = (0..table.rows.len()).collect();
+        self.inner.transform(&table, &rows).map(|x| matrix_to_js(&x)).map_err(js_error)
+    }
+
+    /// The fitted encoder as bytes, for saving with the session.
+    pub fn snapshot(&self) -> Result<Uint8Array, JsValue> {
+        postcard::to_allocvec(&(&self.columns, &self.inner))
+            .map(|b| Uint8Array::from(b.as_slice()))
+            .map_err(|e| js_error(Error::Format { what: "table featurizer".into(), msg: e.to_string() }))
+    }
+
+    /// A featurizer from `snapshot` bytes.
+    pub fn restore(bytes: &[u8]) -> Result<TableFeaturizer, JsValue> {
+        postcard::from_bytes::<(Vec<String>, TabularEncoder)>(bytes)
+            .map(|(columns, inner)| TableFeaturizer { columns, inner })
+            .map_err(|e| js_error(Error::Format { what: "table featurizer".into(), msg: e.to_string() }))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pool scoring through `compute::Compute` (WebGPU when there is an adapter, else the CPU),
+// for the npm package's learner. The learner exports its fitted model as a network
+// (`scoringNetwork`, softmax regression with margin, entropy or least confident), the
+// scorer computes the pool's probabilities in one round, and `queryWithPoolProbs` runs the
+// strategy on them, so the picks come from the same selection code as `query`. When the
+// GPU fails mid-session (device lost), `Compute` drops it and answers from the CPU.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::compute::{BackendKind, Compute, Measure, Network, PoolMatrix, Preference, ScoreRequest};
+
+/// A fitted model as a network over the pool's features (see `Learner.scoringNetwork`).
+#[wasm_bindgen]
+pub struct ScoringNetwork {
+    inner: Network,
+}
+
+#[wasm_bindgen]
+impl ScoringNetwork {
+    /// Outputs per row (the classes present when the model was fitted).
+    #[wasm_bindgen(getter)]
+    pub fn outputs(&self) -> usize {
+        self.inner.n_classes()
+    }
+}
+
+#[wasm_bindgen(js_class = Learner)]
+impl WasmLearner {
+    /// The fitted model as a network for `PoolScorer`, or `undefined` when the session's
+    /// model and strategy cannot be scored that way (only a single softmax regression with
+    /// margin, entropy or least confident can).
+    #[wasm_bindgen(js_name = scoringNetwork)]
+    pub fn scoring_network(&self) -> Option<ScoringNetwork> {
+        self.inner.scoring_network().map(|inner| ScoringNetwork { inner })
+    }
+
+    /// The pool's features, row-major (to mirror a restored pool in a `PoolScorer`).
+    #[wasm_bindgen(js_name = poolFeatures)]
+    pub fn pool_features(&self) -> Float32Array {
+        matrix_to_js(&self.inner.features())
+    }
+
+    /// `query(n)` with the pool's probabilities from `PoolScorer.score` (rows × `outputs`).
+    #[wasm_bindgen(js_name = queryWithPoolProbs)]
+    pub fn query_with_pool_probs(&mut self, n: usize, probs: &[f32], outputs: usize) -> Result<Array, JsValue> {
+        let p = rows_of(probs, outputs, "pool probabilities")?;
+        self.inner.query_with_pool_probs(n, p.view()).map(queries_to_js).map_err(js_error)
+    }
+}
+
+struct ScorerState {
+    compute: Compute,
+    pool: PoolMatrix,
+}
+
+/// The pool's features mirrored for batched scoring (on the GPU they are uploaded once
+/// and then only appended to).
+#[wasm_bindgen]
+pub struct PoolScorer {
+    // Shared with the futures `score` returns: wasm-bindgen futures must own their state.
+    state: Rc<RefCell<ScorerState>>,
+    /// Why the GPU could not be used at creation, for `backend: 'auto'`'s report.
+    unavailable: Option<String>,
+}
+
+#[wasm_bindgen]
+impl PoolScorer {
+    /// A scorer for rows of `width` features. `backend`: `auto` (the GPU when an adapter
+    /// exists and a round is large enough to gain), `webgpu` (the GPU for every round;
+    /// `E_GPU` when there is none), or `cpu`.
+    pub async fn create(backend: String, width: usize) -> Result<PoolScorer, JsValue> {
+        let preference = match backend.as_str() {
+            "auto" => Preference::Auto,
+            "webgpu" => Preference::Gpu,
+            "cpu" => Preference::Cpu,
+            other => return Err(js_error(Error::param("backend", format!("'{other}'; known: auto, webgpu, cpu")))),
+        };
+        let pool = PoolMatrix::new_f32(width).map_err(js_error)?;
+        let (compute, unavailable) = if preference == Preference::Cpu {
+            (Compute::cpu(), None)
+        } else {
+            match crate::compute::gpu::GpuContext::new(Default::default()).await {
+                Ok(ctx) => (Compute::with_gpu(ctx, preference), None),
+                Err(e) if preference == Preference::Gpu => return Err(js_error(e)),
+                Err(e) => (Compute::cpu(), Some(e.to_string())),
+            }
+        };
+        Ok(PoolScorer { state: Rc::new(RefCell::new(ScorerState { compute, pool })), unavailable })
+    }
+
+    /// Append pool rows (row-major, `width` each), in the learner's pool order.
+    pub fn append(&self, features: &[f32]) -> Result<(), JsValue> {
+        let mut st = self.state.try_borrow_mut().map_err(|_| js_error(Error::State("the scorer is busy with a round".into())))?;
+        let d = st.pool.dim();
+        let x = rows_of(features, d, "pool rows")?;
+        st.pool.append_f32(x.view()).map(|_| ()).map_err(js_error)
+    }
+
+    /// Pool rows held.
+    #[wasm_bindgen(getter)]
+    pub fn rows(&self) -> usize {
+        self.state.try_borrow().map(|s| s.pool.n_rows()).unwrap_or(0)
+    }
+
+    /// Whether a GPU is held (false after a fallback).
+    #[wasm_bindgen(getter, js_name = hasGpu)]
+    pub fn has_gpu(&self) -> bool {
+        self.state.try_borrow().map(|s| s.compute.has_gpu()).unwrap_or(false)
+    }
+
+    /// The adapter, when a GPU is held.
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> Option<String> {
+        self.state.try_borrow().ok()?.compute.gpu().map(|g| g.adapter_info().to_string())
+    }
+
+    /// Why there is no GPU: not available at creation, or dropped after a failure.
+    #[wasm_bindgen(getter, js_name = fallbackReason)]
+    pub fn fallback_reason(&self) -> Option<String> {
+        let dropped = self.state.try_borrow().ok().and_then(|s| s.compute.fallback_reason().map(str::to_string));
+        dropped.or_else(|| self.unavailable.clone())
+    }
+
+    /// The pool's probabilities under `network`, one round: resolves to
+    /// `{probs: Float32Array (rows × outputs, row-major), backend: 'webgpu' | 'cpu'}`.
+    pub fn score(&self, network: &ScoringNetwork) -> js_sys::Promise {
+        let state = self.state.clone();
+        let req = ScoreRequest { members: vec![network.inner.clone()], measure: Measure::Margin, want_probs: true };
+        wasm_bindgen_futures::future_to_promise(async move {
+            // The worker awaits each call before the next, so this is never contended;
+            // if it were, a clear error beats a panic.
+            let mut st = state.try_borrow_mut().map_err(|_| js_error(Error::State("the scorer is busy with a round".into())))?;
+            let ScorerState { compute, pool } = &mut *st;
+            let scored = compute.score_pool(pool, &req).await.map_err(js_error)?;
+            let probs = scored.probs.ok_or_else(|| js_error(Error::State("the scoring round returned no probabilities".into())))?;
+            let o = Object::new();
+            set(&o, "probs", matrix_to_js(&probs));
+            set(&o, "backend", if compute.last_backend() == BackendKind::Gpu { "webgpu" } else { "cpu" });
+            Ok(o.into())
+        })
+    }
+
+    /// Destroy the GPU device, as a driver reset would: for tests of the CPU fallback.
+    #[wasm_bindgen(js_name = loseDeviceForTesting)]
+    pub fn lose_device_for_testing(&self) {
+        if let Ok(st) = self.state.try_borrow() {
+            if let Some(g) = st.compute.gpu() {
+                g.destroy_device();
+            }
+        }
     }
 }

@@ -203,6 +203,167 @@ describe('npm package in a plain page (import map, static files)', () => {
     }
   });
 
+  test('the merged core: MLP, a committee strategy, bit-exact restore, stop suggestion, CV estimate, texts and rows', async () => {
+    const b = await launch();
+    try {
+      const { page, consoleErrors } = b;
+      await page.goto(url);
+      const r = await page.evaluate(async () => {
+        const { createLearner, restoreLearner } = await import('marginalia');
+        // Two noisy blobs on a grid of 40 points; class = which side of x + y = 1.
+        const rows = [];
+        for (let i = 0; i < 40; i++) rows.push([(i % 8) / 4 + 0.03 * (i % 3), Math.floor(i / 8) / 2.5 - 0.02 * (i % 5)]);
+        const truth = rows.map(([x, y]) => (x + y > 1 ? 1 : 0));
+        const teachSome = async (l, idx) => l.teach(idx.map((index) => ({ index, label: truth[index] })));
+        const out = {};
+
+        // MLP with a committee strategy: the learner trains a committee for it.
+        const l = await createLearner({ features: 2, classes: ['low', 'high'], model: 'mlp', strategy: 'vote_entropy', seed: 4 });
+        out.models = l.models;
+        out.strategies = l.strategies;
+        await l.addSamples(rows);
+        out.cold = (await l.query(2))[0].reason;
+        await teachSome(l, [0, 39, 3, 36, 9, 30, 12, 27]);
+        const picks = await l.query(3);
+        out.committeeReason = picks[0].reason;
+        out.stats = await l.stats();
+        out.estimate = await l.estimateAccuracy(4);
+        // Stop suggestion: refit the same labels until four fits agree (kappa 1).
+        out.stopEarly = await l.stopSuggestion(20);
+        for (const m of ['softmax', 'mlp', 'softmax']) {
+          await l.configure({ model: m });
+          await l.query(1);
+        }
+        out.stopLater = await l.stopSuggestion(8);
+        // Snapshot: the restored learner predicts bit for bit and queries the same ids.
+        const bytes = await l.save();
+        const again = await restoreLearner(bytes);
+        const grid = rows.flat();
+        out.sameProbs = JSON.stringify(Array.from(await l.predict(grid))) === JSON.stringify(Array.from(await again.predict(grid)));
+        out.sameQuery = JSON.stringify(await l.query(4)) === JSON.stringify(await again.query(4));
+        out.restoredStats = await again.stats();
+        out.restoredUndo = await again.undo();
+        out.configureCommittee = (await again.configure({ committee: 3, strategy: 'max_kl' })).committee;
+        out.maxKl = (await again.query(1))[0].reason;
+        l.dispose();
+        again.dispose();
+
+        // Raw texts through the core's TF-IDF.
+        const texts = await createLearner({ input: 'text', classes: ['ham', 'spam'], seed: 1 });
+        const docs = ['win cheap pills now', 'cheap pills win big', 'lunch at noon today', 'meeting at noon', 'win a prize now', 'lunch meeting today', 'cheap prize win', 'noon lunch with team'];
+        out.addTexts = await texts.addTexts(docs);
+        await texts.teach([{ index: 0, label: 1 }, { index: 2, label: 0 }, { index: 1, label: 1 }, { index: 3, label: 0 }]);
+        out.textQuery = (await texts.query(1))[0].reason;
+        const f = await texts.featurize(['cheap pills', 'lunch at noon']);
+        const p = await texts.predict(f);
+        out.textProbs = [p[1], p[2]];
+        out.textWidth = (await texts.stats()).features;
+        const textBack = await restoreLearner(await texts.save());
+        out.textRestored = Array.from(await textBack.predict(await textBack.featurize(['cheap pills', 'lunch at noon'])));
+        out.textSame = JSON.stringify(out.textRestored) === JSON.stringify(Array.from(p));
+        texts.dispose();
+        textBack.dispose();
+
+        // Table rows through the core's tabular encoder (numbers standardized, categories one-hot).
+        const table = await createLearner({ input: 'table', classes: ['small', 'big'], columns: ['size', 'colour'] });
+        out.addRows = await table.addRows('size,colour,note\n1,red,a\n2,blue,b\n9,red,c\n10,green,d\n3,blue,e\n8,green,f\n');
+        out.tableWidth = (await table.stats()).features;
+        await table.teach([{ index: 0, label: 0 }, { index: 3, label: 1 }]);
+        const tp = await table.predict(await table.featurize('colour,size\nred,1.5\ngreen,9.5\n'));
+        out.tableProbs = [tp[0], tp[3]];
+        out.wrongInput = await table.addSamples([[1, 2, 3, 4]]).catch((e) => e.code);
+        out.missingColumn = await table.addRows('size\n4\n').catch((e) => e.code);
+        table.dispose();
+        return out;
+      });
+      assert.deepEqual(r.models, ['softmax', 'mlp']);
+      for (const s of ['margin', 'vote_entropy', 'consensus_entropy', 'mean_kl', 'max_kl', 'auto']) assert.ok(r.strategies.includes(s), s);
+      assert.match(r.cold, /cold start/);
+      assert.match(r.committeeReason, /committee/);
+      assert.equal(r.stats.model, 'mlp');
+      assert.ok(r.stats.fitted);
+      assert.equal(r.estimate.folds, 4);
+      assert.ok(r.estimate.mean >= 0 && r.estimate.mean <= 1 && r.estimate.se >= 0, JSON.stringify(r.estimate));
+      assert.equal(typeof r.stopEarly.reason, 'string');
+      assert.equal(r.stopEarly.budgetLeft, 12);
+      assert.equal(r.stopEarly.kappa, null);
+      assert.equal(typeof r.stopEarly.uncertainty, 'number');
+      assert.equal(r.stopLater.stop, true, r.stopLater.reason);
+      assert.equal(r.stopLater.budgetLeft, 0);
+      assert.equal(typeof r.stopLater.kappa, 'number', 'four fits: kappa is known');
+      assert.ok(r.sameProbs, 'the restored model predicts bit for bit the same');
+      assert.ok(r.sameQuery, 'the restored learner asks about the same samples');
+      assert.deepEqual([r.restoredStats.labelled, r.restoredStats.model, r.restoredStats.strategy], [8, 'softmax', 'vote_entropy']);
+      assert.deepEqual(r.restoredUndo, { index: 27, label: 1 }, 'the undo history came back too');
+      assert.equal(r.configureCommittee, 3);
+      assert.match(r.maxKl, /committee member disagrees/);
+      assert.deepEqual(r.addTexts, { first: 0, count: 8 });
+      assert.ok(r.textWidth > 0);
+      assert.ok(r.textProbs[0] > 0.5 && r.textProbs[1] > 0.5, `spam-ish text is spam, lunch is ham: ${r.textProbs}`);
+      assert.ok(r.textSame, 'the restored text learner featurizes and predicts the same');
+      assert.deepEqual(r.addRows, { first: 0, count: 6 });
+      assert.equal(r.tableWidth, 4, 'size + three colours');
+      assert.ok(r.tableProbs[0] > 0.5 && r.tableProbs[1] > 0.5, `small row is small, big row is big: ${r.tableProbs}`);
+      assert.equal(r.wrongInput, 'E_STATE');
+      assert.equal(r.missingColumn, 'E_INVALID_PARAM');
+      assert.deepEqual(consoleErrors, []);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test("backend 'webgpu': pool scored on the GPU (SwiftShader), same picks as the CPU, device loss falls back to the CPU", async () => {
+    const b = await launch();
+    try {
+      const { page } = b;
+      await page.goto(url);
+      const r = await page.evaluate(async () => {
+        const { createLearner } = await import('marginalia');
+        // 3 classes in 4-D, pseudo-random (no exact ties between margins).
+        let seed = 7;
+        const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+        const rows = [];
+        for (let i = 0; i < 300; i++) {
+          const c = i % 3;
+          rows.push([c + rnd() * 1.6, (c === 1 ? 1 : 0) + rnd() * 1.6, rnd(), rnd() - c * 0.3]);
+        }
+        const labels = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((index) => ({ index, label: index % 3 }));
+        const out = { hasGpu: 'gpu' in navigator };
+        const gpu = await createLearner({ features: 4, classes: 3, backend: 'webgpu', seed: 1 });
+        const cpu = await createLearner({ features: 4, classes: 3, backend: 'cpu', seed: 1 });
+        out.backends = [gpu.backend, cpu.backend];
+        for (const l of [gpu, cpu]) {
+          await l.addSamples(rows);
+          await l.teach(labels);
+        }
+        const ids = (q) => q.map((c) => c.index);
+        out.gpuPicks = ids(await gpu.query(8));
+        out.cpuPicks = ids(await cpu.query(8));
+        out.gpuStats = await gpu.stats();
+        out.lost = await gpu._loseGpuForTesting();
+        out.afterLoss = ids(await gpu.query(8));
+        out.afterStats = await gpu.stats();
+        // The session goes on after the loss: a label, a refit, a query.
+        await gpu.teach(out.afterLoss[0], 0);
+        out.goesOn = (await gpu.query(2)).length;
+        gpu.dispose();
+        cpu.dispose();
+        return out;
+      });
+      assert.ok(r.hasGpu, 'the harness runs Chromium with WebGPU (SwiftShader when no GPU)');
+      assert.deepEqual(r.backends, ['webgpu', 'cpu']);
+      assert.equal(r.gpuStats.backend, 'webgpu', 'the query scored on the GPU');
+      assert.deepEqual(r.gpuPicks, r.cpuPicks, 'GPU scoring picks what the CPU picks');
+      assert.ok(r.lost);
+      assert.deepEqual(r.afterLoss, r.gpuPicks, 'after the device is lost the CPU answers with the same ids');
+      assert.equal(r.afterStats.backend, 'cpu');
+      assert.match(r.afterStats.gpuFallback, /\S/, 'says why the GPU was dropped');
+      assert.equal(r.goesOn, 2);
+    } finally {
+      await b.close();
+    }
+  });
+
   test('bad input: clear errors with stable codes, nothing lost', async () => {
     const b = await launch();
     try {
@@ -223,7 +384,7 @@ describe('npm package in a plain page (import map, static files)', () => {
         out.unknownStrategy = await caught(() => createLearner({ features: 2, classes: 2, strategy: 'nope' }));
         out.batchZero = await caught(() => createLearner({ features: 2, classes: 2, batchSize: 0 }));
         out.oneClass = await caught(() => createLearner({ features: 2, classes: ['only'] }));
-        out.webgpu = await caught(() => createLearner({ features: 2, classes: 2, backend: 'webgpu' }));
+        out.badBackend = await caught(() => createLearner({ features: 2, classes: 2, backend: 'cuda' }));
         out.noWorker = await caught(() => createLearner({ features: 2, classes: 2, worker: () => new Worker('./no-such-worker.js', { type: 'module' }) }));
         // A worker that loads but never answers (an empty module): give up after the timeout.
         const silent = URL.createObjectURL(new Blob([''], { type: 'text/javascript' }));
@@ -253,7 +414,7 @@ describe('npm package in a plain page (import map, static files)', () => {
         unknownStrategy: ['E_INVALID_PARAM', /unknown strategy 'nope'; known: .*margin/],
         batchZero: ['E_INVALID_PARAM', /batchSize must be a whole number ≥ 1, got 0/],
         oneClass: ['E_INVALID_PARAM', /at least 2 classes/],
-        webgpu: ['E_BACKEND_UNAVAILABLE', /webgpu/],
+        badBackend: ['E_INVALID_PARAM', /backend must be 'auto', 'webgpu' or 'cpu', got 'cuda'/],
         noWorker: ['E_WORKER', /worker/],
         silentWorker: ['E_WORKER', /did not answer within 300 ms/],
         badSnapshot: ['E_SNAPSHOT', /not a saved Marginalia session/],

@@ -13,23 +13,53 @@ export { MarginaliaError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type { Candidate } from './worker.js';
 
-/** Options for {@link createLearner}. Only `features` and `classes` are required. */
+/**
+ * Options for {@link createLearner}. `classes` is required, and `features` unless `input`
+ * is `'text'` or `'table'` (the width then comes from the featurizer).
+ */
 export interface LearnerOptions {
-  /** Number of features per sample (the width of every row you add). Required. */
-  features: number;
+  /** Number of features per sample (the width of every row you add). Required for `input: 'features'`. */
+  features?: number;
+  /**
+   * What samples arrive as. Default `'features'` ({@link Learner.addSamples}). `'text'`:
+   * {@link Learner.addTexts}, TF-IDF over words and word pairs. `'table'`:
+   * {@link Learner.addRows}, CSV rows with numbers standardized and categories one-hot.
+   * Either featurizer is fitted on the first batch added, so add the pool in one call.
+   */
+  input?: 'features' | 'text' | 'table';
   /** The classes: their names, or how many (then named "0", "1", ...). At least 2. Required. */
   classes: string[] | number;
-  /** The model to train. Default `'softmax'` (softmax regression). See {@link Learner.models}. */
-  model?: string;
-  /** The query strategy. Default `'margin'`. See {@link Learner.strategies} for the names this build knows. */
+  /**
+   * The model to train. Default `'softmax'` (softmax regression); `'mlp'` is a small
+   * neural network (one hidden layer). See {@link Learner.models}.
+   */
+  model?: 'softmax' | 'mlp' | (string & {});
+  /**
+   * The query strategy. Default `'margin'`. See {@link Learner.strategies} for the names this
+   * build knows; the committee ones (`vote_entropy`, `consensus_entropy`, `mean_kl`,
+   * `max_kl`) make the learner train a bootstrap committee of {@link LearnerOptions.committee} models.
+   */
   strategy?: string;
+  /** Committee members: `0` (default) trains one model, and committee strategies then train 5; else ≥ 2. */
+  committee?: number;
   /** How many samples {@link Learner.query} returns when not told. Default `1`. */
   batchSize?: number;
   /**
-   * Where the batched work runs. Default `'auto'` (the best available; today the CPU).
-   * `'webgpu'` fails with `E_BACKEND_UNAVAILABLE` rather than silently running on the CPU.
+   * Where the pool is scored before each query. Default `'auto'`: on the GPU (WebGPU) when
+   * the browser has an adapter and a round is large enough to gain, else on the CPU (SIMD
+   * wasm when available). `'webgpu'`: on the GPU every round; `E_BACKEND_UNAVAILABLE` when
+   * there is no WebGPU, rather than silently using the CPU. `'cpu'`: never the GPU.
+   * If the GPU device is lost mid-session, scoring carries on on the CPU with the same
+   * picks ({@link LearnerStats.backend} then says `'cpu'`).
+   *
+   * The GPU scores softmax regression with `margin`, `entropy` or `least_confident`; other
+   * models and strategies score on the CPU whatever this says.
    */
   backend?: 'auto' | 'webgpu' | 'cpu';
+  /** `input: 'text'`: keep words seen in at least this many texts (default 2) and at most `maxFeatures` of them (default 4096). */
+  text?: { minDf?: number; maxFeatures?: number };
+  /** `input: 'table'`: the CSV columns to encode (default: every column). Leave the label out. */
+  columns?: string[];
   /** Seed for every random choice (cold-start picks, tie-breaking). Default `0`. */
   seed?: number;
   /**
@@ -59,9 +89,47 @@ export interface LearnerStats {
   fitted: boolean;
   strategy: string;
   model: string;
+  /** Committee members asked for (0: one model, or 5 for a committee strategy). */
+  committee: number;
   batchSize: number;
   classes: string[];
+  /** Features per sample (for text or table input: the featurizer's width, 0 before the first batch). */
   features: number;
+  input: 'features' | 'text' | 'table';
+  /** Where the last query scored the pool. */
+  backend: 'webgpu' | 'cpu';
+  /** Why the GPU is not, or no longer, used (no adapter, device lost), or `null`. */
+  gpuFallback: string | null;
+}
+
+/** The result of {@link Learner.estimateAccuracy}: k-fold cross-validation on the labelled samples. */
+export interface AccuracyEstimate {
+  /** Mean accuracy over the folds. */
+  mean: number;
+  /** Standard error of the mean (somewhat optimistic: folds share training data). A guide, not an interval. */
+  se: number;
+  /** Folds used (at most the number of labelled samples). */
+  folds: number;
+}
+
+/**
+ * The result of {@link Learner.stopSuggestion}: whether labelling more is likely to help.
+ * A suggestion; the person may go on.
+ */
+export interface StopSuggestion {
+  /** True when one criterion says stop. */
+  stop: boolean;
+  /** One sentence: which criterion fired, or how far each is from firing. */
+  reason: string;
+  /**
+   * Agreement (Cohen's kappa) of the last models' predictions on a fixed set of samples,
+   * averaged over 3 fits; `null` until there have been 4 fits. Stops at ≥ 0.99.
+   */
+  kappa: number | null;
+  /** Mean normalized entropy of the model on the unlabelled pool, 0..1; stops at ≤ 0.05. `null` before a fit. */
+  uncertainty: number | null;
+  /** Labels left in the budget you passed, or `null`. */
+  budgetLeft: number | null;
 }
 
 /** The result of {@link Learner.evaluate}. */
@@ -88,7 +156,7 @@ export class Learner {
   readonly models: readonly string[];
   /** True when the SIMD build of the core was loaded. */
   readonly simd: boolean;
-  /** Where the work runs. */
+  /** Where pool scoring runs at the start: `'webgpu'` when a GPU is in use (see {@link LearnerOptions.backend}). */
   readonly backend: 'cpu' | 'webgpu';
 
   #worker: Worker;
@@ -196,9 +264,54 @@ export class Learner {
     return this.#call('evaluate', features, labels);
   }
 
-  /** Change the strategy, model or batch size at any moment; invalid values are rejected and change nothing. */
-  configure(changes: { strategy?: string; model?: string; batchSize?: number }): Promise<LearnerStats> {
+  /**
+   * Change the strategy, model, committee size or batch size at any moment; invalid values
+   * are rejected and change nothing. A new model or committee size (or a switch to or from
+   * a committee strategy) refits before the next query.
+   */
+  configure(changes: { strategy?: string; model?: string; committee?: number; batchSize?: number }): Promise<LearnerStats> {
     return this.#call('configure', changes);
+  }
+
+  /**
+   * Add texts to the pool (`input: 'text'`). The first call fits the TF-IDF vocabulary on
+   * its texts, so add the whole pool at once; later texts use that vocabulary.
+   */
+  addTexts(texts: string[]): Promise<{ first: number; count: number }> {
+    return this.#call('addTexts', texts);
+  }
+
+  /**
+   * Add table rows to the pool (`input: 'table'`) as CSV text: a header line naming the
+   * columns, then one line per sample. The first call fits the encoder (means, scales,
+   * categories) on its rows; later rows are encoded the same way.
+   */
+  addRows(csv: string): Promise<{ first: number; count: number }> {
+    return this.#call('addRows', csv);
+  }
+
+  /**
+   * Features for texts (an array) or CSV rows (a string) as the pool's featurizer makes
+   * them: pass the result to {@link Learner.predict} or {@link Learner.evaluate}.
+   */
+  featurize(input: string[] | string): Promise<Float32Array> {
+    return this.#call('featurize', input);
+  }
+
+  /**
+   * Accuracy estimated without a test set: `folds`-fold cross-validation (default 5) of the
+   * model on the labelled samples. `null` until two classes are labelled.
+   */
+  estimateAccuracy(folds = 5): Promise<AccuracyEstimate | null> {
+    return this.#call('estimateAccuracy', folds);
+  }
+
+  /**
+   * Whether to stop labelling: predictions have stopped changing, the model is confident on
+   * the pool, the `budget` (total labels planned, optional) is spent, or nothing is left.
+   */
+  stopSuggestion(budget?: number): Promise<StopSuggestion> {
+    return this.#call('stopSuggestion', budget ?? null);
   }
 
   /** Every label taught so far, as `[index, label]` pairs. */
@@ -211,9 +324,18 @@ export class Learner {
     return this.#call('stats');
   }
 
-  /** The whole session (options, samples, labels, undo history) as bytes; {@link restoreLearner} reads them. */
+  /**
+   * The whole session (options, samples, labels, fitted model, undo history, featurizer) as
+   * bytes; {@link restoreLearner} reads them back bit for bit: the restored learner predicts
+   * and queries exactly as this one would.
+   */
   save(): Promise<Uint8Array> {
     return this.#call('save');
+  }
+
+  /** @internal Tests only: destroy the GPU device; resolves to whether one was held. */
+  _loseGpuForTesting(): Promise<boolean> {
+    return this.#call('loseGpuForTesting');
   }
 
   /** Stop the worker. Later calls reject with `E_DISPOSED`. */
@@ -252,14 +374,21 @@ function resolveSettings(o: LearnerOptions): WorkerSettings {
   if (!o || typeof o !== 'object') throw new MarginaliaError('E_INVALID_PARAM', 'createLearner needs an options object with at least `features` and `classes`');
   const classes = typeof o.classes === 'number' ? Array.from({ length: o.classes }, (_, i) => String(i)) : o.classes;
   if (!Array.isArray(classes)) throw new MarginaliaError('E_INVALID_PARAM', '`classes` must be an array of names or a number');
+  const input = o.input ?? 'features';
   return {
-    features: o.features,
+    // Raw input gets its width from the featurizer fitted on the first batch.
+    features: input === 'features' ? (o.features as number) : 0,
+    input,
     classes: classes.map(String),
     model: o.model ?? 'softmax',
     strategy: o.strategy ?? 'margin',
+    committee: o.committee ?? 0,
     batchSize: o.batchSize ?? 1,
     backend: o.backend ?? 'auto',
     seed: o.seed ?? 0,
+    textMinDf: o.text?.minDf,
+    textMaxFeatures: o.text?.maxFeatures,
+    columns: o.columns,
   };
 }
 
@@ -278,11 +407,11 @@ async function start(settings: WorkerSettings, options: StartOptions, from?: Uin
   };
   worker.onmessageerror = () => wire.fatal(new MarginaliaError('E_INTERNAL', 'a message from the worker could not be read'));
   const timeout = options.startTimeoutMs ?? 30_000;
-  const info = await new Promise<{ strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' }>((resolve, reject) => {
+  const info = await new Promise<{ strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' | 'webgpu' }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new MarginaliaError('E_WORKER', `the learner's worker did not answer within ${timeout} ms`)), timeout);
     wire.onInit = (msg) => {
       clearTimeout(timer);
-      if (msg.ok) resolve(msg.value as { strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' });
+      if (msg.ok) resolve(msg.value as { strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' | 'webgpu' });
       else reject(fromWire(msg.error));
     };
     wire.onFatal = (e) => {
@@ -313,8 +442,9 @@ export async function createLearner(options: LearnerOptions): Promise<Learner> {
 }
 
 /**
- * Start a learner from bytes written by {@link Learner.save}: same options, samples, labels
- * and undo history. `options` may only say how to start the worker.
+ * Start a learner from bytes written by {@link Learner.save}: same options, samples, labels,
+ * fitted model and undo history. Bytes from the package's first format (0.1) are read too,
+ * with the model refitted from the labels. `options` may only say how to start the worker.
  */
 export async function restoreLearner(bytes: Uint8Array, options: StartOptions = {}): Promise<Learner> {
   if (!(bytes instanceof Uint8Array)) throw new MarginaliaError('E_SNAPSHOT', 'restoreLearner needs the Uint8Array that save() returned');

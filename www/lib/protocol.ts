@@ -22,7 +22,18 @@ export interface EventMessage {
 
 /** The settings that travel to the worker (a resolved, validated {@link LearnerOptions}). */
 export interface WorkerSettings {
+  /** Features per sample; for text or table input, 0 until the featurizer is fitted. */
   features: number;
+  /** What samples arrive as: feature rows, texts (TF-IDF), or CSV rows (tabular encoding). */
+  input: 'features' | 'text' | 'table';
+  /** Committee members: 0 = one model (committee strategies then train 5). */
+  committee: number;
+  /** TF-IDF vocabulary: terms in at least this many pool texts (core default 2). */
+  textMinDf?: number;
+  /** TF-IDF vocabulary: at most this many terms (core default 4096). */
+  textMaxFeatures?: number;
+  /** Table input: the CSV columns to encode (default all); set from the first rows. */
+  columns?: string[];
   classes: string[];
   model: string;
   strategy: string;

@@ -1,6 +1,7 @@
 // The learner's Web Worker: loads the wasm core once (the SIMD build when the browser
-// validates SIMD), keeps the pool, the labels and the undo history, and answers the page's
-// requests (protocol.ts). Training happens here, so the host page never blocks.
+// validates SIMD), holds the core's learner (pool, labels, model, undo history) and the
+// featurizer for raw input, and answers the page's requests (protocol.ts). Training
+// happens here, so the host page never blocks.
 // Both builds' glue is imported statically (a few kB each) and only one wasm is fetched:
 // no dynamic import, so the worker bundles as one chunk in any bundler or worker format.
 import initScalar, * as scalarCore from '../pkg/scalar/marginalia.js';
@@ -25,29 +26,41 @@ const SIMD_PROBE = new Uint8Array([
 ]);
 
 const SNAPSHOT_MAGIC = 0x4c47524d; // "MRGL" little-endian
-const SNAPSHOT_VERSION = 1;
+/** 1: the package's own format (pool + labels, model refitted on restore). 2: the core's snapshot. */
+const SNAPSHOT_VERSION = 2;
 
-interface UndoEntry {
-  index: number;
-  label: number;
-  /** The label the sample had before (undefined: none). */
-  previous: number | undefined;
-}
+// The classes have private constructors (built by their static `fit`/`restore`).
+type TextFeaturizer = simdCore.TextFeaturizer;
+type TableFeaturizer = simdCore.TableFeaturizer;
+type Featurizer = TextFeaturizer | TableFeaturizer;
+type PoolScorer = simdCore.PoolScorer;
 
 interface Session {
   settings: WorkerSettings;
-  /** Row-major pool features, `rows × settings.features`, with spare capacity. */
-  features: Float32Array;
-  rows: number;
-  labels: Map<number, number>;
-  history: UndoEntry[];
-  /** The core's learner over the first `learnerRows` rows; rebuilt when the pool grows. */
+  /** The core's learner; null until the first samples arrive (the core needs a non-empty pool). */
   learner: WasmLearner | null;
-  learnerRows: number;
-  /** Labels changed since the last fit. */
+  /** Fitted on the first texts or rows added, then applied to every later batch. */
+  featurizer: Featurizer | null;
+  /** Labels or settings changed since the last fit. */
   dirty: boolean;
-  fitted: boolean;
+  /**
+   * Pool scoring on the GPU (src/compute, with its CPU fallback on device loss) for
+   * `backend: 'webgpu'`, and for `'auto'` when an adapter exists; null: the learner scores
+   * the pool itself, on the CPU. Holds a copy of the pool's features.
+   */
+  scorer: PoolScorer | null;
+  /** The backend the last query scored on. */
+  lastBackend: 'webgpu' | 'cpu';
+  /** `'auto'` looked for a GPU already (once a round was large enough to want one). */
+  autoTried?: boolean;
 }
+
+/**
+ * Multiply-adds per round from which `'auto'` starts the GPU: compute::AUTO_MIN_MACS. Below
+ * it a round's submission and readback (and the device's start-up, once) cost more than
+ * the CPU's whole pass, so small pools never touch the GPU.
+ */
+const AUTO_MIN_MACS = 20_000_000;
 
 let core: Core | null = null;
 let simd = false;
@@ -90,44 +103,44 @@ function checkSettings(s: WorkerSettings): void {
   if (!strategies.includes(s.strategy)) fail('E_INVALID_PARAM', `unknown strategy '${s.strategy}'; known: ${strategies.join(', ')}`);
   if (!models.includes(s.model)) fail('E_INVALID_PARAM', `unknown model '${s.model}'; known: ${models.join(', ')}`);
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1) fail('E_INVALID_PARAM', `batchSize must be a whole number ≥ 1, got ${s.batchSize}`);
-  if (!Number.isInteger(s.features) || s.features < 1) fail('E_INVALID_PARAM', `features (the width of a sample) must be a whole number ≥ 1, got ${s.features}`);
+  if (!Number.isInteger(s.committee) || s.committee < 0 || s.committee === 1) {
+    fail('E_INVALID_PARAM', `committee must be 0 (a single model; committee strategies then train 5) or a whole number ≥ 2, got ${s.committee}`);
+  }
+  if (!['features', 'text', 'table'].includes(s.input)) fail('E_INVALID_PARAM', `input must be 'features', 'text' or 'table', got '${s.input}'`);
+  // Raw input learns its width from the featurizer; until then it is 0.
+  if (s.input === 'features' && (!Number.isInteger(s.features) || s.features < 1)) {
+    fail('E_INVALID_PARAM', `features (the width of a sample) must be a whole number ≥ 1, got ${s.features}`);
+  }
   if (s.classes.length < 2) fail('E_INVALID_PARAM', `need at least 2 classes, got ${s.classes.length}`);
   if (!['auto', 'cpu', 'webgpu'].includes(s.backend)) fail('E_INVALID_PARAM', `backend must be 'auto', 'webgpu' or 'cpu', got '${s.backend}'`);
-  if (s.backend === 'webgpu') {
-    // Loud rather than a silent CPU fallback: the core's learner trains on the CPU only.
-    const has = typeof navigator !== 'undefined' && 'gpu' in navigator;
-    fail(
-      'E_BACKEND_UNAVAILABLE',
-      has
-        ? "backend 'webgpu' was requested, but this build's learner trains on the CPU only; use 'auto' or 'cpu'"
-        : "backend 'webgpu' was requested, but this browser has no WebGPU (navigator.gpu); use 'auto' or 'cpu'",
-    );
-  }
 }
 
-/** Build (or rebuild, when the pool grew) the core's learner, re-teaching every label. */
-function learnerFor(s: Session): WasmLearner {
-  if (s.rows === 0) fail('E_EMPTY', 'the pool is empty: addSamples first');
-  if (s.learner && s.learnerRows === s.rows) return s.learner;
-  const c = needCore();
-  const fresh = new c.Learner(s.features.subarray(0, s.rows * s.settings.features), s.rows, s.settings.features, s.settings.classes.length, s.settings.seed);
-  fresh.setClassNames(s.settings.classes);
-  for (const [index, label] of s.labels) fresh.teach(index, label);
-  s.learner?.free();
-  s.learner = fresh;
-  s.learnerRows = s.rows;
-  s.dirty = true;
-  return fresh;
+/**
+ * Give the core's learner the settings that differ from `prev` (all of them when there is
+ * none); validated by checkSettings first. Only what changed: a new model or committee
+ * size drops the fitted model, which a batch-size change must not.
+ */
+function applySettings(l: WasmLearner, s: WorkerSettings, prev?: WorkerSettings): void {
+  if (!prev) l.setClassNames(s.classes);
+  if (!prev || prev.model !== s.model) l.setModel(s.model);
+  if (!prev || prev.committee !== s.committee) l.setCommittee(s.committee);
+  if (!prev || prev.strategy !== s.strategy) l.setStrategy(s.strategy);
+  if (!prev || prev.batchSize !== s.batchSize) l.setBatchSize(s.batchSize);
 }
 
-/** Refit when labels changed since the last fit; report the fit as progress. */
+function learnerOf(s: Session): WasmLearner {
+  if (!s.learner) fail('E_EMPTY', 'the pool is empty: addSamples first');
+  return s.learner;
+}
+
+/** Refit when labels or settings changed since the last fit; report the fit as progress. */
 function fitted(s: Session): WasmLearner {
-  const l = learnerFor(s);
+  const l = learnerOf(s);
   if (s.dirty) {
     const t0 = performance.now();
-    s.fitted = l.fit();
+    const ok = l.fit();
     s.dirty = false;
-    emit('progress', { stage: 'fit', labelled: s.labels.size, fitted: s.fitted, ms: performance.now() - t0 });
+    emit('progress', { stage: 'fit', labelled: l.labelledCount, fitted: ok, ms: performance.now() - t0 });
   }
   return l;
 }
@@ -144,78 +157,187 @@ function toRows(values: Float32Array | number[], width: number, what: string): F
 }
 
 /**
- * The session as bytes (format 1), all little-endian:
+ * Start GPU scoring for `backend` ('webgpu' or 'auto') once the width is known. 'webgpu'
+ * without an adapter is E_BACKEND_UNAVAILABLE, never a silent CPU run; 'auto' then
+ * stays on the CPU.
+ */
+async function startScorer(s: Session): Promise<void> {
+  if (s.scorer || s.settings.backend === 'cpu' || s.settings.features < 1) return;
+  if (s.settings.backend === 'auto') s.autoTried = true;
+  const c = needCore();
+  let scorer: PoolScorer;
+  try {
+    scorer = await c.PoolScorer.create(s.settings.backend, s.settings.features);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    fail('E_BACKEND_UNAVAILABLE', `backend 'webgpu' was requested, but WebGPU cannot be used here (${why}); use 'auto' or 'cpu'`);
+  }
+  if (!scorer.hasGpu) {
+    scorer.free(); // 'auto' without an adapter: the learner's own CPU path
+    return;
+  }
+  if (s.learner) scorer.append(s.learner.poolFeatures());
+  s.scorer = scorer;
+}
+
+/** Append feature rows to the pool, creating the core's learner on the first batch. */
+async function append(s: Session, data: Float32Array): Promise<{ first: number; count: number }> {
+  const width = s.settings.features;
+  const count = data.length / width;
+  if (s.settings.backend === 'webgpu') await startScorer(s);
+  let first = 0;
+  if (!s.learner) {
+    const c = needCore();
+    const l = new c.Learner(data, count, width, s.settings.classes.length, s.settings.seed);
+    applySettings(l, s.settings);
+    s.learner = l;
+  } else {
+    first = s.learner.addSamples(data);
+  }
+  // After the learner accepted the rows (it checks them), so both pools stay in step.
+  s.scorer?.append(data);
+  return { first, count };
+}
+
+/** The next `n` questions: pool probabilities from the GPU scorer when the model allows, else the learner's own pass. */
+async function queryNext(s: Session, n: number): Promise<Candidate[]> {
+  const l = fitted(s);
+  const net = l.isFitted ? l.scoringNetwork() : undefined;
+  if (net && !s.scorer && s.settings.backend === 'auto' && !s.autoTried && l.size * s.settings.features * net.outputs >= AUTO_MIN_MACS) {
+    await startScorer(s);
+  }
+  if (!s.scorer || !net) {
+    net?.free();
+    s.lastBackend = 'cpu';
+    return l.query(n) as Candidate[];
+  }
+  try {
+    const round = (await s.scorer.score(net)) as { probs: Float32Array; backend: 'webgpu' | 'cpu' };
+    s.lastBackend = round.backend;
+    return l.queryWithPoolProbs(n, round.probs, net.outputs) as Candidate[];
+  } finally {
+    net.free();
+  }
+}
+
+interface Header {
+  settings: WorkerSettings;
+  /** Bytes of the core's snapshot (0: no samples yet), then of the featurizer's. */
+  core: number;
+  featurizer: number;
+}
+
+/**
+ * The session as bytes (format 2), all little-endian:
  *   0..4 magic "MRGL" · 4..8 format version · 8..12 header length h ·
- *   12..12+h header JSON {settings, rows, labels: [index, label][], history: [index, label, previous | -1][]} ·
- *   padding to a multiple of 4 · rows × features f32 (the pool, row-major).
- * The core has no model snapshot yet, so the model is refitted from the labels on restore;
- * softmax regression is convex, so the refit reaches the same optimum (tested to 1e-4).
+ *   12..12+h header JSON {settings, core, featurizer} · the core's snapshot (`core` bytes:
+ *   pool, labels, fitted model, undo history, generator state) · the featurizer's bytes.
+ * The core's snapshot restores bit for bit: the restored learner predicts and queries
+ * exactly as the saved one would have.
  */
 function snapshot(s: Session): Uint8Array {
-  const header = new TextEncoder().encode(
-    JSON.stringify({
-      settings: s.settings,
-      rows: s.rows,
-      labels: [...s.labels],
-      history: s.history.map((h) => [h.index, h.label, h.previous ?? -1]),
-    }),
-  );
-  const headerPadded = Math.ceil(header.length / 4) * 4; // features start 4-byte aligned
-  const out = new Uint8Array(12 + headerPadded + s.rows * s.settings.features * 4);
+  const coreBytes = s.learner ? s.learner.snapshot() : new Uint8Array(0);
+  const featBytes = s.featurizer ? s.featurizer.snapshot() : new Uint8Array(0);
+  const header = new TextEncoder().encode(JSON.stringify({ settings: s.settings, core: coreBytes.length, featurizer: featBytes.length } satisfies Header));
+  const out = new Uint8Array(12 + header.length + coreBytes.length + featBytes.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, SNAPSHOT_MAGIC, true);
   view.setUint32(4, SNAPSHOT_VERSION, true);
   view.setUint32(8, header.length, true);
   out.set(header, 12);
-  out.set(new Uint8Array(s.features.buffer, s.features.byteOffset, s.rows * s.settings.features * 4), 12 + headerPadded);
+  out.set(coreBytes, 12 + header.length);
+  out.set(featBytes, 12 + header.length + coreBytes.length);
   return out;
 }
 
-function fromSnapshot(bytes: Uint8Array): Session {
+async function fromSnapshot(bytes: Uint8Array): Promise<Session> {
   const bad = (why: string): never => fail('E_SNAPSHOT', `these bytes are not a saved Marginalia session: ${why}`);
   if (bytes.length < 12) bad(`only ${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== SNAPSHOT_MAGIC) bad('wrong magic number');
   const version = view.getUint32(4, true);
-  if (version !== SNAPSHOT_VERSION) bad(`format version ${version}; this package reads version ${SNAPSHOT_VERSION}`);
   const headerLen = view.getUint32(8, true);
   if (12 + headerLen > bytes.length) bad('truncated header');
-  let header: { settings: WorkerSettings; rows: number; labels: [number, number][]; history: [number, number, number][] };
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLen)));
   } catch (e) {
     return bad(`header is not JSON (${e instanceof Error ? e.message : String(e)})`);
   }
-  const start = 12 + Math.ceil(headerLen / 4) * 4;
-  const n = header.rows * header.settings.features;
-  if (bytes.length !== start + n * 4) bad(`expected ${start + n * 4} bytes for ${header.rows} samples, got ${bytes.length}`);
+  if (version === 1) return fromSnapshotV1(header as V1Header, bytes, 12 + Math.ceil(headerLen / 4) * 4, bad);
+  if (version !== SNAPSHOT_VERSION) bad(`format version ${version}; this package reads versions 1 and ${SNAPSHOT_VERSION}`);
+  const h = header as Header;
+  const start = 12 + headerLen;
+  if (bytes.length !== start + h.core + h.featurizer) bad(`expected ${start + h.core + h.featurizer} bytes, got ${bytes.length}`);
+  const settings: WorkerSettings = { ...defaults(), ...h.settings };
+  const c = needCore();
+  const s: Session = { settings, learner: null, featurizer: null, dirty: false, scorer: null, lastBackend: 'cpu' };
+  try {
+    if (h.core > 0) s.learner = c.Learner.restore(bytes.subarray(start, start + h.core));
+    const fb = bytes.subarray(start + h.core);
+    if (h.featurizer > 0) s.featurizer = settings.input === 'text' ? c.TextFeaturizer.restore(fb) : c.TableFeaturizer.restore(fb);
+  } catch (e) {
+    // The core says E_FORMAT; to the package these are unreadable saved bytes.
+    bad(e instanceof Error ? e.message : String(e));
+  }
+  return s;
+}
+
+interface V1Header {
+  settings: WorkerSettings;
+  rows: number;
+  labels: [number, number][];
+  history: [number, number, number][];
+}
+
+/**
+ * Format 1 (before the core had snapshots): the pool, the labels and the undo history.
+ * Replaying the history's labels in order rebuilds both; the model is then refitted, so
+ * its predictions match the saved session's closely (softmax is convex) but not bit for bit.
+ */
+async function fromSnapshotV1(h: V1Header, bytes: Uint8Array, start: number, bad: (why: string) => never): Promise<Session> {
+  const n = h.rows * h.settings.features;
+  if (bytes.length !== start + n * 4) bad(`expected ${start + n * 4} bytes for ${h.rows} samples, got ${bytes.length}`);
   // Copy: the input may not be 4-byte aligned and belongs to the caller.
-  const features = new Float32Array(Math.max(n, 1));
+  const features = new Float32Array(n);
   new Uint8Array(features.buffer).set(bytes.subarray(start, start + n * 4));
-  return {
-    settings: header.settings,
-    features,
-    rows: header.rows,
-    labels: new Map(header.labels),
-    history: header.history.map(([index, label, previous]) => ({ index, label, previous: previous < 0 ? undefined : previous })),
-    learner: null,
-    learnerRows: 0,
-    dirty: true,
-    fitted: false,
-  };
+  const s: Session = { settings: { ...defaults(), ...h.settings }, learner: null, featurizer: null, dirty: true, scorer: null, lastBackend: 'cpu' };
+  if (h.rows > 0) {
+    await append(s, features);
+    const l = learnerOf(s);
+    for (const [index, label] of h.history) l.teach(index, label);
+    for (const [index, label] of h.labels) if (l.labelOf(index) !== label) l.teach(index, label);
+  }
+  return s;
+}
+
+/** Settings added since format 1, at their defaults. */
+function defaults(): Pick<WorkerSettings, 'committee' | 'input'> {
+  return { committee: 0, input: 'features' };
 }
 
 function stats(s: Session) {
+  const l = s.learner;
   return {
-    samples: s.rows,
-    labelled: s.labels.size,
-    fitted: s.fitted,
+    samples: l ? l.size : 0,
+    labelled: l ? l.labelledCount : 0,
+    fitted: l ? l.isFitted : false,
     strategy: s.settings.strategy,
     model: s.settings.model,
+    committee: s.settings.committee,
     batchSize: s.settings.batchSize,
     classes: s.settings.classes,
     features: s.settings.features,
+    input: s.settings.input,
+    /** Where the last query scored the pool. */
+    backend: s.lastBackend,
+    /** Why the GPU is not (or no longer) used, when it was asked for. */
+    gpuFallback: s.scorer?.fallbackReason ?? null,
   };
+}
+
+function checkInput(s: Session, want: 'text' | 'table', op: string): void {
+  if (s.settings.input !== want) fail('E_STATE', `${op} needs a learner created with input: '${want}' (this one takes ${s.settings.input})`);
 }
 
 /** What the worker can do; each is called by name from the page. */
@@ -223,78 +345,102 @@ const ops = {
   async init(settings: WorkerSettings, restoreFrom?: Uint8Array) {
     await loadCore();
     const s: Session = restoreFrom
-      ? fromSnapshot(restoreFrom)
-      : { settings, features: new Float32Array(1024), rows: 0, labels: new Map(), history: [], learner: null, learnerRows: 0, dirty: true, fitted: false };
+      ? await fromSnapshot(restoreFrom)
+      : { settings, learner: null, featurizer: null, dirty: true, scorer: null, lastBackend: 'cpu' };
     checkSettings(s.settings);
+    if (s.settings.backend === 'webgpu') await startScorer(s);
     session?.learner?.free();
+    session?.scorer?.free();
     session = s;
     const c = needCore();
-    return { simd, backend: 'cpu' as const, strategies: c.strategyNames(), models: c.modelNames(), stats: stats(s) };
+    return { simd, backend: s.scorer ? ('webgpu' as const) : ('cpu' as const), strategies: c.strategyNames(), models: c.modelNames(), stats: stats(s) };
   },
 
-  addSamples(values: Float32Array | number[]) {
+  async addSamples(values: Float32Array | number[]) {
     const s = need();
-    const width = s.settings.features;
-    const data = toRows(values, width, 'addSamples');
-    const first = s.rows;
-    const needed = (s.rows * width) + data.length;
-    if (needed > s.features.length) {
-      const grown = new Float32Array(Math.max(needed, s.features.length * 2));
-      grown.set(s.features.subarray(0, s.rows * width));
-      s.features = grown;
-    }
-    s.features.set(data, s.rows * width);
-    s.rows += data.length / width;
-    return { first, count: data.length / width };
+    if (s.settings.input !== 'features') fail('E_STATE', `this learner takes ${s.settings.input} input: use ${s.settings.input === 'text' ? 'addTexts' : 'addRows'}`);
+    return append(s, toRows(values, s.settings.features, 'addSamples'));
   },
 
-  query(requested: number | null): Candidate[] {
+  async addTexts(texts: string[]) {
+    const s = need();
+    checkInput(s, 'text', 'addTexts');
+    if (!Array.isArray(texts) || texts.length === 0 || texts.some((t) => typeof t !== 'string')) fail('E_INVALID_PARAM', 'addTexts needs a non-empty array of strings');
+    const c = needCore();
+    if (!s.featurizer) {
+      const f = c.TextFeaturizer.fit(texts, s.settings.textMinDf, s.settings.textMaxFeatures);
+      s.featurizer = f;
+      s.settings = { ...s.settings, features: f.width };
+    }
+    return append(s, (s.featurizer as TextFeaturizer).transform(texts));
+  },
+
+  async addRows(csv: string) {
+    const s = need();
+    checkInput(s, 'table', 'addRows');
+    if (typeof csv !== 'string') fail('E_INVALID_PARAM', 'addRows needs CSV text (a header line, then one line per sample)');
+    const c = needCore();
+    if (!s.featurizer) {
+      const f = c.TableFeaturizer.fit(csv, s.settings.columns ?? []);
+      s.featurizer = f;
+      s.settings = { ...s.settings, features: f.width, columns: f.columns };
+    }
+    return append(s, (s.featurizer as TableFeaturizer).transform(csv));
+  },
+
+  /** Featurize texts or CSV rows the way the pool was, e.g. for predict/evaluate. */
+  featurize(input: string[] | string): Float32Array {
+    const s = need();
+    if (!s.featurizer) fail('E_STATE', `nothing to featurize with: ${s.settings.input === 'features' ? 'this learner takes features' : 'add the pool first'}`);
+    if (s.settings.input === 'text') return (s.featurizer as TextFeaturizer).transform(input as string[]);
+    return (s.featurizer as TableFeaturizer).transform(input as string);
+  },
+
+  async query(requested: number | null): Promise<Candidate[]> {
     const s = need();
     const n = requested ?? s.settings.batchSize;
     if (!Number.isInteger(n) || n < 1) fail('E_INVALID_PARAM', `query needs a whole number ≥ 1 of samples, got ${n}`);
-    return fitted(s).queryWith(s.settings.strategy, n) as Candidate[];
+    return queryNext(s, n);
+  },
+
+  /** Tests only: destroy the GPU device, as a driver reset would. */
+  loseGpuForTesting(): boolean {
+    const s = need();
+    s.scorer?.loseDeviceForTesting();
+    return s.scorer !== null;
   },
 
   teach(pairs: { index: number; label: number }[]) {
     const s = need();
-    const l = learnerFor(s);
-    // Check all first, so a bad pair in a batch teaches nothing.
+    const l = learnerOf(s);
+    const rows = l.size;
+    // Check all first (with the package's wording), so a bad pair in a batch teaches nothing.
     for (const { index, label } of pairs) {
-      if (!Number.isInteger(index) || index < 0 || index >= s.rows) fail('E_UNKNOWN_SAMPLE', `unknown sample index ${index}: the pool has ${s.rows} samples`);
+      if (!Number.isInteger(index) || index < 0 || index >= rows) fail('E_UNKNOWN_SAMPLE', `unknown sample index ${index}: the pool has ${rows} samples`);
       if (!Number.isInteger(label) || label < 0 || label >= s.settings.classes.length) {
         fail('E_LABEL_RANGE', `label ${label} for sample ${index} is out of range: there are ${s.settings.classes.length} classes`);
       }
     }
-    for (const { index, label } of pairs) {
-      l.teach(index, label);
-      s.history.push({ index, label, previous: s.labels.get(index) });
-      s.labels.set(index, label);
-    }
+    l.teachMany(Uint32Array.from(pairs, (p) => p.index), Uint32Array.from(pairs, (p) => p.label));
     s.dirty = true;
     return stats(s);
   },
 
   undo() {
     const s = need();
-    const last = s.history.pop();
-    if (!last) return null;
-    const l = learnerFor(s);
-    if (last.previous === undefined) {
-      l.forget(last.index);
-      s.labels.delete(last.index);
-    } else {
-      l.teach(last.index, last.previous);
-      s.labels.set(last.index, last.previous);
-    }
+    if (!s.learner) return null;
+    const before = s.learner.labels();
+    const index = s.learner.undo();
+    if (index === undefined) return null;
     s.dirty = true;
-    return { index: last.index, label: last.label };
+    return { index, label: before[index] };
   },
 
   predict(values: Float32Array | number[]): Float32Array {
     const s = need();
     const data = toRows(values, s.settings.features, 'predict');
     const l = fitted(s);
-    if (!s.fitted) fail('E_STATE', 'the model needs labels from at least two classes before it can predict');
+    if (!l.isFitted) fail('E_STATE', 'the model needs labels from at least two classes before it can predict');
     return l.predictProba(data);
   },
 
@@ -310,16 +456,40 @@ const ops = {
     return { accuracy: accuracy ?? null, samples: y.length };
   },
 
-  configure(changes: Partial<{ strategy: string; model: string; batchSize: number }>) {
+  estimateAccuracy(folds: number) {
     const s = need();
-    const next = { ...s.settings, ...changes };
+    if (!Number.isInteger(folds) || folds < 2) fail('E_INVALID_PARAM', `estimateAccuracy needs a whole number ≥ 2 of folds, got ${folds}`);
+    const e = learnerOf(s).estimateAccuracy(folds) as { mean: number; se: number; folds: number } | undefined;
+    return e ?? null;
+  },
+
+  stopSuggestion(budget: number | null) {
+    const s = need();
+    if (budget !== null && (!Number.isInteger(budget) || budget < 0)) fail('E_INVALID_PARAM', `budget must be a whole number ≥ 0, got ${budget}`);
+    return fitted(s).stopSuggestion(budget ?? undefined) as { stop: boolean; reason: string; kappa: number | null; uncertainty: number | null; budgetLeft: number | null };
+  },
+
+  configure(changes: Partial<{ strategy: string; model: string; batchSize: number; committee: number }>) {
+    const s = need();
+    const prev = s.settings;
+    const next = { ...prev, ...changes };
     checkSettings(next);
     s.settings = next;
+    if (s.learner) {
+      const wasFitted = s.learner.isFitted;
+      applySettings(s.learner, next, prev);
+      // A new model, committee size, or a switch to or from a committee strategy drops the fit.
+      if (wasFitted && !s.learner.isFitted) s.dirty = true;
+    }
     return stats(s);
   },
 
   labels(): [number, number][] {
-    return [...need().labels];
+    const s = need();
+    if (!s.learner) return [];
+    const out: [number, number][] = [];
+    s.learner.labels().forEach((label, index) => label >= 0 && out.push([index, label]));
+    return out;
   },
 
   stats() {
@@ -330,7 +500,6 @@ const ops = {
     return snapshot(need());
   },
 };
-
 
 export type WorkerOps = typeof ops;
 

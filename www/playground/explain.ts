@@ -28,6 +28,18 @@ const EXPLANATIONS: Record<string, Explanation> = {
     formula: 'score(x) = −Σₖ (Vₖ/C) log (Vₖ/C)',
     text: 'Train a committee of C models; ask where their votes Vₖ disagree most. Disagreement marks what the data so far does not settle.',
   },
+  consensus_entropy: {
+    formula: 'score(x) = −Σₖ p̄ₖ log p̄ₖ,  p̄ = (1/C) Σ_c p_c',
+    text: 'Train a committee of C models and average their probabilities; ask where that shared opinion is most spread out.',
+  },
+  mean_kl: {
+    formula: 'score(x) = (1/C) Σ_c KL(p_c ‖ p̄)',
+    text: 'Committee members whose probabilities differ most from the committee average point to an unsettled region.',
+  },
+  max_kl: {
+    formula: 'score(x) = max_c KL(p_c ‖ p̄)',
+    text: 'Ask where even one committee member strongly disagrees with the rest: a single dissenter is enough to flag a region.',
+  },
   kl_divergence: {
     formula: 'score(x) = (1/C) Σ_c KL(p_c ‖ p̄)',
     text: 'Committee members whose probabilities differ most from the committee average point to an unsettled region.',
