@@ -529,7 +529,9 @@ impl Learner {
         // (the GPU) come in pool-index order; candidates are in storage order.
         let (probs, members) = match pool_probs {
             Some(p) => (Some(p.select(Axis(0), &self.order[self.n_labelled..])), None),
-            None if self.is_fitted() && (kind.needs_model() || kind.needs_committee()) => {
+            // `auto` does not *need* a model (it cold-starts without one) but uses the
+            // model's probabilities once there is one: without them it stays in cold start.
+            None if self.is_fitted() && (kind.needs_model() || kind.needs_committee() || kind == StrategyKind::Auto) => {
                 self.probabilities(x).map(|(p, m)| (Some(p), m))?
             }
             None => (None, None),
@@ -674,6 +676,20 @@ mod tests {
         let q = l.query(3).unwrap();
         assert_eq!(q.len(), 3);
         assert!(q[0].reason.starts_with("auto → typiclust"), "{}", q[0].reason);
+    }
+
+    #[test]
+    fn auto_leaves_cold_start_once_the_model_has_labels() {
+        // Regression: the learner once withheld probabilities from `auto` (it does not
+        // *need* a model), so it ran TypiClust forever.
+        let (x, y) = blobs();
+        let mut l = Learner::new(x, 3, 42).unwrap();
+        for i in 0..30 {
+            l.teach(i, y[i]).unwrap();
+        }
+        assert!(l.fit().unwrap());
+        let q = l.query(1).unwrap();
+        assert!(q[0].reason.starts_with("auto → margin"), "{}", q[0].reason);
     }
 
     #[test]

@@ -95,6 +95,9 @@ describe('image projects', () => {
       assert.equal(await page.textContent('#label-count'), '19');
       assert.ok(!(await readStore(page, 'labels')).some((l) => l.project === projectId && l.sampleId === order[19]));
       await labelCurrent(page, '3');
+      // The list is redrawn after the label is committed: wait for it rather than race it.
+      await page.waitForFunction(() => document.querySelectorAll('#decisions li').length === 20, null, { timeout: 10_000 })
+        .catch(() => {});
       assert.equal(await page.locator('#decisions li').count(), 20, 'the last 20 decisions are listed');
 
       const shown = await currentSample(page);

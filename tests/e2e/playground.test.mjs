@@ -69,26 +69,16 @@ describe('playground', () => {
         if (strategy !== 'random') assert.ok(end.sides[0].queued[0].score !== 0, `${strategy} shows a real score`);
         maps[strategy] = lattice(decodePng(await page.locator('#canvas-strategy').screenshot()));
       }
-<<<<<<< HEAD
-      // The heat map exists: most lattice points are tinted (not white or grey), and both
+      // The heat map exists: many lattice points are tinted (not white or grey), and both
       // class 0 (blue) and class 1 (orange) regions appear. How big each region is after
-      // ten steps depends on which points the strategy happened to pick (random sampling
-      // on two moons can leave class 0 a sliver), so only presence is required per colour.
+      // ten steps depends on which points the strategy picked: random sampling on two moons
+      // can leave class 0 a sliver, and a committee's map is the consensus of 5 bootstrap
+      // members fitted on resamples of ~12 labels, where a one-class resample pulls the
+      // consensus towards the majority class. So only presence is required per colour.
       for (const [strategy, px] of Object.entries(maps)) {
         const blue = px.filter(([r, , bl]) => bl - r > 40).length;
         const orange = px.filter(([r, , bl]) => r - bl > 40).length;
-        assert.ok(blue + orange > px.length * 0.4 && blue > 5 && orange > 5, `${strategy}: heat map tints (blue ${blue}, orange ${orange} of ${px.length})`);
-=======
-      // The heat map exists: many lattice points are tinted towards class 0 (blue) and
-      // towards class 1 (orange), not white or grey. A committee strategy's map is the
-      // consensus of 5 bootstrap members, each fitted on a resample of ~12 labels; a member
-      // whose resample holds one class predicts it everywhere, which pulls the consensus
-      // towards the majority class, so the minority side has fewer tinted points (seen: 16).
-      for (const [strategy, px] of Object.entries(maps)) {
-        const blue = px.filter(([r, , bl]) => bl - r > 40).length;
-        const orange = px.filter(([r, , bl]) => r - bl > 40).length;
-        assert.ok(blue > 10 && orange > 10 && blue + orange > 120, `${strategy}: heat map tints (blue ${blue}, orange ${orange} of ${px.length})`);
->>>>>>> bindings
+        assert.ok(blue > 5 && orange > 5 && blue + orange > 120, `${strategy}: heat map tints (blue ${blue}, orange ${orange} of ${px.length})`);
       }
       // Different strategies spend the budget differently, so their regions differ.
       const differing = maps.margin.filter((p, i) => p.some((v, k) => Math.abs(v - maps.random[i][k]) > 24)).length;
