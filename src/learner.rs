@@ -80,6 +80,10 @@ pub struct Learner {
     stop_set: Vec<usize>,
     /// Each fit's predicted classes on `stop_set`, oldest first (at most STOP_HISTORY_KEPT).
     stop_history: Vec<Vec<u32>>,
+    /// Whether each fit records its stop-set predictions (default on). The simulator turns
+    /// it off: it never asks for a stop suggestion, and the pass costs a prediction on up
+    /// to 2000 rows per round.
+    track_stopping: bool,
 }
 
 /// Snapshot wire format version; bump when `Learner`'s fields change.
@@ -122,6 +126,7 @@ impl Learner {
             history: Vec::new(),
             stop_set: Vec::new(),
             stop_history: Vec::new(),
+            track_stopping: true,
         })
     }
 
@@ -381,7 +386,9 @@ impl Learner {
             Fitted::Committee(c) => c.fit(x, &y)?,
         }
         self.fitted = Some(fitted);
-        self.record_stop_set()?;
+        if self.track_stopping {
+            self.record_stop_set()?;
+        }
         Ok(true)
     }
 
@@ -400,6 +407,15 @@ impl Learner {
             self.stop_history.remove(0);
         }
         Ok(())
+    }
+
+    /// Turn recording of stop-set predictions on or off (on by default). Off, the stop
+    /// suggestion has no stabilizing-predictions evidence (only uncertainty and budget).
+    pub fn set_stop_tracking(&mut self, on: bool) {
+        self.track_stopping = on;
+        if !on {
+            self.stop_history.clear();
+        }
     }
 
     /// Whether labelling can stop (a suggestion, see [`crate::stopping`]): predictions on

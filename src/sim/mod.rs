@@ -146,6 +146,8 @@ pub fn run_curve(s: &Split, strategy: &str, model: &ModelSpec, committee: usize,
     l.set_model(model.clone());
     l.set_committee(committee)?;
     l.set_strategy(strategy)?;
+    // The simulator never asks for a stop suggestion; skip the per-fit stop-set pass.
+    l.set_stop_tracking(false);
     l.teach_many(&s.init.iter().map(|&i| (i, s.pool_y[i])).collect::<Vec<_>>())?;
     l.fit()?;
     let acc = |l: &Learner| -> Result<f64> { Ok(l.accuracy(s.test_x.view(), &s.test_y)?.unwrap_or(0.0)) };
