@@ -545,9 +545,7 @@ impl Learner {
         // (the GPU) come in pool-index order; candidates are in storage order.
         let (probs, members) = match pool_probs {
             Some(p) => (Some(p.select(Axis(0), &self.order[self.n_labelled..])), None),
-            // `auto` does not *need* a model (it cold-starts without one) but uses the
-            // model's probabilities once there is one: without them it stays in cold start.
-            None if self.is_fitted() && (kind.needs_model() || kind.needs_committee() || kind == StrategyKind::Auto) => {
+            None if self.is_fitted() && kind.uses_model() => {
                 self.probabilities(x).map(|(p, m)| (Some(p), m))?
             }
             None => (None, None),

@@ -288,3 +288,15 @@ fn degenerate_inputs_never_panic() {
         assert_eq!(idx.len(), 5, "{}", kind.name());
     }
 }
+
+#[test]
+fn uses_model_covers_auto_and_every_model_or_committee_strategy() {
+    for name in StrategyKind::NAMES {
+        let k = StrategyKind::from_name(name).unwrap();
+        let want = k.needs_model() || k.needs_committee() || *name == "auto";
+        assert_eq!(k.uses_model(), want, "{name}");
+    }
+    assert!(StrategyKind::from_name("auto").unwrap().uses_model());
+    assert!(!StrategyKind::from_name("random").unwrap().uses_model());
+    assert!(!StrategyKind::from_name("typiclust").unwrap().uses_model());
+}

@@ -268,6 +268,14 @@ impl StrategyKind {
         matches!(self, StrategyKind::VoteEntropy | StrategyKind::ConsensusEntropy | StrategyKind::MeanKl | StrategyKind::MaxKl)
     }
 
+    /// True when the strategy reads `Context::probs` whenever a fitted model exists: every
+    /// strategy that needs a model or a committee, and `auto`, which does not need one
+    /// (it cold-starts without) but leaves cold start only once it sees probabilities.
+    /// Callers may skip computing probabilities for the others.
+    pub fn uses_model(&self) -> bool {
+        self.needs_model() || self.needs_committee() || matches!(self, StrategyKind::Auto)
+    }
+
     /// True when the strategy needs `Context::probs` (a fitted model). `auto` uses a
     /// model when there is one and cold-start selection when there is not.
     pub fn needs_model(&self) -> bool {

@@ -142,16 +142,7 @@ impl WasmLearner {
 
     /// The next `n` samples to ask about: an array of `{index, score, reason}`.
     pub fn query(&mut self, n: usize) -> Result<Array, JsValue> {
-        let picks = self.inner.query(n).map_err(js_error)?;
-        let out = Array::new();
-        for q in picks {
-            let o = Object::new();
-            set(&o, "index", q.index as u32);
-            set(&o, "score", q.score);
-            set(&o, "reason", q.reason);
-            out.push(&o);
-        }
-        Ok(out)
+        self.inner.query(n).map(queries_to_js).map_err(js_error)
     }
 
     /// Class probabilities for pool row `index` (empty before the first fit).
@@ -209,16 +200,7 @@ impl WasmLearner {
     #[wasm_bindgen(js_name = queryWith)]
     pub fn query_with(&mut self, strategy: &str, n: usize) -> Result<Array, JsValue> {
         let kind = crate::strategy::StrategyKind::from_name(strategy).map_err(js_error)?;
-        let picks = self.inner.query_with(kind, n).map_err(js_error)?;
-        let out = Array::new();
-        for q in picks {
-            let o = Object::new();
-            set(&o, "index", q.index as u32);
-            set(&o, "score", q.score);
-            set(&o, "reason", q.reason);
-            out.push(&o);
-        }
-        Ok(out)
+        self.inner.query_with(kind, n).map(queries_to_js).map_err(js_error)
     }
 
     /// Class probabilities for any `features` rows (row-major, the pool's width):
