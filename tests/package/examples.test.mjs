@@ -7,9 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
 import { run } from '../../scripts/run.mjs';
 import { buildPackage, packPackage } from '../../scripts/build-package.mjs';
-import { launch } from '../e2e/harness.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, launch } from '../e2e/harness.mjs';
 import { serveStatic } from './static-server.mjs';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -437,6 +439,284 @@ describe('npm package in a plain page (import map, static files)', () => {
       assert.ok(r.reopened, 'the store can be opened again once closed');
     } finally {
       await b.close();
+    }
+  });
+});
+
+describe('raw images in a plain page (examples/plain-html/images.html)', () => {
+  let url;
+  before(async () => {
+    url = await startApp(example('plain-html'));
+  });
+
+  test('PNG files by URL: create, add, query, teach, save, reload, restore, add more after the restore', async () => {
+    const b = await launch();
+    try {
+      const { page, consoleErrors } = b;
+      const logged = consoleErrorsOf(page);
+      await page.goto(`${url}images.html`);
+      await page.waitForFunction(() => document.body.dataset.restored === 'false' || document.body.dataset.error, null, { timeout: 60_000 });
+      assert.equal(await page.evaluate(() => document.body.dataset.error), undefined, await page.textContent('#status'));
+      assert.match(await page.textContent('#status'), /new: 0 labels of 24 images \(784 features each\)/);
+      for (let n = 1; n <= 4; n++) {
+        await page.click('#teach-next');
+        await page.waitForFunction((k) => document.body.dataset.labelled === String(k), n);
+      }
+      await page.click('#save');
+      await page.waitForFunction(() => document.body.dataset.saved === '4');
+      await page.reload();
+      await page.waitForFunction(() => document.body.dataset.restored === 'true' || document.body.dataset.error, null, { timeout: 60_000 });
+      assert.match(await page.textContent('#status'), /restored: 4 labels of 24 images/);
+      await page.click('#teach-next');
+      await page.waitForFunction(() => document.body.dataset.labelled === '5');
+      // Images added after the restore go through the same decoding: the model, trained on
+      // five labels, tells T-shirts from trousers among the eight held-out files.
+      await page.click('#add-more');
+      await page.waitForFunction(() => document.body.dataset.heldOutRight !== undefined || document.body.dataset.error);
+      assert.equal(await page.evaluate(() => document.body.dataset.samples), '32');
+      const right = Number(await page.evaluate(() => document.body.dataset.heldOutRight));
+      assert.ok(right >= 7, `held-out images predicted right: ${right} of 8`);
+      assert.deepEqual(consoleErrors, []);
+      assert.deepEqual(logged, []);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('every image form (Blob, File, ImageBitmap, ImageData, <img>, canvas, URL) gives the dataset pixels / 255; RGB; Coates features save and restore', async () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'examples/plain-html/images/manifest.json'), 'utf8'));
+    const idx = gunzipSync(readFileSync(join(root, manifest.source)));
+    const first = manifest.files[0];
+    const truth = Array.from(idx.subarray(16 + first.idx * 784, 16 + (first.idx + 1) * 784));
+    const b = await launch();
+    try {
+      const { page, consoleErrors } = b;
+      await page.goto(`${url}images.html`);
+      await page.waitForFunction(() => document.body.dataset.restored, null, { timeout: 60_000 });
+      const r = await page.evaluate(async (manifest) => {
+        const { createLearner, restoreLearner } = await import('marginalia');
+        const urls = manifest.files.map((f) => `./images/${f.file}`);
+        const blob = await (await fetch(urls[0])).blob();
+        const bitmap = await createImageBitmap(blob);
+        const canvas = document.createElement('canvas');
+        canvas.width = canvas.height = 28;
+        canvas.getContext('2d').drawImage(bitmap, 0, 0);
+        const imageData = canvas.getContext('2d').getImageData(0, 0, 28, 28);
+        const img = new Image();
+        img.src = urls[0]; // still loading when handed over: addImages waits for it
+        const file = new File([blob], 'tshirt.png', { type: 'image/png' });
+        const out = {};
+        const grey = await createLearner({ input: 'image', image: { size: 28 }, classes: manifest.classes });
+        const forms = { url: urls[0], absolute: new URL(urls[0], location.href), blob, file, bitmap, imageData, img, canvas };
+        out.forms = {};
+        for (const [k, v] of Object.entries(forms)) out.forms[k] = Array.from(await grey.featurize([v]), (x) => Math.round(x * 255));
+        out.range = Array.from(await grey.featurize([blob])).every((x) => x >= 0 && x <= 1);
+        out.bitmapUsable = bitmap.width; // the caller's bitmap is not consumed
+        // Resized and RGB: a 14×14 colour learner sees 14·14·3 features.
+        const rgb = await createLearner({ input: 'image', image: { size: 14, channels: 3 }, classes: 2 });
+        out.rgbAdd = await rgb.addImages(urls.slice(0, 4));
+        out.rgbStats = await rgb.stats();
+        // Coates & Ng features learned from the pool: restored bit for bit, and images
+        // added after the restore are featurized as the saved learner would.
+        const co = await createLearner({ input: 'image', image: { size: 28, features: 'coates', centroids: 16, patches: 2000 }, classes: manifest.classes, seed: 2 });
+        const pool = manifest.files.filter((f) => Number(f.file.slice(-6, -4)) < 12);
+        const later = manifest.files.filter((f) => Number(f.file.slice(-6, -4)) >= 12).map((f) => `./images/${f.file}`);
+        out.coAdd = await co.addImages(pool.map((f) => `./images/${f.file}`));
+        out.coStats = await co.stats();
+        await co.teach(pool.filter((_, i) => i % 3 === 0).map((f) => ({ index: pool.indexOf(f), label: f.label })));
+        const bytes = await co.save();
+        const back = await restoreLearner(bytes);
+        const a = Array.from(await co.featurize(later));
+        const c = Array.from(await back.featurize(later));
+        out.coSameFeatures = JSON.stringify(a) === JSON.stringify(c);
+        out.coFinite = a.every(Number.isFinite);
+        await co.addImages(later);
+        await back.addImages(later);
+        out.coSameQuery = JSON.stringify(await co.query(3)) === JSON.stringify(await back.query(3));
+        const probs = await back.predict(await back.featurize(later));
+        const truthLater = manifest.files.filter((f) => Number(f.file.slice(-6, -4)) >= 12).map((f) => f.label);
+        out.coRight = truthLater.filter((l, i) => probs[i * 2 + l] >= 0.5).length;
+        out.coBackStats = await back.stats();
+        for (const l of [grey, rgb, co, back]) l.dispose();
+        return out;
+      }, manifest);
+      for (const [k, v] of Object.entries(r.forms)) assert.deepEqual(v, truth, `${k}: the decoded pixels are the dataset's bytes`);
+      assert.ok(r.range, 'features in [0, 1]');
+      assert.equal(r.bitmapUsable, 28);
+      assert.deepEqual(r.rgbAdd, { first: 0, count: 4 });
+      assert.equal(r.rgbStats.features, 14 * 14 * 3);
+      assert.deepEqual(r.rgbStats.image, { size: 14, channels: 3, features: 'pixels', centroids: 128, patch: 6, patches: 20000 });
+      assert.deepEqual(r.coAdd, { first: 0, count: 24 });
+      assert.equal(r.coStats.features, 64, '4 quadrants × 16 centroids');
+      assert.ok(r.coSameFeatures, 'the restored featurizer encodes new images bit for bit the same');
+      assert.ok(r.coFinite);
+      assert.ok(r.coSameQuery, 'images added after the restore: same pool, same questions');
+      assert.ok(r.coRight >= 7, `Coates features, 8 labels: ${r.coRight} of 8 held-out images right`);
+      assert.equal(r.coBackStats.samples, 32);
+      assert.deepEqual(consoleErrors, []);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('bad image input and options: clear errors with stable codes, nothing added', async () => {
+    const b = await launch();
+    try {
+      const { page } = b;
+      await page.goto(`${url}images.html`);
+      await page.waitForFunction(() => document.body.dataset.restored, null, { timeout: 60_000 });
+      const r = await page.evaluate(async () => {
+        const { createLearner, MarginaliaError } = await import('marginalia');
+        const caught = async (f) => {
+          try {
+            await f();
+            return { code: 'none' };
+          } catch (e) {
+            return { isMarginalia: e instanceof MarginaliaError && e instanceof Error, code: e.code, message: e.message };
+          }
+        };
+        const out = {};
+        const classes = ['tshirt', 'trouser'];
+        out.sizeZero = await caught(() => createLearner({ input: 'image', image: { size: 0 }, classes }));
+        out.channelsTwo = await caught(() => createLearner({ input: 'image', image: { channels: 2 }, classes }));
+        out.coatesRgb = await caught(() => createLearner({ input: 'image', image: { channels: 3, features: 'coates' }, classes }));
+        out.unknownImageOption = await caught(() => createLearner({ input: 'image', image: { sise: 28 }, classes }));
+        out.imageWithoutInput = await caught(() => createLearner({ features: 4, image: { size: 28 }, classes }));
+        out.wrongFeatures = await caught(() => createLearner({ input: 'image', image: { size: 28 }, features: 100, classes }));
+        out.misspelt = await caught(() => createLearner({ features: 2, classes, batchsize: 4 }));
+        out.unknownModel = await caught(() => createLearner({ features: 2, classes, model: 'svm' }));
+        out.noFeatures = await caught(() => createLearner({ classes }));
+        const l = await createLearner({ input: 'image', image: { size: 28 }, classes });
+        await l.addImages(['./images/tshirt-00.png', './images/trouser-00.png']);
+        out.notAnImage = await caught(() => l.addImages([42]));
+        out.empty = await caught(() => l.addImages([]));
+        out.textBlob = await caught(() => l.addImages(['./images/tshirt-01.png', new Blob(['not a picture'], { type: 'text/plain' })]));
+        out.missingUrl = await caught(() => l.addImages(['./images/no-such.png']));
+        const broken = new Image();
+        broken.src = './images/no-such.png';
+        out.brokenImg = await caught(() => l.addImages([broken]));
+        out.after = (await l.stats()).samples; // none of the failed batches added anything
+        out.ok = await l.addImages(['./images/tshirt-01.png']); // and the learner goes on
+        const f = await createLearner({ features: 2, classes });
+        out.imagesOnFeatures = await caught(() => f.addImages(['./images/tshirt-00.png']));
+        out.raggedRows = await caught(() => f.addSamples([[0, 1], [2, 3, 4], [5, 6]]));
+        out.predictRagged = await caught(() => f.predict([[0, 1], [2]]));
+        l.dispose();
+        f.dispose();
+        return out;
+      });
+      const expect = {
+        sizeZero: ['E_INVALID_PARAM', /image.size .* got 0/],
+        channelsTwo: ['E_INVALID_PARAM', /image.channels must be 1 \(grey\) or 3 \(RGB\), got 2/],
+        coatesRgb: ['E_INVALID_PARAM', /grey images/],
+        unknownImageOption: ['E_INVALID_PARAM', /unknown option image.'sise'/],
+        imageWithoutInput: ['E_INVALID_PARAM', /need input: 'image'/],
+        wrongFeatures: ['E_INVALID_PARAM', /784 for these image options.*got 100/],
+        misspelt: ['E_INVALID_PARAM', /unknown option 'batchsize'; did you mean 'batchSize'\?/],
+        unknownModel: ['E_INVALID_PARAM', /unknown model 'svm'; known: softmax, mlp/],
+        noFeatures: ['E_INVALID_PARAM', /features .* got undefined/],
+        notAnImage: ['E_INVALID_PARAM', /image 0 is a number/],
+        empty: ['E_INVALID_PARAM', /non-empty array/],
+        textBlob: ['E_IMAGE', /1 of 2 images could not be read, so none was added: image 1 \(a Blob, text\/plain, 13 bytes\) not a readable image/],
+        missingUrl: ['E_IMAGE', /no-such\.png\) could not be fetched \(HTTP 404\)/],
+        brokenImg: ['E_IMAGE', /<img src=.*no-such\.png">\) could not be read/],
+        imagesOnFeatures: ['E_STATE', /addImages needs a learner created with input: 'image'/],
+        raggedRows: ['E_SHAPE', /row 1 has 3 values, row 0 has 2/],
+        predictRagged: ['E_SHAPE', /row 1 has 1 values/],
+      };
+      for (const [k, [code, msg]] of Object.entries(expect)) {
+        assert.equal(r[k].code, code, `${k}: ${JSON.stringify(r[k])}`);
+        assert.ok(r[k].isMarginalia, `${k} is a MarginaliaError (an Error)`);
+        assert.match(r[k].message, msg, k);
+      }
+      assert.equal(r.after, 2, 'failed batches added nothing');
+      assert.deepEqual(r.ok, { first: 2, count: 1 });
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+describe("backend: 'auto' | 'webgpu' | 'cpu' is honoured and reported", () => {
+  let url;
+  before(async () => {
+    url = await startApp(example('plain-html'));
+  });
+
+  /** Pool scoring in `page` for each backend: where each query ran, and why not on the GPU. */
+  const probe = (page, big) =>
+    page.evaluate(async (big) => {
+      const { createLearner } = await import('marginalia');
+      // 3 classes; `big`: 7000 × 1000 × 3 = 2.1·10⁷ multiply-adds a round, past 'auto''s threshold.
+      const [rows, width] = big ? [7000, 1000] : [300, 4];
+      const x = new Float32Array(rows * width);
+      let seed = 11;
+      for (let i = 0; i < x.length; i++) x[i] = ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) + ((Math.floor(i / width) % 3) === i % 3 ? 1 : 0);
+      const labels = [0, 1, 2, 3, 4, 5].map((index) => ({ index, label: index % 3 }));
+      const out = {};
+      for (const backend of ['auto', 'webgpu', 'cpu']) {
+        try {
+          const l = await createLearner({ features: width, classes: 3, backend, seed: 1 });
+          await l.addSamples(x);
+          const cold = (await l.stats()).gpuFallback;
+          await l.query(1);
+          const afterCold = await l.stats();
+          await l.teach(labels);
+          const picks = (await l.query(4)).map((c) => c.index);
+          const s = await l.stats();
+          await l.configure({ strategy: 'vote_entropy' });
+          await l.query(1);
+          const committee = await l.stats();
+          out[backend] = { start: l.backend, cold, afterCold: [afterCold.backend, afterCold.gpuFallback], picks, backend: s.backend, why: s.gpuFallback, committee: [committee.backend, committee.gpuFallback] };
+          l.dispose();
+        } catch (e) {
+          out[backend] = { code: e.code, message: e.message };
+        }
+      }
+      return out;
+    }, big);
+
+  test('with WebGPU (SwiftShader): auto stays on the CPU for small rounds and says why, uses the GPU for large ones; same picks', async () => {
+    const b = await launch();
+    try {
+      await b.page.goto(url);
+      const small = await probe(b.page, false);
+      assert.equal(small.auto.start, 'cpu');
+      assert.equal(small.auto.cold, null, 'no query yet, nothing to explain');
+      assert.deepEqual(small.auto.afterCold, ['cpu', 'no fitted model yet (cold-start picks need no scoring)']);
+      assert.equal(small.auto.backend, 'cpu');
+      assert.match(small.auto.why, /backend 'auto': a round is 3600 multiply-adds, below the 20000000/);
+      assert.deepEqual([small.webgpu.start, small.webgpu.backend, small.webgpu.why], ['webgpu', 'webgpu', null]);
+      assert.deepEqual([small.cpu.start, small.cpu.backend, small.cpu.why], ['cpu', 'cpu', "backend 'cpu' was asked for"]);
+      assert.deepEqual(small.auto.picks, small.cpu.picks);
+      assert.deepEqual(small.webgpu.picks, small.cpu.picks);
+      assert.equal(small.webgpu.committee[0], 'cpu');
+      assert.match(small.webgpu.committee[1], /the GPU scores softmax regression with margin, entropy or least_confident; this session uses softmax with vote_entropy/);
+      const big = await probe(b.page, true);
+      assert.deepEqual([big.auto.backend, big.auto.why], ['webgpu', null], JSON.stringify(big.auto));
+      assert.deepEqual(big.auto.picks, big.cpu.picks, 'auto on the GPU picks what the CPU picks');
+      assert.deepEqual(big.webgpu.picks, big.cpu.picks);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('without a WebGPU adapter: auto falls back to the CPU and says so, webgpu is E_BACKEND_UNAVAILABLE', async () => {
+    // Chromium without --enable-unsafe-webgpu on this headless Linux: navigator.gpu exists,
+    // but requestAdapter() resolves to null, as on a machine whose GPU is blocklisted.
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu') });
+    try {
+      const page = await browser.newPage();
+      await page.goto(url);
+      assert.equal(await page.evaluate(async () => (await navigator.gpu?.requestAdapter()) ?? null), null, 'no adapter in this browser');
+      const big = await probe(page, true);
+      assert.equal(big.webgpu.code, 'E_BACKEND_UNAVAILABLE', JSON.stringify(big.webgpu));
+      assert.match(big.webgpu.message, /backend 'webgpu' was requested, but WebGPU cannot be used here .*; use 'auto' or 'cpu'/);
+      assert.deepEqual([big.auto.start, big.auto.backend], ['cpu', 'cpu']);
+      assert.match(big.auto.why, /^no WebGPU adapter/);
+      assert.deepEqual(big.auto.picks, big.cpu.picks);
+    } finally {
+      await browser.close();
     }
   });
 });

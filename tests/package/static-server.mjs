@@ -12,6 +12,7 @@ const TYPES = {
   '.json': 'application/json',
   '.wasm': 'application/wasm',
   '.svg': 'image/svg+xml',
+  '.png': 'image/png',
 };
 
 /** Serve `dir` on a free 127.0.0.1 port; resolves to { url, stop }. */

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'E_WORKER'
   /** The learner was disposed, or its worker died; create a new one. */
   | 'E_DISPOSED'
+  /** An image could not be read: not an image the browser decodes, or its URL could not be fetched. */
+  | 'E_IMAGE'
   /** The requested backend is not available in this browser or build. */
   | 'E_BACKEND_UNAVAILABLE'
   /** Another learner (this tab or another) holds the session store. */

@@ -6,7 +6,7 @@
 // Every method returns a Promise and never blocks the page; every failure rejects with a
 // `MarginaliaError` carrying a stable `code`.
 import { fromWire, MarginaliaError, type WireError } from './errors.js';
-import type { EventMessage, Request, Response, WorkerSettings } from './protocol.js';
+import type { EventMessage, ImageSettings, Request, Response, WireImage, WorkerSettings } from './protocol.js';
 import type { Candidate, WorkerOps } from './worker.js';
 
 export { MarginaliaError } from './errors.js';
@@ -14,8 +14,42 @@ export type { ErrorCode } from './errors.js';
 export type { Candidate } from './worker.js';
 
 /**
- * Options for {@link createLearner}. `classes` is required, and `features` unless `input`
- * is `'text'` or `'table'` (the width then comes from the featurizer).
+ * One image for {@link Learner.addImages}: a `Blob` or `File` (PNG, JPEG, WebP, GIF, BMP),
+ * an `ImageBitmap`, `ImageData`, an `<img>` (loaded or loading), a `<canvas>` or
+ * `OffscreenCanvas`, or a URL (relative to the page; another origin must allow CORS).
+ */
+export type ImageInput = Blob | ImageBitmap | ImageData | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | string | URL;
+
+/** How images become features ({@link LearnerOptions.image}). */
+export interface ImageOptions {
+  /**
+   * The side, in pixels, every image is resized to (a square, as the app does). Default `32`.
+   * Aspect ratios are not kept: crop first when that matters.
+   */
+  size?: number;
+  /** `1` (default): grey (ITU-R BT.601 luma); `3`: RGB. Transparent pixels count as white. */
+  channels?: 1 | 3;
+  /**
+   * `'pixels'` (default): one feature per pixel and channel, the byte scaled to [0, 1]
+   * (size² × channels features). `'coates'`: convolutional features learned without labels
+   * from the first batch added (Coates, Lee & Ng 2011: whitened 6×6 patches, k-means,
+   * triangle encoding, pooled over the four quadrants; 4 × `centroids` features,
+   * standardized on the first batch). Grey images only; better accuracy than pixels on
+   * natural images, for more time spent adding them.
+   */
+  features?: 'pixels' | 'coates';
+  /** `'coates'`: centroids K. Default `128` (512 features). */
+  centroids?: number;
+  /** `'coates'`: patch side in pixels. Default `6`. */
+  patch?: number;
+  /** `'coates'`: random patches drawn to fit the whitening and k-means. Default `20000`. */
+  patches?: number;
+}
+
+/**
+ * Options for {@link createLearner}. `classes` is required, and `features` when `input` is
+ * `'features'` (for texts, rows and images the width comes from the featurizer). Unknown
+ * option names are rejected (`E_INVALID_PARAM`), so a misspelt option never goes unnoticed.
  */
 export interface LearnerOptions {
   /** Number of features per sample (the width of every row you add). Required for `input: 'features'`. */
@@ -25,8 +59,12 @@ export interface LearnerOptions {
    * {@link Learner.addTexts}, TF-IDF over words and word pairs. `'table'`:
    * {@link Learner.addRows}, CSV rows with numbers standardized and categories one-hot.
    * Either featurizer is fitted on the first batch added, so add the pool in one call.
+   * `'image'`: {@link Learner.addImages}, decoded and resized in the worker (see
+   * {@link LearnerOptions.image}).
    */
-  input?: 'features' | 'text' | 'table';
+  input?: 'features' | 'text' | 'table' | 'image';
+  /** `input: 'image'`: size, channels and features. Default: 32 × 32 grey pixels. */
+  image?: ImageOptions;
   /** The classes: their names, or how many (then named "0", "1", ...). At least 2. Required. */
   classes: string[] | number;
   /**
@@ -95,10 +133,16 @@ export interface LearnerStats {
   classes: string[];
   /** Features per sample (for text or table input: the featurizer's width, 0 before the first batch). */
   features: number;
-  input: 'features' | 'text' | 'table';
+  input: 'features' | 'text' | 'table' | 'image';
+  /** For image input: the resolved image options; else `null`. */
+  image: Required<ImageOptions> | null;
   /** Where the last query scored the pool. */
   backend: 'webgpu' | 'cpu';
-  /** Why the GPU is not, or no longer, used (no adapter, device lost), or `null`. */
+  /**
+   * Why the last query did not score on the GPU, or `null` when it did (or before the first
+   * query): `backend 'cpu'`, no WebGPU adapter, a round too small for `'auto'` to gain, a
+   * model or strategy the GPU does not score, or the device lost mid-session.
+   */
   gpuFallback: string | null;
 }
 
@@ -233,8 +277,27 @@ export class Learner {
    * array of rows). Resolves to the pool index of the first new sample and how many.
    */
   addSamples(features: Float32Array | number[][] | number[]): Promise<{ first: number; count: number }> {
-    const flat = Array.isArray(features) && Array.isArray(features[0]) ? (features as number[][]).flat() : (features as Float32Array | number[]);
+    let flat: Float32Array | number[];
+    try {
+      flat = flatten(features, 'addSamples');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.#call('addSamples', flat);
+  }
+
+  /**
+   * Add images to the pool (`input: 'image'`): decoded, resized and featurized in the worker
+   * as {@link LearnerOptions.image} says. All or nothing: when one image cannot be read, the
+   * call rejects with `E_IMAGE` naming each failure, and nothing is added.
+   *
+   * ```ts
+   * const l = await createLearner({ input: 'image', classes: ['cat', 'dog'], image: { size: 32 } });
+   * await l.addImages([...fileInput.files]);
+   * ```
+   */
+  async addImages(images: ImageInput[]): Promise<{ first: number; count: number }> {
+    return this.#call('addImages', await toWireImages(images, 'addImages'));
   }
 
   /** The `n` (default: `batchSize`) unlabelled samples most worth labelling next, best first. */
@@ -255,13 +318,21 @@ export class Learner {
   }
 
   /** Class probabilities for any rows: a row-major `rows × classes` array. */
-  predict(features: Float32Array | number[]): Promise<Float32Array> {
-    return this.#call('predict', features);
+  predict(features: Float32Array | number[][] | number[]): Promise<Float32Array> {
+    try {
+      return this.#call('predict', flatten(features, 'predict'));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Accuracy on held-out samples with known labels. */
-  evaluate(features: Float32Array | number[], labels: number[] | Uint32Array): Promise<Evaluation> {
-    return this.#call('evaluate', features, labels);
+  evaluate(features: Float32Array | number[][] | number[], labels: number[] | Uint32Array): Promise<Evaluation> {
+    try {
+      return this.#call('evaluate', flatten(features, 'evaluate'), labels);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -291,12 +362,16 @@ export class Learner {
   }
 
   /**
-   * Features for texts (an array) or CSV rows (a string) as the pool's featurizer makes
-   * them: pass the result to {@link Learner.predict} or {@link Learner.evaluate}.
+   * Features for texts (an array of strings), CSV rows (a string) or images (an array of
+   * {@link ImageInput}) as the pool's featurizer makes them: pass the result to
+   * {@link Learner.predict} or {@link Learner.evaluate}.
    */
-  featurize(input: string[] | string): Promise<Float32Array> {
-    return this.#call('featurize', input);
+  async featurize(input: string[] | string | ImageInput[]): Promise<Float32Array> {
+    const images = this.#imageInput ?? (this.#imageInput = (await this.stats()).input === 'image');
+    return this.#call('featurize', images ? await toWireImages(input as ImageInput[], 'featurize') : (input as string[] | string));
   }
+
+  #imageInput: boolean | undefined;
 
   /**
    * Accuracy estimated without a test set: `folds`-fold cross-validation (default 5) of the
@@ -370,14 +445,88 @@ class WireChannel {
   }
 }
 
+/** Row-major values from a flat array or an array of rows; rows of unequal length are E_SHAPE. */
+function flatten(features: Float32Array | number[][] | number[], what: string): Float32Array | number[] {
+  if (!Array.isArray(features) || !Array.isArray(features[0])) return features as Float32Array | number[];
+  const rows = features as number[][];
+  const width = rows[0].length;
+  rows.forEach((r, i) => {
+    if (!Array.isArray(r) || r.length !== width) {
+      throw new MarginaliaError('E_SHAPE', `${what}: row ${i} has ${Array.isArray(r) ? r.length : 'no'} values, row 0 has ${width}`);
+    }
+  });
+  return rows.flat();
+}
+
+/**
+ * Images in a form that crosses to the worker: Blobs, ImageBitmaps and ImageData as they
+ * are (structured clone copies them), URLs made absolute against the page (the worker's
+ * own URL would be the wrong base), elements and canvases drawn to an ImageBitmap here,
+ * since they cannot cross.
+ */
+async function toWireImages(images: ImageInput[], what: string): Promise<WireImage[]> {
+  if (!Array.isArray(images) || images.length === 0) throw new MarginaliaError('E_INVALID_PARAM', `${what} needs a non-empty array of images`);
+  const base = typeof document !== 'undefined' ? document.baseURI : self.location.href;
+  const has = (name: string) => typeof (globalThis as Record<string, unknown>)[name] === 'function';
+  return Promise.all(
+    images.map(async (x, i): Promise<WireImage> => {
+      if (typeof x === 'string' || x instanceof URL) return new URL(String(x), base).href;
+      if (x instanceof Blob || (has('ImageBitmap') && x instanceof ImageBitmap) || (has('ImageData') && x instanceof ImageData)) return x;
+      try {
+        if (has('HTMLImageElement') && x instanceof HTMLImageElement) {
+          await x.decode(); // waits for a loading <img>; rejects for a broken one
+          return await createImageBitmap(x);
+        }
+        if ((has('HTMLCanvasElement') && x instanceof HTMLCanvasElement) || (has('OffscreenCanvas') && x instanceof OffscreenCanvas)) return await createImageBitmap(x);
+      } catch (e) {
+        throw new MarginaliaError('E_IMAGE', `${what}: image ${i} (${x instanceof HTMLImageElement ? `<img src="${x.src.slice(0, 80)}">` : 'a canvas'}) could not be read, so none was added: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      const kind = x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x === 'object' ? `a ${(x as object).constructor?.name ?? 'object'}` : `a ${typeof x}`;
+      throw new MarginaliaError('E_INVALID_PARAM', `${what}: image ${i} is ${kind}; give a Blob or File, ImageBitmap, ImageData, <img>, canvas, or a URL string`);
+    }),
+  );
+}
+
+/** Every option {@link createLearner} knows, to reject misspelt ones. */
+const OPTION_NAMES = ['features', 'input', 'image', 'classes', 'model', 'strategy', 'committee', 'batchSize', 'backend', 'text', 'columns', 'seed', 'worker', 'startTimeoutMs'];
+const IMAGE_OPTION_NAMES = ['size', 'channels', 'features', 'centroids', 'patch', 'patches'];
+
+function unknownKeys(o: object, known: string[], where: string): void {
+  for (const k of Object.keys(o)) {
+    if (known.includes(k)) continue;
+    const near = known.find((n) => n.toLowerCase() === k.toLowerCase());
+    throw new MarginaliaError('E_INVALID_PARAM', `unknown option ${where}'${k}'${near ? `; did you mean '${near}'?` : `; known: ${known.join(', ')}`}`);
+  }
+}
+
+function resolveImage(o: LearnerOptions): ImageSettings | undefined {
+  if (o.input !== 'image') {
+    if (o.image !== undefined) throw new MarginaliaError('E_INVALID_PARAM', "`image` options need input: 'image'");
+    return undefined;
+  }
+  const im = o.image ?? {};
+  if (typeof im !== 'object') throw new MarginaliaError('E_INVALID_PARAM', '`image` must be an object such as { size: 32, channels: 1 }');
+  unknownKeys(im, IMAGE_OPTION_NAMES, 'image.');
+  // The worker checks the values (checkSettings), with the rest of the settings.
+  return { size: im.size ?? 32, channels: im.channels ?? 1, features: im.features ?? 'pixels', centroids: im.centroids ?? 128, patch: im.patch ?? 6, patches: im.patches ?? 20_000 };
+}
+
 function resolveSettings(o: LearnerOptions): WorkerSettings {
   if (!o || typeof o !== 'object') throw new MarginaliaError('E_INVALID_PARAM', 'createLearner needs an options object with at least `features` and `classes`');
+  unknownKeys(o, OPTION_NAMES, '');
   const classes = typeof o.classes === 'number' ? Array.from({ length: o.classes }, (_, i) => String(i)) : o.classes;
   if (!Array.isArray(classes)) throw new MarginaliaError('E_INVALID_PARAM', '`classes` must be an array of names or a number');
   const input = o.input ?? 'features';
+  const image = resolveImage(o);
+  // Text and table input get their width from the featurizer fitted on the first batch;
+  // images know theirs from the options.
+  const width = image ? (image.features === 'coates' ? 4 * image.centroids : image.size * image.size * image.channels) : 0;
+  if (input !== 'features' && o.features !== undefined && o.features !== width) {
+    throw new MarginaliaError('E_INVALID_PARAM', `features is set by the featurizer for input '${input}'${image ? ` (${width} for these image options)` : ''}; leave it out, got ${o.features}`);
+  }
   return {
-    // Raw input gets its width from the featurizer fitted on the first batch.
-    features: input === 'features' ? (o.features as number) : 0,
+    features: input === 'features' ? (o.features as number) : width,
+    image,
     input,
     classes: classes.map(String),
     model: o.model ?? 'softmax',

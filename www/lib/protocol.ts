@@ -22,10 +22,12 @@ export interface EventMessage {
 
 /** The settings that travel to the worker (a resolved, validated {@link LearnerOptions}). */
 export interface WorkerSettings {
-  /** Features per sample; for text or table input, 0 until the featurizer is fitted. */
+  /** Features per sample; for text or table input, 0 until the featurizer is fitted; for images, known from `image`. */
   features: number;
-  /** What samples arrive as: feature rows, texts (TF-IDF), or CSV rows (tabular encoding). */
-  input: 'features' | 'text' | 'table';
+  /** What samples arrive as: feature rows, texts (TF-IDF), CSV rows (tabular encoding), or images. */
+  input: 'features' | 'text' | 'table' | 'image';
+  /** Image input: how images become features (resolved from `LearnerOptions.image`). */
+  image?: ImageSettings;
   /** Committee members: 0 = one model (committee strategies then train 5). */
   committee: number;
   /** TF-IDF vocabulary: terms in at least this many pool texts (core default 2). */
@@ -41,3 +43,22 @@ export interface WorkerSettings {
   backend: 'auto' | 'webgpu' | 'cpu';
   seed: number;
 }
+
+/** Image input, resolved: every image is resized to `size` × `size` with `channels` bytes per pixel. */
+export interface ImageSettings {
+  size: number;
+  channels: 1 | 3;
+  /** `'pixels'`: byte / 255 per pixel and channel. `'coates'`: Coates & Ng features learned from the first batch (grey only). */
+  features: 'pixels' | 'coates';
+  /** Coates & Ng: centroids K (4K features), patch side, random patches drawn when fitting. */
+  centroids: number;
+  patch: number;
+  patches: number;
+}
+
+/**
+ * One image as it crosses to the worker: what structured clone carries (a Blob or File, an
+ * ImageBitmap, ImageData) or an absolute URL the worker fetches. The page converts the rest
+ * (an `<img>`, a canvas) to an ImageBitmap first.
+ */
+export type WireImage = Blob | ImageBitmap | ImageData | string;

@@ -1,13 +1,14 @@
 // The learner's Web Worker: loads the wasm core once (the SIMD build when the browser
 // validates SIMD), holds the core's learner (pool, labels, model, undo history) and the
-// featurizer for raw input, and answers the page's requests (protocol.ts). Training
-// happens here, so the host page never blocks.
+// featurizer for raw input, and answers the page's requests (protocol.ts). Training and
+// image decoding happen here, so the host page never blocks.
 // Both builds' glue is imported statically (a few kB each) and only one wasm is fetched:
 // no dynamic import, so the worker bundles as one chunk in any bundler or worker format.
 import initScalar, * as scalarCore from '../pkg/scalar/marginalia.js';
 import initSimd, * as simdCore from '../pkg/simd/marginalia.js';
 import { MarginaliaError, toWire } from './errors.js';
-import type { EventMessage, Request, Response, WorkerSettings } from './protocol.js';
+import { bytesToFeatures, decodeImage } from './image.js';
+import type { EventMessage, ImageSettings, Request, Response, WireImage, WorkerSettings } from './protocol.js';
 
 type Core = typeof simdCore;
 type WasmLearner = InstanceType<Core['Learner']>;
@@ -32,7 +33,9 @@ const SNAPSHOT_VERSION = 2;
 // The classes have private constructors (built by their static `fit`/`restore`).
 type TextFeaturizer = simdCore.TextFeaturizer;
 type TableFeaturizer = simdCore.TableFeaturizer;
-type Featurizer = TextFeaturizer | TableFeaturizer;
+type CoatesFeaturizer = simdCore.CoatesFeaturizer;
+/** Raw pixels need none: their settings (size, channels) travel in `WorkerSettings.image`. */
+type Featurizer = TextFeaturizer | TableFeaturizer | CoatesFeaturizer;
 type PoolScorer = simdCore.PoolScorer;
 
 interface Session {
@@ -51,8 +54,12 @@ interface Session {
   scorer: PoolScorer | null;
   /** The backend the last query scored on. */
   lastBackend: 'webgpu' | 'cpu';
+  /** Why the last query did not score on the GPU (null: it did, or no query yet). */
+  cpuReason: string | null;
   /** `'auto'` looked for a GPU already (once a round was large enough to want one). */
   autoTried?: boolean;
+  /** Why `'auto'` found no GPU when it looked. */
+  noGpu?: string;
 }
 
 /**
@@ -106,13 +113,28 @@ function checkSettings(s: WorkerSettings): void {
   if (!Number.isInteger(s.committee) || s.committee < 0 || s.committee === 1) {
     fail('E_INVALID_PARAM', `committee must be 0 (a single model; committee strategies then train 5) or a whole number ≥ 2, got ${s.committee}`);
   }
-  if (!['features', 'text', 'table'].includes(s.input)) fail('E_INVALID_PARAM', `input must be 'features', 'text' or 'table', got '${s.input}'`);
+  if (!['features', 'text', 'table', 'image'].includes(s.input)) fail('E_INVALID_PARAM', `input must be 'features', 'text', 'table' or 'image', got '${s.input}'`);
+  if (s.input === 'image') checkImage(s.image);
   // Raw input learns its width from the featurizer; until then it is 0.
   if (s.input === 'features' && (!Number.isInteger(s.features) || s.features < 1)) {
     fail('E_INVALID_PARAM', `features (the width of a sample) must be a whole number ≥ 1, got ${s.features}`);
   }
   if (s.classes.length < 2) fail('E_INVALID_PARAM', `need at least 2 classes, got ${s.classes.length}`);
   if (!['auto', 'cpu', 'webgpu'].includes(s.backend)) fail('E_INVALID_PARAM', `backend must be 'auto', 'webgpu' or 'cpu', got '${s.backend}'`);
+}
+
+function checkImage(im: ImageSettings | undefined): void {
+  if (!im) fail('E_INVALID_PARAM', "input 'image' needs image settings");
+  const whole = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
+  if (!whole(im.size, 1, 1024)) fail('E_INVALID_PARAM', `image.size (the side images are resized to, in pixels) must be a whole number 1..1024, got ${im.size}`);
+  if (im.channels !== 1 && im.channels !== 3) fail('E_INVALID_PARAM', `image.channels must be 1 (grey) or 3 (RGB), got ${im.channels}`);
+  if (im.features !== 'pixels' && im.features !== 'coates') fail('E_INVALID_PARAM', `image.features must be 'pixels' or 'coates', got '${im.features}'`);
+  if (im.features === 'coates') {
+    if (im.channels !== 1) fail('E_INVALID_PARAM', "image.features 'coates' works on grey images: set image.channels to 1");
+    if (!whole(im.centroids, 1, 4096)) fail('E_INVALID_PARAM', `image.centroids must be a whole number 1..4096, got ${im.centroids}`);
+    if (!whole(im.patch, 1, im.size)) fail('E_INVALID_PARAM', `image.patch must be a whole number 1..${im.size} (the image side), got ${im.patch}`);
+    if (!Number.isInteger(im.patches) || im.patches < im.centroids) fail('E_INVALID_PARAM', `image.patches must be a whole number ≥ image.centroids (${im.centroids}), got ${im.patches}`);
+  }
 }
 
 /**
@@ -173,7 +195,9 @@ async function startScorer(s: Session): Promise<void> {
     fail('E_BACKEND_UNAVAILABLE', `backend 'webgpu' was requested, but WebGPU cannot be used here (${why}); use 'auto' or 'cpu'`);
   }
   if (!scorer.hasGpu) {
-    scorer.free(); // 'auto' without an adapter: the learner's own CPU path
+    // 'auto' without an adapter: the learner's own CPU path; keep the reason for stats().
+    s.noGpu = `no WebGPU adapter (${scorer.fallbackReason ?? 'none offered'})`;
+    scorer.free();
     return;
   }
   if (s.learner) scorer.append(s.learner.poolFeatures());
@@ -203,21 +227,36 @@ async function append(s: Session, data: Float32Array): Promise<{ first: number; 
 async function queryNext(s: Session, n: number): Promise<Candidate[]> {
   const l = fitted(s);
   const net = l.isFitted ? l.scoringNetwork() : undefined;
-  if (net && !s.scorer && s.settings.backend === 'auto' && !s.autoTried && l.size * s.settings.features * net.outputs >= AUTO_MIN_MACS) {
+  const macs = net ? l.size * s.settings.features * net.outputs : 0;
+  if (net && !s.scorer && s.settings.backend === 'auto' && !s.autoTried && macs >= AUTO_MIN_MACS) {
     await startScorer(s);
   }
   if (!s.scorer || !net) {
     net?.free();
     s.lastBackend = 'cpu';
+    s.cpuReason = cpuReason(s, l, net !== undefined, macs);
     return l.query(n) as Candidate[];
   }
   try {
     const round = (await s.scorer.score(net)) as { probs: Float32Array; backend: 'webgpu' | 'cpu' };
     s.lastBackend = round.backend;
+    s.cpuReason = round.backend === 'webgpu' ? null : (s.scorer.fallbackReason ?? 'the GPU round fell back to the CPU');
     return l.queryWithPoolProbs(n, round.probs, net.outputs) as Candidate[];
   } finally {
     net.free();
   }
+}
+
+/** Why a query scored on the CPU, in one phrase, for `stats().gpuFallback`. */
+function cpuReason(s: Session, l: WasmLearner, gpuScorable: boolean, macs: number): string {
+  if (s.settings.backend === 'cpu') return "backend 'cpu' was asked for";
+  if (!l.isFitted) return 'no fitted model yet (cold-start picks need no scoring)';
+  if (!gpuScorable) {
+    return `the GPU scores softmax regression with margin, entropy or least_confident; this session uses ${s.settings.model} with ${s.settings.strategy}${s.settings.committee ? ` and a committee of ${s.settings.committee}` : ''}`;
+  }
+  if (s.noGpu) return s.noGpu;
+  if (s.scorer) return s.scorer.fallbackReason ?? 'the GPU is not available';
+  return `backend 'auto': a round is ${macs} multiply-adds, below the ${AUTO_MIN_MACS} from which the GPU gains`;
 }
 
 interface Header {
@@ -225,6 +264,11 @@ interface Header {
   /** Bytes of the core's snapshot (0: no samples yet), then of the featurizer's. */
   core: number;
   featurizer: number;
+  /**
+   * Labels or settings changed since the last fit, so the next query refits (absent before
+   * this field existed: then refit only when there is no fitted model).
+   */
+  dirty?: boolean;
 }
 
 /**
@@ -238,7 +282,7 @@ interface Header {
 function snapshot(s: Session): Uint8Array {
   const coreBytes = s.learner ? s.learner.snapshot() : new Uint8Array(0);
   const featBytes = s.featurizer ? s.featurizer.snapshot() : new Uint8Array(0);
-  const header = new TextEncoder().encode(JSON.stringify({ settings: s.settings, core: coreBytes.length, featurizer: featBytes.length } satisfies Header));
+  const header = new TextEncoder().encode(JSON.stringify({ settings: s.settings, core: coreBytes.length, featurizer: featBytes.length, dirty: s.dirty } satisfies Header));
   const out = new Uint8Array(12 + header.length + coreBytes.length + featBytes.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, SNAPSHOT_MAGIC, true);
@@ -271,15 +315,22 @@ async function fromSnapshot(bytes: Uint8Array): Promise<Session> {
   if (bytes.length !== start + h.core + h.featurizer) bad(`expected ${start + h.core + h.featurizer} bytes, got ${bytes.length}`);
   const settings: WorkerSettings = { ...defaults(), ...h.settings };
   const c = needCore();
-  const s: Session = { settings, learner: null, featurizer: null, dirty: false, scorer: null, lastBackend: 'cpu' };
+  const s = newSession(settings, false);
   try {
     if (h.core > 0) s.learner = c.Learner.restore(bytes.subarray(start, start + h.core));
     const fb = bytes.subarray(start + h.core);
-    if (h.featurizer > 0) s.featurizer = settings.input === 'text' ? c.TextFeaturizer.restore(fb) : c.TableFeaturizer.restore(fb);
+    if (h.featurizer > 0) {
+      const kind = { text: c.TextFeaturizer, table: c.TableFeaturizer, image: c.CoatesFeaturizer }[settings.input as 'text' | 'table' | 'image'];
+      if (!kind) bad(`a featurizer saved for input '${settings.input}'`);
+      s.featurizer = kind.restore(fb);
+    }
   } catch (e) {
     // The core says E_FORMAT; to the package these are unreadable saved bytes.
     bad(e instanceof Error ? e.message : String(e));
   }
+  // A session saved between a label and the next fit refits before its next query, as
+  // the saved one would have.
+  s.dirty = h.dirty ?? !s.learner?.isFitted;
   return s;
 }
 
@@ -301,7 +352,7 @@ async function fromSnapshotV1(h: V1Header, bytes: Uint8Array, start: number, bad
   // Copy: the input may not be 4-byte aligned and belongs to the caller.
   const features = new Float32Array(n);
   new Uint8Array(features.buffer).set(bytes.subarray(start, start + n * 4));
-  const s: Session = { settings: { ...defaults(), ...h.settings }, learner: null, featurizer: null, dirty: true, scorer: null, lastBackend: 'cpu' };
+  const s = newSession({ ...defaults(), ...h.settings }, true);
   if (h.rows > 0) {
     await append(s, features);
     const l = learnerOf(s);
@@ -314,6 +365,10 @@ async function fromSnapshotV1(h: V1Header, bytes: Uint8Array, start: number, bad
 /** Settings added since format 1, at their defaults. */
 function defaults(): Pick<WorkerSettings, 'committee' | 'input'> {
   return { committee: 0, input: 'features' };
+}
+
+function newSession(settings: WorkerSettings, dirty: boolean): Session {
+  return { settings, learner: null, featurizer: null, dirty, scorer: null, lastBackend: 'cpu', cpuReason: null };
 }
 
 function stats(s: Session) {
@@ -331,22 +386,85 @@ function stats(s: Session) {
     input: s.settings.input,
     /** Where the last query scored the pool. */
     backend: s.lastBackend,
-    /** Why the GPU is not (or no longer) used, when it was asked for. */
-    gpuFallback: s.scorer?.fallbackReason ?? null,
+    /** Why the last query did not score on the GPU; null when it did, or before a query. */
+    gpuFallback: s.lastBackend === 'webgpu' ? null : s.cpuReason,
+    image: s.settings.image ?? null,
   };
 }
 
-function checkInput(s: Session, want: 'text' | 'table', op: string): void {
+function checkInput(s: Session, want: 'text' | 'table' | 'image', op: string): void {
   if (s.settings.input !== want) fail('E_STATE', `${op} needs a learner created with input: '${want}' (this one takes ${s.settings.input})`);
+}
+
+/** What an image argument was, for error messages. */
+function describeImage(x: unknown): string {
+  if (typeof x === 'string') return x.length > 80 ? `${x.slice(0, 77)}...` : x;
+  if (typeof File !== 'undefined' && x instanceof File) return `file '${x.name}', ${x.type || 'no type'}, ${x.size} bytes`;
+  if (x instanceof Blob) return `a Blob, ${x.type || 'no type'}, ${x.size} bytes`;
+  if (typeof ImageBitmap !== 'undefined' && x instanceof ImageBitmap) return `an ImageBitmap ${x.width}×${x.height}`;
+  if (typeof ImageData !== 'undefined' && x instanceof ImageData) return `ImageData ${x.width}×${x.height}`;
+  return x === null ? 'null' : typeof x;
+}
+
+async function fetchImage(url: string): Promise<Blob> {
+  let r: globalThis.Response;
+  try {
+    r = await fetch(url);
+  } catch (e) {
+    throw new Error(`could not be fetched (${e instanceof Error ? e.message : String(e)}; another origin must allow it with CORS)`);
+  }
+  if (!r.ok) throw new Error(`could not be fetched (HTTP ${r.status})`);
+  return r.blob();
+}
+
+/**
+ * Decode every image to `size`² × `channels` bytes, concatenated. All or nothing: one
+ * unreadable image rejects the batch with E_IMAGE naming each failure, and adds nothing.
+ */
+async function decodeAll(images: WireImage[], im: ImageSettings): Promise<Uint8Array> {
+  if (!Array.isArray(images) || images.length === 0) fail('E_INVALID_PARAM', 'addImages needs a non-empty array of images');
+  const per = im.size * im.size * im.channels;
+  const out = new Uint8Array(images.length * per);
+  const problems: string[] = [];
+  for (let i = 0; i < images.length; i++) {
+    const x = images[i];
+    try {
+      const ok = typeof x === 'string' || x instanceof Blob || x instanceof ImageBitmap || x instanceof ImageData;
+      if (!ok) throw new Error('is not an image (a Blob or File, ImageBitmap, ImageData, <img>, canvas or URL)');
+      const src = typeof x === 'string' ? await fetchImage(x) : x;
+      out.set(await decodeImage(src, im.size, im.channels), i * per);
+    } catch (e) {
+      problems.push(`image ${i} (${describeImage(x)}) ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      if (x instanceof ImageBitmap) x.close(); // the worker's copy
+    }
+  }
+  if (problems.length) {
+    const shown = problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; and ${problems.length - 3} more` : '');
+    fail('E_IMAGE', `${problems.length} of ${images.length} images could not be read, so none was added: ${shown}`);
+  }
+  return out;
+}
+
+/** Image bytes to features: pixels scaled to [0, 1], or the fitted Coates & Ng features. */
+function imageFeatures(s: Session, bytes: Uint8Array, fitIfNeeded: boolean): Float32Array {
+  const im = s.settings.image as ImageSettings;
+  if (im.features === 'pixels') return bytesToFeatures(bytes);
+  if (!s.featurizer) {
+    if (!fitIfNeeded) fail('E_STATE', 'nothing to featurize with: add the pool first (the image features are learned from it)');
+    const c = needCore();
+    const f = c.CoatesFeaturizer.fit(bytes, im.size, im.size, im.centroids, im.patch, im.patches, s.settings.seed);
+    s.featurizer = f;
+    return f.takePoolFeatures() as Float32Array;
+  }
+  return (s.featurizer as CoatesFeaturizer).transform(bytes);
 }
 
 /** What the worker can do; each is called by name from the page. */
 const ops = {
   async init(settings: WorkerSettings, restoreFrom?: Uint8Array) {
     await loadCore();
-    const s: Session = restoreFrom
-      ? await fromSnapshot(restoreFrom)
-      : { settings, learner: null, featurizer: null, dirty: true, scorer: null, lastBackend: 'cpu' };
+    const s: Session = restoreFrom ? await fromSnapshot(restoreFrom) : newSession(settings, true);
     checkSettings(s.settings);
     if (s.settings.backend === 'webgpu') await startScorer(s);
     session?.learner?.free();
@@ -358,7 +476,7 @@ const ops = {
 
   async addSamples(values: Float32Array | number[]) {
     const s = need();
-    if (s.settings.input !== 'features') fail('E_STATE', `this learner takes ${s.settings.input} input: use ${s.settings.input === 'text' ? 'addTexts' : 'addRows'}`);
+    if (s.settings.input !== 'features') fail('E_STATE', `this learner takes ${s.settings.input} input: use ${{ text: 'addTexts', table: 'addRows', image: 'addImages' }[s.settings.input]}`);
     return append(s, toRows(values, s.settings.features, 'addSamples'));
   },
 
@@ -388,9 +506,17 @@ const ops = {
     return append(s, (s.featurizer as TableFeaturizer).transform(csv));
   },
 
-  /** Featurize texts or CSV rows the way the pool was, e.g. for predict/evaluate. */
-  featurize(input: string[] | string): Float32Array {
+  async addImages(images: WireImage[]) {
     const s = need();
+    checkInput(s, 'image', 'addImages');
+    const bytes = await decodeAll(images, s.settings.image as ImageSettings);
+    return append(s, imageFeatures(s, bytes, true));
+  },
+
+  /** Featurize texts, CSV rows or images the way the pool was, e.g. for predict/evaluate. */
+  async featurize(input: string[] | string | WireImage[]): Promise<Float32Array> {
+    const s = need();
+    if (s.settings.input === 'image') return imageFeatures(s, await decodeAll(input as WireImage[], s.settings.image as ImageSettings), false);
     if (!s.featurizer) fail('E_STATE', `nothing to featurize with: ${s.settings.input === 'features' ? 'this learner takes features' : 'add the pool first'}`);
     if (s.settings.input === 'text') return (s.featurizer as TextFeaturizer).transform(input as string[]);
     return (s.featurizer as TableFeaturizer).transform(input as string);
