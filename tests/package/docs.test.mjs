@@ -18,9 +18,13 @@ test('TypeDoc builds the API reference without warnings', async () => {
     'classes/marginalia.Learner.html',
     'classes/marginalia_labeler.MarginaliaLabeler.html',
     'interfaces/marginalia.LearnerOptions.html',
+    'interfaces/marginalia.ImageOptions.html',
+    'types/marginalia.ImageInput.html',
   ]) {
     assert.ok(existsSync(join(api, page)), `missing ${page}`);
   }
   const options = readFileSync(join(api, 'interfaces/marginalia.LearnerOptions.html'), 'utf8');
-  for (const word of ['batchSize', 'backend', 'strategy', 'Default']) assert.ok(options.includes(word), `LearnerOptions page mentions ${word}`);
+  for (const word of ['batchSize', 'backend', 'strategy', 'image', 'Default']) assert.ok(options.includes(word), `LearnerOptions page mentions ${word}`);
+  const learner = readFileSync(join(api, 'classes/marginalia.Learner.html'), 'utf8');
+  for (const method of ['addImages', 'addTexts', 'addRows', 'featurize']) assert.ok(learner.includes(method), `Learner page documents ${method}`);
 });

@@ -263,6 +263,9 @@ describe('npm package in a plain page (import map, static files)', () => {
         const textBack = await restoreLearner(await texts.save());
         out.textRestored = Array.from(await textBack.predict(await textBack.featurize(['cheap pills', 'lunch at noon'])));
         out.textSame = JSON.stringify(out.textRestored) === JSON.stringify(Array.from(p));
+        // Texts added after the restore use the saved vocabulary: same features as before.
+        out.textAddedAfter = await textBack.addTexts(['cheap pills', 'team lunch']);
+        out.textSameAfter = JSON.stringify(Array.from(await textBack.featurize(['cheap pills']))) === JSON.stringify(Array.from(f.subarray(0, f.length / 2)));
         texts.dispose();
         textBack.dispose();
 
@@ -275,7 +278,13 @@ describe('npm package in a plain page (import map, static files)', () => {
         out.tableProbs = [tp[0], tp[3]];
         out.wrongInput = await table.addSamples([[1, 2, 3, 4]]).catch((e) => e.code);
         out.missingColumn = await table.addRows('size\n4\n').catch((e) => e.code);
+        // Rows added after a restore use the saved encoder (means, scales, categories).
+        const tableBack = await restoreLearner(await table.save());
+        const extra = 'colour,size\nred,1.5\ngreen,9.5\n';
+        out.rowsAddedAfter = await tableBack.addRows(extra);
+        out.tableSameAfter = JSON.stringify(Array.from(await tableBack.featurize(extra))) === JSON.stringify(Array.from(await table.featurize(extra)));
         table.dispose();
+        tableBack.dispose();
         return out;
       });
       assert.deepEqual(r.models, ['softmax', 'mlp']);
@@ -307,6 +316,10 @@ describe('npm package in a plain page (import map, static files)', () => {
       assert.equal(r.tableWidth, 4, 'size + three colours');
       assert.ok(r.tableProbs[0] > 0.5 && r.tableProbs[1] > 0.5, `small row is small, big row is big: ${r.tableProbs}`);
       assert.equal(r.wrongInput, 'E_STATE');
+      assert.deepEqual(r.textAddedAfter, { first: 8, count: 2 });
+      assert.ok(r.textSameAfter, 'texts after a restore are featurized as before it');
+      assert.deepEqual(r.rowsAddedAfter, { first: 6, count: 2 });
+      assert.ok(r.tableSameAfter, 'rows after a restore are encoded as before it');
       assert.equal(r.missingColumn, 'E_INVALID_PARAM');
       assert.deepEqual(consoleErrors, []);
     } finally {
@@ -717,6 +730,69 @@ describe("backend: 'auto' | 'webgpu' | 'cpu' is honoured and reported", () => {
       assert.deepEqual(big.auto.picks, big.cpu.picks);
     } finally {
       await browser.close();
+    }
+  });
+});
+
+describe('events and a failing worker (plain page)', () => {
+  let url;
+  before(async () => {
+    url = await startApp(example('plain-html'));
+  });
+
+  test("'error' events: a worker that dies is reported once, pending and later calls reject; unsubscribe works", async () => {
+    const b = await launch();
+    try {
+      const { page, consoleErrors } = b;
+      const logged = consoleErrorsOf(page);
+      await page.goto(url);
+      const r = await page.evaluate(async () => {
+        const { createLearner } = await import('marginalia');
+        const real = new URL('./node_modules/marginalia/lib/worker.js', location.href).href;
+        // The package's worker, hosted by the page (the `worker` option), with one extra
+        // message that makes it fail outside any call: first a rejected promise nobody
+        // awaits (reported, not fatal), then an uncaught exception (fatal).
+        const hosted = (extra) => URL.createObjectURL(new Blob([`import '${real}';\n${extra}`], { type: 'text/javascript' }));
+        const src = hosted(`self.addEventListener('message', (e) => {
+          if (e.data === 'reject') Promise.reject(new Error('late failure'));
+          if (e.data === 'crash') setTimeout(() => { throw new Error('boom from the worker'); });
+        });`);
+        let w;
+        const l = await createLearner({ features: 2, classes: 2, worker: () => (w = new Worker(src, { type: 'module' })) });
+        await l.addSamples([[0, 0], [1, 1]]);
+        const seen = [];
+        const dropped = [];
+        l.on('error', (e) => seen.push({ code: e.code, message: e.message, isError: e instanceof Error }));
+        const off = l.on('error', (e) => dropped.push(e.code));
+        off();
+        w.postMessage('reject');
+        const stillWorks = (await l.stats()).samples; // a reported failure is not fatal
+        const pending = l.query(1).then(() => 'answered', (e) => e.code);
+        w.postMessage('crash');
+        await new Promise((r) => setTimeout(r, 300));
+        const later = await l.stats().then(() => 'answered', (e) => ({ code: e.code, message: e.message }));
+        // A worker whose script throws while loading: createLearner rejects with E_WORKER.
+        const broken = hosted(`throw new Error('worker script failed at load');`);
+        const atLoad = await createLearner({ features: 2, classes: 2, worker: () => new Worker(broken, { type: 'module' }) }).then(
+          () => 'started',
+          (e) => ({ code: e.code, message: e.message }),
+        );
+        return { seen, dropped, stillWorks, pending: await pending, later, atLoad };
+      });
+      assert.equal(r.stillWorks, 2);
+      assert.equal(r.seen.length, 2, JSON.stringify(r.seen));
+      assert.deepEqual(r.seen[0], { code: 'E_INTERNAL', message: 'Error: late failure', isError: true });
+      assert.equal(r.seen[1].code, 'E_WORKER');
+      assert.match(r.seen[1].message, /the learner's worker failed: .*boom from the worker/);
+      assert.deepEqual(r.dropped, [], 'an unsubscribed listener hears nothing');
+      assert.ok(['answered', 'E_WORKER'].includes(r.pending), r.pending);
+      assert.equal(r.later.code, 'E_WORKER', 'calls after the failure reject with it');
+      assert.equal(r.atLoad.code, 'E_WORKER');
+      assert.match(r.atLoad.message, /worker script failed at load/);
+      assert.deepEqual(consoleErrors, []);
+      assert.deepEqual(logged, [], 'subscribed errors are not also logged');
+    } finally {
+      await b.close();
     }
   });
 });

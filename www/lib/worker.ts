@@ -642,5 +642,9 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
   (self as unknown as Worker).postMessage(reply);
 };
 
-// Errors outside a request (a panic in a callback, a failed import) still reach the page.
-self.addEventListener('unhandledrejection', (ev) => emit('error', toWire((ev as PromiseRejectionEvent).reason)));
+// Errors outside a request (a panic in a callback, a failed import) still reach the page,
+// as an 'error' event (which the page logs when nobody listens): not also logged here.
+self.addEventListener('unhandledrejection', (ev) => {
+  ev.preventDefault();
+  emit('error', toWire((ev as PromiseRejectionEvent).reason));
+});
