@@ -534,7 +534,11 @@ describe('raw images in a plain page (examples/plain-html/images.html)', () => {
         const co = await createLearner({ input: 'image', image: { size: 28, features: 'coates', centroids: 16, patches: 2000 }, classes: manifest.classes, seed: 2 });
         const pool = manifest.files.filter((f) => Number(f.file.slice(-6, -4)) < 12);
         const later = manifest.files.filter((f) => Number(f.file.slice(-6, -4)) >= 12).map((f) => `./images/${f.file}`);
+        const progress = [];
+        const off = co.on('progress', (p) => p.stage === 'images' && progress.push([p.done, p.total]));
         out.coAdd = await co.addImages(pool.map((f) => `./images/${f.file}`));
+        off();
+        out.progress = progress;
         out.coStats = await co.stats();
         await co.teach(pool.filter((_, i) => i % 3 === 0).map((f) => ({ index: pool.indexOf(f), label: f.label })));
         const bytes = await co.save();
@@ -560,6 +564,7 @@ describe('raw images in a plain page (examples/plain-html/images.html)', () => {
       assert.equal(r.rgbStats.features, 14 * 14 * 3);
       assert.deepEqual(r.rgbStats.image, { size: 14, channels: 3, features: 'pixels', centroids: 128, patch: 6, patches: 20000 });
       assert.deepEqual(r.coAdd, { first: 0, count: 24 });
+      assert.deepEqual(r.progress, [[24, 24]], 'decoding progress: every 32 images and the last');
       assert.equal(r.coStats.features, 64, '4 quadrants × 16 centroids');
       assert.ok(r.coSameFeatures, 'the restored featurizer encodes new images bit for bit the same');
       assert.ok(r.coFinite);

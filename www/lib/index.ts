@@ -109,8 +109,11 @@ export interface LearnerOptions {
   startTimeoutMs?: number;
 }
 
-/** What the worker reports while it works. */
-export interface ProgressEvent {
+/** What the worker reports while it works: a fit, or images decoded so far. */
+export type ProgressEvent = FitProgress | ImageProgress;
+
+/** The model was fitted (before a query, after labels or settings changed). */
+export interface FitProgress {
   stage: 'fit';
   /** Labelled samples the model was fitted on. */
   labelled: number;
@@ -118,6 +121,13 @@ export interface ProgressEvent {
   fitted: boolean;
   /** Milliseconds the fit took. */
   ms: number;
+}
+
+/** Images of one {@link Learner.addImages} or {@link Learner.featurize} call decoded so far (every 32, and the last). */
+export interface ImageProgress {
+  stage: 'images';
+  done: number;
+  total: number;
 }
 
 /** A snapshot of the learner's state. */

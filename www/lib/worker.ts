@@ -438,6 +438,8 @@ async function decodeAll(images: WireImage[], im: ImageSettings): Promise<Uint8A
     } finally {
       if (x instanceof ImageBitmap) x.close(); // the worker's copy
     }
+    // Large batches take seconds: let the page show how far along it is.
+    if ((i + 1) % 32 === 0 || i + 1 === images.length) emit('progress', { stage: 'images', done: i + 1, total: images.length });
   }
   if (problems.length) {
     const shown = problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; and ${problems.length - 3} more` : '');
