@@ -16,6 +16,7 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
 use super::cpu;
 use super::matmul::matmul;
@@ -45,8 +46,9 @@ impl Default for CoatesParams {
     }
 }
 
-/// A fitted extractor for images of one size.
-#[derive(Debug, Clone, PartialEq)]
+/// A fitted extractor for images of one size. Serializable, so a session saves it and
+/// images added after a restore are encoded the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CoatesFeatures {
     pub width: usize,
     pub height: usize,

@@ -5,7 +5,8 @@ use js_sys::{Array, Float32Array, Object, Reflect, Uint32Array, Uint8Array};
 use ndarray::Array2;
 use wasm_bindgen::prelude::*;
 
-use crate::compute::coates::{CoatesFeatures, CoatesParams};
+use crate::compute::coates::CoatesParams;
+use crate::data::image::CoatesFeaturizer as ImageCoates;
 use crate::data::table::{parse_csv, Table};
 use crate::data::tabular::TabularEncoder;
 use crate::data::text::{Tfidf, TfidfParams};
@@ -497,37 +498,18 @@ impl TableFeaturizer {
     }
 }
 
-/// Coates & Ng convolutional features for grey images (see `compute::coates`), learned
-/// from the pool's own images (no downloaded weights), then standardized with the pool's
-/// per-feature mean and standard deviation as `examples/coates_fashion.rs` does: the raw
-/// features are quadrant sums in the hundreds, which a regularized model reads badly.
+/// Coates & Ng convolutional features for grey images, standardized on the pool (see
+/// `data::image::CoatesFeaturizer`): learned from the pool's own images, no downloaded weights.
 #[wasm_bindgen]
 pub struct CoatesFeaturizer {
-    inner: CoatesFeatures,
-    mean: Vec<f32>,
-    /// 1 / (standard deviation + 1e-6) per feature.
-    inv_sd: Vec<f32>,
-    /// The fitting images' standardized features, until `takePoolFeatures` moves them out
-    /// (so the pool is not encoded twice).
+    inner: ImageCoates,
+    /// The fitting images' features, until `takePoolFeatures` moves them out (so the pool
+    /// is not encoded twice).
     pool: Option<Array2<f32>>,
 }
 
-/// The snapshot's postcard payload: the extractor's fields, then the standardization.
-type CoatesParts = (usize, usize, usize, f32, ndarray::Array1<f32>, Array2<f32>, Array2<f32>, Vec<f32>, Vec<f32>);
-
 fn coates_format_error(e: postcard::Error) -> JsValue {
     js_error(Error::Format { what: "image featurizer".into(), msg: e.to_string() })
-}
-
-impl CoatesFeaturizer {
-    fn standardize(&self, mut x: Array2<f32>) -> Array2<f32> {
-        for mut row in x.rows_mut() {
-            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.inv_sd) {
-                *v = (*v - m) * s;
-            }
-        }
-        x
-    }
 }
 
 #[wasm_bindgen]
@@ -552,25 +534,14 @@ impl CoatesFeaturizer {
             seed: u64::from(seed),
             ..d
         };
-        let inner = p.fit(images, width, height).map_err(js_error)?;
-        let raw = inner.transform(images).map_err(js_error)?;
-        let n = raw.nrows() as f32;
-        let mean: Vec<f32> = raw.columns().into_iter().map(|c| c.sum() / n).collect();
-        let inv_sd = raw
-            .columns()
-            .into_iter()
-            .zip(&mean)
-            .map(|(c, m)| 1.0 / ((c.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / n).sqrt() + 1e-6))
-            .collect();
-        let mut f = CoatesFeaturizer { inner, mean, inv_sd, pool: None };
-        f.pool = Some(f.standardize(raw));
-        Ok(f)
+        let (inner, pool) = ImageCoates::fit(&p, images, width, height).map_err(js_error)?;
+        Ok(CoatesFeaturizer { inner, pool: Some(pool) })
     }
 
     /// Features per image: 4 quadrants × centroids.
     #[wasm_bindgen(getter)]
     pub fn width(&self) -> usize {
-        self.inner.n_features()
+        self.inner.width()
     }
 
     /// The features of the images `fit` was given (once; `undefined` after).
@@ -581,26 +552,17 @@ impl CoatesFeaturizer {
 
     /// One standardized row per image (bytes as for `fit`, same size), row-major.
     pub fn transform(&self, images: &[u8]) -> Result<Float32Array, JsValue> {
-        let raw = self.inner.transform(images).map_err(js_error)?;
-        Ok(matrix_to_js(&self.standardize(raw)))
+        self.inner.transform(images).map(|x| matrix_to_js(&x)).map_err(js_error)
     }
 
-    /// The fitted extractor and standardization as bytes, for saving with the session.
+    /// The fitted featurizer as bytes, for saving with the session.
     pub fn snapshot(&self) -> Result<Uint8Array, JsValue> {
-        let f = &self.inner;
-        postcard::to_allocvec(&(f.width, f.height, f.patch, f.norm_eps, &f.mean, &f.whiten, &f.centroids, &self.mean, &self.inv_sd))
-            .map(|b| Uint8Array::from(b.as_slice()))
-            .map_err(coates_format_error)
+        postcard::to_allocvec(&self.inner).map(|b| Uint8Array::from(b.as_slice())).map_err(coates_format_error)
     }
 
     /// A featurizer from `snapshot` bytes.
     pub fn restore(bytes: &[u8]) -> Result<CoatesFeaturizer, JsValue> {
-        let (width, height, patch, norm_eps, m, whiten, centroids, mean, inv_sd) = postcard::from_bytes::<CoatesParts>(bytes).map_err(coates_format_error)?;
-        let inner = CoatesFeatures { width, height, patch, norm_eps, mean: m, whiten, centroids };
-        if mean.len() != inner.n_features() || inv_sd.len() != inner.n_features() {
-            return Err(js_error(Error::Format { what: "image featurizer".into(), msg: "standardization does not match the centroids".into() }));
-        }
-        Ok(CoatesFeaturizer { inner, mean, inv_sd, pool: None })
+        postcard::from_bytes(bytes).map(|inner| CoatesFeaturizer { inner, pool: None }).map_err(coates_format_error)
     }
 }
 
