@@ -149,6 +149,22 @@ describe('npm package in a fresh webpack app', () => {
   test('webpack build with no marginalia-specific config; create, add, query, teach, save, reload, restore', async () => {
     await teachSaveReloadRestore(await startApp(join(example('webpack-app'), 'dist')), 60);
   });
+
+  test('raw images through the bundled worker: canvases as PNG Blobs, query, teach, save, restore, add more', async () => {
+    const b = await launch();
+    try {
+      const { page, consoleErrors } = b;
+      await page.goto(await startApp(join(example('webpack-app'), 'dist')));
+      await page.click('#images');
+      await page.waitForFunction(() => document.body.dataset.images, null, { timeout: 60_000 });
+      const r = JSON.parse(await page.evaluate(() => document.body.dataset.images));
+      assert.deepEqual([r.labelled, r.samples, r.features, r.error], [6, 40, 256, undefined], JSON.stringify(r));
+      assert.ok(r.right >= 7, `discs above vs bars below, 6 labels: ${r.right} of 8 new images right`);
+      assert.deepEqual(consoleErrors, []);
+    } finally {
+      await b.close();
+    }
+  });
 });
 
 describe('npm package in a plain page (import map, static files)', () => {
