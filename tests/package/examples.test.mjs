@@ -430,6 +430,9 @@ describe('npm package in a plain page (import map, static files)', () => {
         out.labelRange = await caught(() => l.teach([{ index: 0, label: 0 }, { index: 1, label: 5 }]));
         out.unknownSample = await caught(() => l.teach(99, 0));
         out.configure = await caught(() => l.configure({ strategy: 'nope' }));
+        out.predictWidth = await caught(() => l.predict([1, 2, 3]));
+        out.evaluateLabels = await caught(() => l.evaluate([[0, 0], [1, 1]], [0]));
+        out.restoreOption = await caught(async () => restoreLearner(await l.save(), { strategy: 'entropy' }));
         out.statsAfter = await l.stats(); // nothing half-applied
         const store = await openSessionStore('bad-input');
         out.secondStore = await caught(() => openSessionStore('bad-input'));
@@ -456,6 +459,9 @@ describe('npm package in a plain page (import map, static files)', () => {
         labelRange: ['E_LABEL_RANGE', /label 5 for sample 1 is out of range: there are 2 classes/],
         unknownSample: ['E_UNKNOWN_SAMPLE', /99/],
         configure: ['E_INVALID_PARAM', /unknown strategy/],
+        predictWidth: ['E_SHAPE', /predict: 3 values is not a whole number of samples of 2 features/],
+        evaluateLabels: ['E_SHAPE', /evaluate: 2 samples but 1 labels/],
+        restoreOption: ['E_INVALID_PARAM', /unknown option for restoreLearner \(the others are in the saved bytes\) 'strategy'/],
         secondStore: ['E_STORE_LOCKED', /already open/],
         disposed: ['E_DISPOSED', /disposed/],
       };

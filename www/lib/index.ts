@@ -607,6 +607,8 @@ export async function createLearner(options: LearnerOptions): Promise<Learner> {
  */
 export async function restoreLearner(bytes: Uint8Array, options: StartOptions = {}): Promise<Learner> {
   if (!(bytes instanceof Uint8Array)) throw new MarginaliaError('E_SNAPSHOT', 'restoreLearner needs the Uint8Array that save() returned');
+  // The rest of the options come from the bytes: saying them here would be silently ignored.
+  if (options && typeof options === 'object') unknownKeys(options, ['worker', 'startTimeoutMs'], 'for restoreLearner (the others are in the saved bytes) ');
   const placeholder = resolveSettings({ features: 1, classes: 2 }); // replaced by the snapshot's own
   return start(placeholder, options, bytes);
 }
