@@ -547,6 +547,10 @@ describe('raw images in a plain page (examples/plain-html/images.html)', () => {
         for (const [k, v] of Object.entries(forms)) out.forms[k] = Array.from(await grey.featurize([v]), (x) => Math.round(x * 255));
         out.range = Array.from(await grey.featurize([blob])).every((x) => x >= 0 && x <= 1);
         out.bitmapUsable = bitmap.width; // the caller's bitmap is not consumed
+        // Calls sent without waiting are answered in order: the second batch lands after
+        // the first, and stats sent meanwhile sees both (decoding awaits inside the worker).
+        const [b1, b2, mid] = await Promise.all([grey.addImages(urls.slice(0, 20)), grey.addImages([blob]), grey.stats()]);
+        out.ordered = [b1, b2, mid.samples];
         // Resized and RGB: a 14×14 colour learner sees 14·14·3 features.
         const rgb = await createLearner({ input: 'image', image: { size: 14, channels: 3 }, classes: 2 });
         out.rgbAdd = await rgb.addImages(urls.slice(0, 4));
@@ -582,6 +586,7 @@ describe('raw images in a plain page (examples/plain-html/images.html)', () => {
       for (const [k, v] of Object.entries(r.forms)) assert.deepEqual(v, truth, `${k}: the decoded pixels are the dataset's bytes`);
       assert.ok(r.range, 'features in [0, 1]');
       assert.equal(r.bitmapUsable, 28);
+      assert.deepEqual(r.ordered, [{ first: 0, count: 20 }, { first: 20, count: 1 }, 21]);
       assert.deepEqual(r.rgbAdd, { first: 0, count: 4 });
       assert.equal(r.rgbStats.features, 14 * 14 * 3);
       assert.deepEqual(r.rgbStats.image, { size: 14, channels: 3, features: 'pixels', centroids: 128, patch: 6, patches: 20000 });

@@ -218,14 +218,19 @@ export class Learner {
   #nextId = 1;
   #listeners = { progress: new Set<Listener<ProgressEvent>>(), error: new Set<Listener<MarginaliaError>>() };
   #dead: MarginaliaError | null = null;
+  /** What samples arrive as (fixed for a learner's life): featurize needs it before sending. */
+  #input: LearnerStats['input'];
+  /** Posts waiting behind an earlier call whose arguments are still being prepared (images). */
+  #backlog: Promise<void> | null = null;
 
   /** @internal Use {@link createLearner}. */
-  constructor(worker: Worker, info: { strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' | 'webgpu' }, wire: WireChannel) {
+  constructor(worker: Worker, info: WorkerInfo, wire: WireChannel) {
     this.#worker = worker;
     this.strategies = info.strategies;
     this.models = info.models;
     this.simd = info.simd;
     this.backend = info.backend;
+    this.#input = info.stats.input;
     wire.attach(this);
   }
 
@@ -261,12 +266,41 @@ export class Learner {
   }
 
   #call<K extends keyof WorkerOps>(op: K, ...args: Parameters<WorkerOps[K]>): Promise<Awaited<ReturnType<WorkerOps[K]>>> {
+    return this.#send(op, args);
+  }
+
+  /**
+   * Send `op` once its arguments are ready, and never before a call made earlier: images
+   * are converted here first (an `<img>` decoded, a canvas drawn to a bitmap), and a call
+   * made meanwhile must not overtake them, since the worker answers in the order it
+   * receives. Calls with ready arguments and nothing waiting are posted at once.
+   */
+  #send<K extends keyof WorkerOps>(op: K, args: Parameters<WorkerOps[K]> | Promise<Parameters<WorkerOps[K]>>): Promise<Awaited<ReturnType<WorkerOps[K]>>> {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
+    const result = new Promise<Awaited<ReturnType<WorkerOps[K]>>>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.postMessage({ id, op, args } satisfies Request);
     });
+    // Not if the learner died meanwhile (the call was rejected with it then).
+    const post = (a: unknown[]) => void (this.#pending.has(id) && this.#worker.postMessage({ id, op, args: a } satisfies Request));
+    if (!this.#backlog && !(args instanceof Promise)) {
+      post(args);
+      return result;
+    }
+    // Its failure is handled below, maybe only after earlier calls are posted: not an
+    // unhandled rejection meanwhile.
+    if (args instanceof Promise) args.catch(() => {});
+    const refuse = (e: unknown) => {
+      const p = this.#pending.get(id);
+      this.#pending.delete(id);
+      p?.reject(e instanceof MarginaliaError ? e : new MarginaliaError('E_INTERNAL', String(e), { cause: e }));
+    };
+    const done = (this.#backlog ?? Promise.resolve()).then(() => args).then(post, refuse);
+    this.#backlog = done;
+    void done.then(() => {
+      if (this.#backlog === done) this.#backlog = null;
+    });
+    return result;
   }
 
   /**
@@ -306,8 +340,8 @@ export class Learner {
    * await l.addImages([...fileInput.files]);
    * ```
    */
-  async addImages(images: ImageInput[]): Promise<{ first: number; count: number }> {
-    return this.#call('addImages', await toWireImages(images, 'addImages'));
+  addImages(images: ImageInput[]): Promise<{ first: number; count: number }> {
+    return this.#send('addImages', toWireImages(images, 'addImages').then((w): [WireImage[]] => [w]));
   }
 
   /** The `n` (default: `batchSize`) unlabelled samples most worth labelling next, best first. */
@@ -376,12 +410,10 @@ export class Learner {
    * {@link ImageInput}) as the pool's featurizer makes them: pass the result to
    * {@link Learner.predict} or {@link Learner.evaluate}.
    */
-  async featurize(input: string[] | string | ImageInput[]): Promise<Float32Array> {
-    const images = this.#imageInput ?? (this.#imageInput = (await this.stats()).input === 'image');
-    return this.#call('featurize', images ? await toWireImages(input as ImageInput[], 'featurize') : (input as string[] | string));
+  featurize(input: string[] | string | ImageInput[]): Promise<Float32Array> {
+    if (this.#input !== 'image') return this.#call('featurize', input as string[] | string);
+    return this.#send('featurize', toWireImages(input as ImageInput[], 'featurize').then((w): [WireImage[]] => [w]));
   }
-
-  #imageInput: boolean | undefined;
 
   /**
    * Accuracy estimated without a test set: `folds`-fold cross-validation (default 5) of the
@@ -428,6 +460,15 @@ export class Learner {
     this.#worker.terminate();
     this._die(new MarginaliaError('E_DISPOSED', 'the learner was disposed'), false);
   }
+}
+
+/** The worker's answer to `init`. */
+interface WorkerInfo {
+  strategies: string[];
+  models: string[];
+  simd: boolean;
+  backend: 'cpu' | 'webgpu';
+  stats: LearnerStats;
 }
 
 /** Routes worker messages to the learner once it exists (init answers before it does). */
@@ -566,11 +607,11 @@ async function start(settings: WorkerSettings, options: StartOptions, from?: Uin
   };
   worker.onmessageerror = () => wire.fatal(new MarginaliaError('E_INTERNAL', 'a message from the worker could not be read'));
   const timeout = options.startTimeoutMs ?? 30_000;
-  const info = await new Promise<{ strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' | 'webgpu' }>((resolve, reject) => {
+  const info = await new Promise<WorkerInfo>((resolve, reject) => {
     const timer = setTimeout(() => reject(new MarginaliaError('E_WORKER', `the learner's worker did not answer within ${timeout} ms`)), timeout);
     wire.onInit = (msg) => {
       clearTimeout(timer);
-      if (msg.ok) resolve(msg.value as { strategies: string[]; models: string[]; simd: boolean; backend: 'cpu' | 'webgpu' });
+      if (msg.ok) resolve(msg.value as WorkerInfo);
       else reject(fromWire(msg.error));
     };
     wire.onFatal = (e) => {

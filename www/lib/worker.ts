@@ -631,8 +631,7 @@ const ops = {
 
 export type WorkerOps = typeof ops;
 
-self.onmessage = async (ev: MessageEvent<Request>) => {
-  const { id, op, args } = ev.data;
+async function handle({ id, op, args }: Request): Promise<void> {
   let reply: Response;
   try {
     const fn = (ops as Record<string, (...a: unknown[]) => unknown>)[op];
@@ -642,6 +641,14 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
     reply = { id, ok: false, error: toWire(e) };
   }
   (self as unknown as Worker).postMessage(reply);
+}
+
+// One request at a time, in the order sent: some operations await (image decoding, the
+// GPU), and a call sent meanwhile (a teach, a second addImages) must not run in between
+// and see half a batch, or append its samples out of order.
+let queue: Promise<void> = Promise.resolve();
+self.onmessage = (ev: MessageEvent<Request>) => {
+  queue = queue.then(() => handle(ev.data));
 };
 
 // Errors outside a request (a panic in a callback, a failed import) still reach the page,
