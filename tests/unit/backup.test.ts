@@ -18,7 +18,7 @@ describe('backup', () => {
     expect(r.project).toEqual({ ...project, id: 'b' });
     expect(r.labels).toEqual([{ ...labels[0], project: 'b' }]);
     const byId = new Map(r.samples.map((s) => [s.id, s]));
-    expect(Array.from(byId.get(0)!.pixels)).toEqual([3, 4]);
+    expect(Array.from(byId.get(0)!.pixels!)).toEqual([3, 4]);
     expect(byId.get(0)).not.toHaveProperty('file');
     expect(byId.get(0)!.truth).toBe(1);
     const f = byId.get(1)!.file!;
@@ -34,5 +34,30 @@ describe('backup', () => {
     expect(() => readBackup(zipSync({ ...good, 'pixels.bin': new Uint8Array(3) }), 'b')).toThrow(/pixels.bin has 3 bytes, expected 2 × 2/);
     const { 'files/1': _, ...noFile } = good;
     expect(() => readBackup(zipSync(noFile), 'b')).toThrow(/files\/1 is missing/);
+  });
+});
+
+describe('backup of text and table projects (version 2)', () => {
+  const text = {
+    id: 't', name: 'mail', kind: 'text' as const, classNames: ['ham', 'spam'], width: 3, height: 1, channels: 1 as const,
+    createdAt: 5, current: 0, history: [], sourceName: 'mail.tsv', featurizer: Uint8Array.from([7, 7, 1]),
+  };
+  const samples = [
+    { project: 't', id: 0, text: 'free money', features: Float32Array.from([0.25, -1.5, 3e-8]), truth: null, split: 'pool' as const, source: 'mail.tsv:2' },
+    { project: 't', id: 1, text: 'Re: lunch', features: Float32Array.from([1, 0, 0]), truth: null, split: 'pool' as const, source: 'mail.tsv:3' },
+  ];
+  test('text, features (bit for bit), featurizer snapshot and labels come back', async () => {
+    const r = readBackup(await makeBackup(text, samples, [{ project: 't', sampleId: 0, label: 1, labelledAt: 9 }]), 'u');
+    expect(r.project).toEqual({ ...text, id: 'u' });
+    expect(r.samples).toEqual(samples.map((s) => ({ ...s, project: 'u' })));
+    expect(r.labels).toEqual([{ project: 'u', sampleId: 0, label: 1, labelledAt: 9 }]);
+  });
+  test('a table row with a missing cell comes back; damaged features are refused', async () => {
+    const table = { ...text, kind: 'table' as const, columns: ['a', 'b'], width: 1, featurizer: null };
+    const rows = [{ project: 't', id: 0, row: ['x', null], features: Float32Array.from([2]), truth: null, split: 'pool' as const, source: 'p.csv:2' }];
+    const zip = await makeBackup(table, rows, []);
+    expect(readBackup(zip, 'v').samples[0].row).toEqual(['x', null]);
+    const entries = unzipSync(zip);
+    expect(() => readBackup(zipSync({ ...entries, 'features.bin': new Uint8Array(3) }), 'v')).toThrow(/features.bin has 3 bytes, expected 1 × 1 × 4/);
   });
 });

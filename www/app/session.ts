@@ -7,7 +7,7 @@
 import type * as Comlink from 'comlink';
 import type { EngineApi, Pick, RoundResult } from './engine.worker';
 import { lockProject, type ProjectLock } from './lock';
-import { labelProblem, pixelsToFeatures, sampleProblem } from './pool';
+import { featureWidth, labelProblem, poolFeatures, sampleProblem } from './pool';
 import {
   commitLabel, commitLabels, getProject, patchProject, projectLabels, projectSamples, removeLabel, saveCurrent,
   type Db, type LabelRecord, type ProjectRecord, type SampleRecord,
@@ -69,8 +69,9 @@ export class Session {
     return !this.lock.held;
   }
 
+  /** Values per sample the learner sees (pixel bytes for images). */
   get bytesPerSample(): number {
-    return this.project.width * this.project.height * this.project.channels;
+    return featureWidth(this.project);
   }
 
   /** Open a stored project: read, validate (bad records are reported, never deleted), teach. */
@@ -84,7 +85,7 @@ export class Session {
     const k = project.classNames.length;
     const valid: SampleRecord[] = [];
     for (const rec of await projectSamples(db, id)) {
-      const why = sampleProblem(rec, s.bytesPerSample, k);
+      const why = sampleProblem(rec, s.bytesPerSample, k, project.kind);
       if (why) s.problems.push(`sample ${String((rec as { id?: unknown })?.id)}: ${why}`);
       else valid.push(rec as SampleRecord);
     }
@@ -103,8 +104,8 @@ export class Session {
     }
     if (s.pool.length === 0) throw new Error('this project has no usable samples, so there is nothing to label');
     const px = s.bytesPerSample;
-    await engine.createPool(pixelsToFeatures(s.pool, px), s.pool.length, px, project.classNames, LEARNER_SEED);
-    await engine.setTest(pixelsToFeatures(s.test, px), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
+    await engine.createPool(poolFeatures(project, s.pool), s.pool.length, px, project.classNames, LEARNER_SEED);
+    await engine.setTest(poolFeatures(project, s.test), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
     await engine.teachMany([...s.labels].map(([sid, l]) => [s.rowOf.get(sid)!, l.label]));
     const resumed = project.current;
     const keep = typeof resumed === 'number' && s.rowOf.has(resumed) && !s.labels.has(resumed) ? resumed : null;

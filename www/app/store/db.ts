@@ -1,15 +1,22 @@
 // The only module that touches IndexedDB (through `idb`).
 //
-// What is stored where (database "marginalia", schema version 2):
+// What is stored where (database "marginalia", schema version 3):
 // - `meta`     key → value. "lastProject": the id of the project open last.
-// - `projects` keyPath "id": ProjectRecord {id, name, kind, classNames, width, height,
-//              channels, createdAt, current (sample id on screen, so a reload resumes on
-//              it), history ([{labels, accuracy}] for the dashboard chart)}.
-// - `samples`  keyPath ["project", "id"]: SampleRecord {project, id, pixels (Uint8Array,
-//              width × height × channels), truth (the dataset's own label, used only for a
-//              fixed held-out split; null when there is none), split ('pool' | 'test'),
-//              source (file path or row, for exports), file (the original bytes, a Blob,
-//              for the image zip; absent for the demo)}.
+// - `projects` keyPath "id": ProjectRecord {id, name, kind ('image' | 'text' | 'table' |
+//              'embedding'), classNames, width, height, channels, createdAt, current
+//              (sample id on screen, so a reload resumes on it), history ([{labels,
+//              accuracy}] for the dashboard chart)}. Kinds other than 'image' add
+//              `columns` (a table's column names, in the order of `SampleRecord.row`),
+//              `featurizer` (the fitted TF-IDF or table encoder's snapshot, bytes, so the
+//              same columns can be computed again without refitting) and `sourceName`.
+// - `samples`  keyPath ["project", "id"]: SampleRecord {project, id, truth (the
+//              dataset's own label, used only for a fixed held-out split; null when there
+//              is none), split ('pool' | 'test'), source (file path, or "file:line" for a
+//              row, for exports), and what the kind needs: 'image': pixels (Uint8Array,
+//              width × height × channels) and file (the original bytes, a Blob, for the
+//              image zip; absent for the demo); 'text': text; 'table': row (the cells,
+//              string or null); 'text' | 'table' | 'embedding': features (Float32Array of
+//              `width` values, computed once at import, so a reload does not refit)}.
 // - `labels`   keyPath ["project", "sampleId"]: LabelRecord {project, sampleId, label,
 //              labelledAt}. One per labelled sample.
 //
@@ -21,6 +28,10 @@
 //   height, count} and "current"; `samples` keyPath "id"; `labels` keyPath "sampleId".
 // - v2: several projects. v1's data becomes the project "demo", exactly (labels, times,
 //   the sample on screen).
+// - v3: text, table and embedding projects (samples with features instead of pixels). No
+//   record changes; the bump keeps a page from before v3 (an offline copy still cached)
+//   from opening a database whose new projects it would misread as broken images: it is
+//   told a newer version holds the data instead.
 //
 // Every write waits for its transaction to *complete* (strict durability) before resolving,
 // so the UI moves on only after the data is on disk. A write that fails is aborted as a
@@ -28,20 +39,30 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
 
 export const DB_NAME = 'marginalia';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 export const DEMO_PROJECT = 'demo';
 
 export type Split = 'pool' | 'test';
 
+export type ProjectKind = 'image' | 'text' | 'table' | 'embedding';
+
 export interface ProjectRecord {
   id: string;
   name: string;
-  kind: 'image';
+  kind: ProjectKind;
   classNames: string[];
+  /** Images: pixels across. Other kinds: features per sample (`SampleRecord.features`). */
   width: number;
+  /** Images: pixels down. Other kinds: 1. */
   height: number;
-  /** 1 (grey) or 3 (RGB): bytes per pixel in `SampleRecord.pixels`. */
+  /** 1 (grey) or 3 (RGB): bytes per pixel in `SampleRecord.pixels`. Other kinds: 1. */
   channels: 1 | 3;
+  /** Tables: the column names of `SampleRecord.row`, in order. */
+  columns?: string[];
+  /** Text and tables: the fitted featurizer's snapshot (wasm TextFeaturizer / TableFeaturizer). */
+  featurizer?: Uint8Array | null;
+  /** The file the samples came from (text, tables, embeddings). */
+  sourceName?: string;
   createdAt: number;
   current: number | null;
   history: { labels: number; accuracy: number | null }[];
@@ -50,11 +71,18 @@ export interface ProjectRecord {
 export interface SampleRecord {
   project: string;
   id: number;
-  pixels: Uint8Array;
+  /** Images only. */
+  pixels?: Uint8Array;
   truth: number | null;
   split: Split;
   source: string | null;
   file?: Blob | null;
+  /** Text: the sample as the person reads it. */
+  text?: string;
+  /** Tables: the row's cells, in `ProjectRecord.columns` order (null: missing). */
+  row?: (string | null)[];
+  /** Text, tables, embeddings: the features the learner sees (`width` values). */
+  features?: Float32Array;
 }
 
 export interface LabelRecord {
@@ -164,6 +192,8 @@ export async function openStore(onBlocking: () => void = () => {}): Promise<Db> 
           t.abort();
         });
       }
+      // v2 → v3: nothing to move (see the schema history above): image records are valid
+      // v3 records as they are.
     },
     blocking() {
       db.close();

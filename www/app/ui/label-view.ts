@@ -4,6 +4,7 @@
 import { filterClasses, keyForClass } from '../keys';
 import type { Session } from '../session';
 import { $, bestGuess, drawPixels, el } from './dom';
+import { cardRows, vectorSummary } from './sample';
 
 export function renderLabel(s: Session): void {
   $('label-count').textContent = String(s.labels.size);
@@ -36,7 +37,14 @@ export function renderSample(s: Session): void {
     return;
   }
   const sm = s.sample(s.current);
-  drawPixels($('sample') as HTMLCanvasElement, sm.pixels, width, height, channels);
+  const kind = s.project.kind;
+  $('sample').hidden = kind !== 'image';
+  $('sample-text').hidden = kind !== 'text' && kind !== 'embedding';
+  $('sample-card').hidden = kind !== 'table';
+  if (kind === 'image') drawPixels($('sample') as HTMLCanvasElement, sm.pixels!, width, height, channels);
+  else if (kind === 'text') $('sample-text').textContent = sm.text ?? '';
+  else if (kind === 'embedding') $('sample-text').textContent = vectorSummary(sm.features);
+  else $('sample-card').querySelector('tbody')!.replaceChildren(...cardRows(s.project.columns ?? [], sm.row ?? []));
   labeler.dataset.sampleId = String(s.current);
   $('sample-source').textContent = sm.source ?? '';
   const g = bestGuess(s.probs(s.current));
