@@ -121,32 +121,15 @@ fn parse_shape(text: &str) -> Result<Vec<usize>> {
         .collect()
 }
 
-/// A `.npy` file of `values` with `shape` (v1, `<f4`), as `np.save` writes it: for tests
-/// and fixtures.
-pub fn write_npy_f32(shape: &[usize], values: &[f32]) -> Vec<u8> {
-    let dims = match shape.len() {
-        1 => format!("({},)", shape[0]),
-        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
-    };
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {dims}, }}");
-    // Pad with spaces so the data starts at a multiple of 64, ending in a newline.
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = MAGIC.to_vec();
-    out.extend([1, 0]);
-    out.extend((header.len() as u16).to_le_bytes());
-    out.extend(header.as_bytes());
-    for v in values {
-        out.extend(v.to_le_bytes());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `np.save` writes (the simulator's writer for the Python peer benchmark).
+    fn write_npy_f32(shape: &[usize], values: &[f32]) -> Vec<u8> {
+        let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        crate::sim::npy::npy_bytes("<f4", shape, &data)
+    }
 
     fn with_header(major: u8, header: &str, data: &[u8]) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
