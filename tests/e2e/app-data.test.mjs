@@ -104,7 +104,8 @@ async function projectData(page, id) {
   const project = (await readStore(page, 'projects')).find((p) => p.id === id);
   const samples = (await readStore(page, 'samples')).filter((s) => s.project === id).sort((a, b) => a.id - b.id);
   const labels = (await readStore(page, 'labels')).filter((l) => l.project === id);
-  return { project, samples, labels };
+  const features = (await readStore(page, 'features')).filter((f) => f.project === id).sort((a, b) => a.start - b.start);
+  return { project, samples, labels, features };
 }
 
 /**
@@ -168,7 +169,9 @@ describe('text, table and embedding projects', () => {
       assert.ok(before.project.featurizer?.length > 0, 'the TF-IDF vocabulary is stored with the project');
       assert.equal(before.labels.length, 0, "'name the classes' imports no labels");
       const width = before.project.width;
-      assert.ok(before.samples.every((s) => Object.keys(s.features).length === width && typeof s.text === 'string'));
+      assert.ok(before.samples.every((s) => typeof s.text === 'string'));
+      // The features are stored with the pool, in chunks: sample i is row i.
+      assert.deepEqual(before.features.map((f) => [f.start, f.rows, f.width, Object.keys(f.data).length]), [[0, 121, width, 121 * width]]);
 
       // The text shows as text: readable, the canvas hidden, a script-like subject inert.
       await page.keyboard.press('Escape');
@@ -306,7 +309,7 @@ describe('text, table and embedding projects', () => {
       assert.match(await importData(page), /Imported 40 vectors into “vectors” \(12 features each\)/);
       const id = await openProjectId(page);
       const fromNpy = await projectData(page, id);
-      const feats = (d) => d.samples.flatMap((s) => Object.values(s.features));
+      const feats = (d) => d.features.flatMap((f) => Object.values(f.data));
       assert.deepEqual(feats(fromNpy), values, 'the numbers are the features, bit for bit');
       assert.equal(fromNpy.samples[3].source, 'vectors.npy:4');
       await page.keyboard.press('Escape');

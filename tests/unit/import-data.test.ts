@@ -40,11 +40,13 @@ describe('featurized rows → project', () => {
     const r = buildDataProject('p', 'mail.tsv', f, { name: 'Mail', kind: 'text', labelColumn: 'label', labels: 'labels' }, 7);
     expect(r.project).toMatchObject({ id: 'p', kind: 'text', classNames: ['ham', 'spam'], width: 2, sourceName: 'mail.tsv' });
     expect(Array.from(r.project.featurizer!)).toEqual([1, 2]);
-    expect(r.samples.map((s) => [s.id, s.source, s.text, Array.from(s.features!)])).toEqual([
-      [0, 'mail.tsv:2', 'text 0', [0, 1]],
-      [1, 'mail.tsv:3', 'text 1', [2, 3]],
-      [2, 'mail.tsv:4', 'text 2', [4, 5]],
+    expect(r.samples.map((s) => [s.id, s.source, s.text])).toEqual([
+      [0, 'mail.tsv:2', 'text 0'],
+      [1, 'mail.tsv:3', 'text 1'],
+      [2, 'mail.tsv:4', 'text 2'],
     ]);
+    // Sample id i is row i of the stored features (one chunk here).
+    expect(r.features.map((c) => [c.project, c.start, c.rows, c.width, Array.from(c.data)])).toEqual([['p', 0, 3, 2, [0, 1, 2, 3, 4, 5]]]);
     expect(r.labels).toEqual([
       { project: 'p', sampleId: 0, label: 1, labelledAt: 7 },
       { project: 'p', sampleId: 1, label: 0, labelledAt: 7 },

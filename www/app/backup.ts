@@ -12,7 +12,8 @@
 // Version 2 added features.bin, featurizer.bin and text/row; a version 1 file (images
 // only) reads as before.
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
-import type { LabelRecord, ProjectRecord, SampleRecord } from './store/db';
+import { featureChunks, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord } from './store/db';
+import { featureRows } from './pool';
 
 export const BACKUP_FORMAT = 'marginalia-backup';
 export const BACKUP_VERSION = 2;
@@ -50,19 +51,26 @@ function f32FromBytes(bytes: Uint8Array): Float32Array {
   return Float32Array.from({ length: bytes.length / 4 }, (_, i) => v.getFloat32(i * 4, true));
 }
 
-export async function makeBackup(project: ProjectRecord, samples: SampleRecord[], labels: LabelRecord[]): Promise<Uint8Array> {
+export async function makeBackup(
+  project: ProjectRecord,
+  samples: SampleRecord[],
+  labels: LabelRecord[],
+  chunks: FeatureChunk[] = [],
+): Promise<Uint8Array> {
   const sorted = samples.slice().sort((a, b) => a.id - b.id);
   const image = (project.kind ?? 'image') === 'image';
-  const total = sorted.reduce((n, s) => n + (image ? s.pixels!.length : s.features!.length), 0);
+  const rows = image ? new Map<number, Float32Array>() : featureRows(chunks, project.width).rowOf;
+  for (const s of sorted) if (!image && !rows.has(s.id)) throw new Error(`sample ${s.id} has no stored features`);
+  const total = sorted.reduce((n, s) => n + (image ? s.pixels!.length : project.width), 0);
   const pixels = new Uint8Array(image ? total : 0);
   const features = new Float32Array(image ? 0 : total);
   let o = 0;
   const files: Zippable = {};
   const metas: SampleMeta[] = [];
   for (const s of sorted) {
-    const n = image ? s.pixels!.length : s.features!.length;
+    const n = image ? s.pixels!.length : project.width;
     if (image) pixels.set(s.pixels!, o);
-    else features.set(s.features!, o);
+    else features.set(rows.get(s.id)!, o);
     o += n;
     if (s.file) files[`files/${s.id}`] = [new Uint8Array(await s.file.arrayBuffer()), { level: 0 }];
     const meta: SampleMeta = { id: s.id, truth: s.truth, split: s.split, source: s.source, bytes: n, file: s.file ? { type: s.file.type } : null };
@@ -90,7 +98,7 @@ export async function makeBackup(project: ProjectRecord, samples: SampleRecord[]
 export function readBackup(
   bytes: Uint8Array,
   newId: string,
-): { project: ProjectRecord; samples: SampleRecord[]; labels: LabelRecord[] } {
+): { project: ProjectRecord; samples: SampleRecord[]; labels: LabelRecord[]; features: FeatureChunk[] } {
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(bytes);
@@ -131,7 +139,7 @@ export function readBackup(
     return {
       project: newId,
       id: s.id,
-      ...(image ? { pixels: pixels.slice(i * per, (i + 1) * per) } : { features: features.slice(i * per, (i + 1) * per) }),
+      ...(image ? { pixels: pixels.slice(i * per, (i + 1) * per) } : {}),
       truth: s.truth,
       split: s.split,
       source: s.source,
@@ -146,5 +154,14 @@ export function readBackup(
     if (!(l.label >= 0 && l.label < p.classNames.length)) throw new Error(`backup is damaged: label ${l.label} of sample ${l.sampleId} is not a class`);
     return { project: newId, sampleId: l.sampleId, label: l.label, labelledAt: l.labelledAt };
   });
-  return { project, samples, labels };
+  // Features by sample id (row id of a dense matrix; ids not in the backup stay zero rows
+  // that no sample reads), stored in chunks like an import's.
+  let chunks: FeatureChunk[] = [];
+  if (!image && samples.length) {
+    const n = Math.max(...samples.map((s) => s.id)) + 1;
+    const dense = new Float32Array(n * per);
+    samples.forEach((s, i) => dense.set(features.subarray(i * per, (i + 1) * per), s.id * per));
+    chunks = featureChunks(newId, dense, per);
+  }
+  return { project, samples, labels, features: chunks };
 }

@@ -2,7 +2,7 @@
 // the text and label columns, and how featurized rows become a project (records only; the
 // parsing and featurizing happen in the Rust core, in data.worker.ts; storing in db.ts).
 import type { Featurized } from './data.worker';
-import type { LabelRecord, ProjectRecord, SampleRecord } from './store/db';
+import { featureChunks, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord } from './store/db';
 
 export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'txt' | 'npy';
 
@@ -95,6 +95,7 @@ export interface DataImportResult {
   project: ProjectRecord;
   samples: SampleRecord[];
   labels: LabelRecord[];
+  features: FeatureChunk[];
   /** Things the person should know (a label column with one value, rows left out). */
   notes: string[];
 }
@@ -126,7 +127,6 @@ export function buildDataProject(id: string, sourceName: string, f: Featurized, 
       truth: null,
       split: 'pool',
       source: `${sourceName}:${f.lines[i]}`,
-      features: f.features.slice(i * f.width, (i + 1) * f.width),
     };
     if (f.texts) s.text = f.texts[i];
     if (f.rows) s.row = f.rows[i];
@@ -149,5 +149,6 @@ export function buildDataProject(id: string, sourceName: string, f: Featurized, 
     featurizer: f.snapshot,
     ...(f.columns && opts.kind !== 'text' ? { columns: f.columns } : {}),
   };
-  return { project, samples, labels, notes };
+  // Sample id i is row i of the features.
+  return { project, samples, labels, features: featureChunks(id, f.features, f.width), notes };
 }

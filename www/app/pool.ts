@@ -1,5 +1,5 @@
 // Pure helpers for a project's pool: stored records validated, samples to features.
-import type { LabelRecord, ProjectKind, ProjectRecord, SampleRecord } from './store/db';
+import type { FeatureChunk, LabelRecord, ProjectKind, ProjectRecord, SampleRecord } from './store/db';
 
 export type { LabelRecord, SampleRecord };
 
@@ -20,8 +20,6 @@ export function sampleProblem(rec: unknown, width: number, classCount: number, k
     if (!(r.pixels instanceof Uint8Array)) return 'pixels are missing or not bytes';
     if (r.pixels.length !== width) return `has ${r.pixels.length} pixel bytes, expected ${width}`;
   } else {
-    if (!(r.features instanceof Float32Array)) return 'features are missing or not 32-bit floats';
-    if (r.features.length !== width) return `has ${r.features.length} features, expected ${width}`;
     if (kind === 'text' && typeof r.text !== 'string') return 'text is missing';
     if (kind === 'table' && !Array.isArray(r.row)) return 'the table row is missing';
   }
@@ -54,11 +52,33 @@ export function pixelsToFeatures(samples: { pixels?: Uint8Array }[], byteCount: 
   return out;
 }
 
+/**
+ * Stored feature chunks (raw records) → each sample id's row. Chunks that are not what
+ * they say are reported and left out (their samples then have no features).
+ */
+export function featureRows(chunks: unknown[], width: number): { rowOf: Map<number, Float32Array>; problems: string[] } {
+  const rowOf = new Map<number, Float32Array>();
+  const problems: string[] = [];
+  for (const c of chunks) {
+    const k = c as Partial<FeatureChunk>;
+    const where = `features from sample ${String(k?.start)}`;
+    if (!k || !Number.isInteger(k.start) || !Number.isInteger(k.rows) || !(k.data instanceof Float32Array)) problems.push(`${where}: not a feature chunk`);
+    else if (k.width !== width || k.data.length !== k.rows! * width)
+      problems.push(`${where}: ${k.data.length} values, expected ${k.rows} × ${width}`);
+    else for (let r = 0; r < k.rows!; r++) rowOf.set(k.start! + r, k.data.subarray(r * width, (r + 1) * width));
+  }
+  return { rowOf, problems };
+}
+
 /** The learner's matrix for validated samples of a project, row-major. */
-export function poolFeatures(p: Pick<ProjectRecord, 'kind' | 'width' | 'height' | 'channels'>, samples: SampleRecord[]): Float32Array {
+export function poolFeatures(
+  p: Pick<ProjectRecord, 'kind' | 'width' | 'height' | 'channels'>,
+  samples: SampleRecord[],
+  rows: Map<number, Float32Array> = new Map(),
+): Float32Array {
   const w = featureWidth(p);
   if (p.kind === 'image') return pixelsToFeatures(samples, w);
   const out = new Float32Array(samples.length * w);
-  samples.forEach((s, i) => out.set(s.features!, i * w));
+  samples.forEach((s, i) => out.set(rows.get(s.id)!, i * w));
   return out;
 }

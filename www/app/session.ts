@@ -7,9 +7,9 @@
 import type * as Comlink from 'comlink';
 import type { EngineApi, Pick, RoundResult } from './engine.worker';
 import { lockProject, type ProjectLock } from './lock';
-import { featureWidth, labelProblem, poolFeatures, sampleProblem } from './pool';
+import { featureRows, featureWidth, labelProblem, poolFeatures, sampleProblem } from './pool';
 import {
-  commitLabel, commitLabels, getProject, patchProject, projectLabels, projectSamples, removeLabel, saveCurrent,
+  commitLabel, commitLabels, getProject, patchProject, projectFeatures, projectLabels, projectSamples, removeLabel, saveCurrent,
   type Db, type LabelRecord, type ProjectRecord, type SampleRecord,
 } from './store/db';
 
@@ -41,6 +41,8 @@ export class Session {
   pool: SampleRecord[] = []; // row r of the learner is pool[r]
   test: SampleRecord[] = [];
   rowOf = new Map<number, number>(); // sample id → pool row
+  /** Text, table and embedding projects: each sample's stored features (by sample id). */
+  features: Map<number, Float32Array> | null = null;
   labels = new Map<number, { label: number; labelledAt: number }>();
   queue: Pick[] = [];
   probabilities: Record<number, number[]> = {};
@@ -84,8 +86,13 @@ export class Session {
     s.lock = lock ?? (await lockProject(id, () => hooks.lockLost(s), () => hooks.lockGained(s)));
     const k = project.classNames.length;
     const valid: SampleRecord[] = [];
+    // Text, table and embedding features were computed at import and stored in chunks.
+    const features = project.kind === 'image' ? null : featureRows(await projectFeatures(db, id), s.bytesPerSample);
+    if (features) s.problems.push(...features.problems);
+    s.features = features?.rowOf ?? null;
     for (const rec of await projectSamples(db, id)) {
-      const why = sampleProblem(rec, s.bytesPerSample, k, project.kind);
+      let why = sampleProblem(rec, s.bytesPerSample, k, project.kind);
+      if (!why && features && !features.rowOf.has((rec as SampleRecord).id)) why = 'its features are not stored';
       if (why) s.problems.push(`sample ${String((rec as { id?: unknown })?.id)}: ${why}`);
       else valid.push(rec as SampleRecord);
     }
@@ -104,8 +111,8 @@ export class Session {
     }
     if (s.pool.length === 0) throw new Error('this project has no usable samples, so there is nothing to label');
     const px = s.bytesPerSample;
-    await engine.createPool(poolFeatures(project, s.pool), s.pool.length, px, project.classNames, LEARNER_SEED);
-    await engine.setTest(poolFeatures(project, s.test), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
+    await engine.createPool(poolFeatures(project, s.pool, features?.rowOf), s.pool.length, px, project.classNames, LEARNER_SEED);
+    await engine.setTest(poolFeatures(project, s.test, features?.rowOf), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
     await engine.teachMany([...s.labels].map(([sid, l]) => [s.rowOf.get(sid)!, l.label]));
     const resumed = project.current;
     const keep = typeof resumed === 'number' && s.rowOf.has(resumed) && !s.labels.has(resumed) ? resumed : null;

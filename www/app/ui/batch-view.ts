@@ -13,7 +13,7 @@ export function renderBatch(s: Session): void {
   grid.replaceChildren();
   const { classNames } = s.project;
   for (const id of s.batch(BATCH)) {
-    const canvas = sampleElement(s.project, s.sample(id), `sample ${id}`);
+    const canvas = sampleElement(s.project, s.sample(id), `sample ${id}`, s.features?.get(id));
     const sel = el('select', { 'aria-label': `label for sample ${id}` });
     sel.append(el('option', { value: '' }, '(leave unlabelled)'));
     classNames.forEach((n, i) => sel.append(el('option', { value: String(i) }, n)));

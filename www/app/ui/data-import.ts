@@ -149,7 +149,7 @@ async function runDataImport(app: AppHandle): Promise<void> {
     );
     const r = buildDataProject(newProjectId(), ins.name, f, opts);
     progress(0, 1, 'storing');
-    await putProjectData(app.db, r.project, r.samples, r.labels);
+    await putProjectData(app.db, r.project, r.samples, r.labels, r.features);
     progress(1, 1, 'stored');
     const lines: (string | Node)[] = [
       `Imported ${r.samples.length.toLocaleString('en')} ${kind === 'text' ? 'texts' : kind === 'table' ? 'rows' : 'vectors'} into “${r.project.name}” (${f.width.toLocaleString('en')} features each${r.labels.length ? `; ${r.labels.length} labelled from “${labelColumn}”` : ''}${r.project.classNames.length ? `; classes: ${r.project.classNames.join(', ')}` : ''}).`,

@@ -43,7 +43,7 @@ export function renderSample(s: Session): void {
   $('sample-card').hidden = kind !== 'table';
   if (kind === 'image') drawPixels($('sample') as HTMLCanvasElement, sm.pixels!, width, height, channels);
   else if (kind === 'text') $('sample-text').textContent = sm.text ?? '';
-  else if (kind === 'embedding') $('sample-text').textContent = vectorSummary(sm.features);
+  else if (kind === 'embedding') $('sample-text').textContent = vectorSummary(s.features?.get(sm.id));
   else $('sample-card').querySelector('tbody')!.replaceChildren(...cardRows(s.project.columns ?? [], sm.row ?? []));
   labeler.dataset.sampleId = String(s.current);
   $('sample-source').textContent = sm.source ?? '';

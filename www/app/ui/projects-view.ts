@@ -5,8 +5,8 @@ import { dataColumns, download, imagesZip, labelRows, toCsv, toJsonl } from '../
 import { fromDataTransfer, fromFileList, importImages, type FolderMode, type InputFile } from '../import';
 import type { Session } from '../session';
 import {
-  deleteProject, getProject, listProjects, patchProject, projectLabels, projectSamples, putProjectData,
-  type Db, type LabelRecord, type ProjectRecord, type SampleRecord,
+  deleteProject, getProject, listProjects, patchProject, projectFeatures, projectLabels, projectSamples, putProjectData,
+  type Db, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord,
 } from '../store/db';
 import { $, describe, el, showAlert, showNotice } from './dom';
 
@@ -151,7 +151,8 @@ export async function exportBackup(app: AppHandle): Promise<void> {
   if (!s) return;
   const { samples, labels } = await projectData(s);
   const project = (await getProject(s.db, s.project.id)) ?? s.project;
-  download(await makeBackup(project, samples, labels), `${fileStem(s)}.marginalia.zip`, 'application/zip');
+  const features = project.kind === 'image' ? [] : ((await projectFeatures(s.db, s.project.id)) as FeatureChunk[]);
+  download(await makeBackup(project, samples, labels, features), `${fileStem(s)}.marginalia.zip`, 'application/zip');
 }
 
 export function wireProjects(app: AppHandle): void {
@@ -187,7 +188,7 @@ export function wireProjects(app: AppHandle): void {
     if (!f) return;
     try {
       const r = readBackup(new Uint8Array(await f.arrayBuffer()), newProjectId());
-      await putProjectData(app.db, r.project, r.samples, r.labels);
+      await putProjectData(app.db, r.project, r.samples, r.labels, r.features);
       await app.open(r.project.id);
       showNotice(`Restored “${r.project.name}”: ${r.samples.length} samples, ${r.labels.length} labels.`);
       await renderProjects(app);

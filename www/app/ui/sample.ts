@@ -22,7 +22,7 @@ export function vectorSummary(features: Float32Array | undefined): string {
 }
 
 /** A new element showing `sm` (for the batch view's tiles). */
-export function sampleElement(p: ProjectRecord, sm: SampleRecord, label: string): HTMLElement {
+export function sampleElement(p: ProjectRecord, sm: SampleRecord, label: string, features?: Float32Array): HTMLElement {
   switch (p.kind) {
     case 'image': {
       const canvas = el('canvas', { role: 'img', 'aria-label': label });
@@ -34,6 +34,6 @@ export function sampleElement(p: ProjectRecord, sm: SampleRecord, label: string)
     case 'table':
       return el('table', { class: 'tile-card', 'aria-label': label }, el('tbody', {}, ...cardRows(p.columns ?? [], sm.row ?? [])));
     case 'embedding':
-      return el('p', { class: 'tile-text', 'aria-label': label }, `${sm.source ?? ''}: ${vectorSummary(sm.features)}`);
+      return el('p', { class: 'tile-text', 'aria-label': label }, `${sm.source ?? ''}: ${vectorSummary(features)}`);
   }
 }
