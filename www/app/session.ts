@@ -4,7 +4,7 @@
 // The rule that keeps labels safe: every action commits to IndexedDB first and changes
 // what is on screen only after the commit completed; the learner is told afterwards and
 // retrains in the background (in its worker), so the person never waits on training.
-import type * as Comlink from 'comlink';
+import * as Comlink from 'comlink';
 import type { EngineApi, Pick, RoundResult } from './engine.worker';
 import { lockProject, type ProjectLock } from './lock';
 import { featureRows, featureWidth, labelProblem, poolFeatures, sampleProblem } from './pool';
@@ -111,7 +111,9 @@ export class Session {
     }
     if (s.pool.length === 0) throw new Error('this project has no usable samples, so there is nothing to label');
     const px = s.bytesPerSample;
-    await engine.createPool(poolFeatures(project, s.pool, features?.rowOf), s.pool.length, px, project.classNames, LEARNER_SEED);
+    // Handed over, not copied: the matrix can be hundreds of MB and the page keeps none of it.
+    const matrix = poolFeatures(project, s.pool, features?.rowOf);
+    await engine.createPool(Comlink.transfer(matrix, [matrix.buffer]), s.pool.length, px, project.classNames, LEARNER_SEED);
     await engine.setTest(poolFeatures(project, s.test, features?.rowOf), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
     await engine.teachMany([...s.labels].map(([sid, l]) => [s.rowOf.get(sid)!, l.label]));
     const resumed = project.current;

@@ -287,11 +287,19 @@ export async function putProjectData(
   labels: LabelRecord[] = [],
   features: FeatureChunk[] = [],
 ): Promise<void> {
-  await write(db, ['projects', 'samples', 'labels', 'features'], `store project “${p.name}” (${samples.length} samples)`, (tx) => {
+  await write(db, ['projects', 'samples', 'labels', 'features'], `store project “${p.name}” (${samples.length} samples)`, async (tx) => {
     const ignore = () => {};
     void tx.objectStore('projects').put(p).catch(ignore);
     const s = tx.objectStore('samples');
-    for (const r of samples) void s.put(r).catch(ignore);
+    // put() clones its record on this thread before returning: 30,000 in one loop held
+    // the page for seconds. Waiting for every 500th lets the page draw in between; the
+    // transaction stays open, as the next puts are made from that request's success.
+    let i = 0;
+    for (const r of samples) {
+      const req = s.put(r);
+      if (++i % 500 === 0) await req;
+      else void req.catch(ignore);
+    }
     const l = tx.objectStore('labels');
     for (const r of labels) void l.put(r).catch(ignore);
     const f = tx.objectStore('features');
