@@ -6,11 +6,22 @@
 // cost the data already stored. Every request is recorded: none may leave 127.0.0.1.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, closeSync, openSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentSample, isLocal, launch, serve } from './harness.mjs';
 import { openProjectId, readStore } from './app-fixtures.mjs';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on the page as it is now. */
+async function axeProblems(page, where) {
+  // Through the DevTools protocol, which the page's CSP does not govern.
+  await page.evaluate(`${AXE}\n;0`);
+  const v = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations.map((x) => ({ id: x.id, impact: x.impact, nodes: x.nodes.map((n) => n.target.join(' ')).slice(0, 3) })));
+  return v.filter((x) => x.impact === 'serious' || x.impact === 'critical').map((x) => `${where}: ${x.id} (${x.impact}) at ${x.nodes.join(', ')}`);
+}
 
 const XSS_TEXT = '<img src=x onerror=window.__xss=1> free money';
 
@@ -161,6 +172,7 @@ describe('text, table and embedding projects', () => {
       assert.equal(await page.inputValue('#data-text'), 'subject');
       assert.equal(await page.inputValue('#data-label'), 'label');
       assert.equal(await page.locator('#data-preview tbody tr').count(), 5);
+      const a11y = await axeProblems(page, 'data import form');
       const r = await importData(page, { labels: 'classes' });
       assert.match(r, /Imported 121 texts into “spam-subjects” \(\d+ features each; classes: ham, spam\)/);
       const projectId = await openProjectId(page);
@@ -180,6 +192,8 @@ describe('text, table and embedding projects', () => {
       assert.equal(await page.textContent('#sample-text'), before.samples.find((s) => s.id === id).text);
       assert.ok(await page.isHidden('#sample'));
       assert.match(await page.textContent('#sample-source'), /^spam-subjects\.tsv:\d+$/);
+      a11y.push(...(await axeProblems(page, 'text label view')));
+      assert.deepEqual(a11y, []);
 
       const after = await labelTwentyUndoReload(page, projectId, (s) => truth.get(s.text));
       assert.equal(after.labels.length, 20);
@@ -258,6 +272,7 @@ describe('text, table and embedding projects', () => {
       assert.ok(await page.isVisible('#sample-card'));
       assert.deepEqual(await page.locator('#sample-card th').allTextContents(), before.project.columns);
       assert.deepEqual(await page.locator('#sample-card td').allTextContents(), shownRow.map((v) => v ?? '(missing)'));
+      assert.deepEqual(await axeProblems(page, 'table label view'), []);
 
       const after = await labelTwentyUndoReload(page, projectId, truthOf);
       await page.keyboard.press('p');
