@@ -254,11 +254,15 @@ describe('text, table and embedding projects', () => {
       assert.equal(await page.inputValue('#data-kind'), 'table');
       assert.equal(await page.inputValue('#data-label'), 'Species');
       assert.ok(await page.isDisabled('#data-column-boxes input[value="Species"]'), 'the label is not a feature');
-      const r = await importData(page, {});
+      // A fifth of each species held out with its label, to measure accuracy.
+      const r = await importData(page, { labels: 'heldout' });
       assert.match(r, /Imported 344 rows into “penguins” \(\d+ features each; classes: Adelie, Chinstrap, Gentoo\)/);
+      const held = Number(r.match(/(\d+) labelled rows \(20% of each class\) are held out to measure accuracy; you label the other (\d+)/)?.[1]);
+      assert.ok(held >= 66 && held <= 72, r);
       const projectId = await openProjectId(page);
       const before = await projectData(page, projectId);
       assert.deepEqual(before.project.columns, ['Island', 'Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)', 'Sex']);
+      assert.equal(before.samples.filter((x) => x.split === 'test' && x.truth != null).length, held);
       // Numbers standardized, 3 islands and 3 sexes (MALE, FEMALE, '.') one-hot: 4 + 3 + 3.
       assert.equal(before.project.width, 10);
       // Species truth for the keyboard, from the file itself (line → species).
@@ -275,6 +279,10 @@ describe('text, table and embedding projects', () => {
       assert.deepEqual(await axeProblems(page, 'table label view'), []);
 
       const after = await labelTwentyUndoReload(page, projectId, truthOf);
+      // 20 labels of the right species: the held-out accuracy is measured, and high.
+      await page.waitForFunction(() => /%$/.test(document.getElementById('accuracy').textContent), null, { timeout: 60_000 });
+      const acc = parseFloat(await page.textContent('#accuracy'));
+      assert.ok(acc >= 80, `held-out accuracy ${acc}% after 20 labels`);
       await page.keyboard.press('p');
       const [csvDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
       const exported = join(dir, 'penguins-labels.csv');

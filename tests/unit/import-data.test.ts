@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { buildDataProject, dataFormat, suggest } from '../../www/app/import-data';
+import { buildDataProject, dataFormat, labelledRows, suggest } from '../../www/app/import-data';
 import type { Featurized } from '../../www/app/data.worker';
 
 function featurized(labels: (string | null)[] | null): Featurized {
@@ -60,5 +60,14 @@ describe('featurized rows → project', () => {
     expect(r.project.classNames).toEqual(['spam']);
     expect(r.labels).toEqual([]);
     expect(r.notes[0]).toMatch(/only one value \(“spam”\): a classifier needs at least two classes, so the rows were imported unlabelled/);
+  });
+
+  test('held out: the chosen rows become a test set with their class; the rest is the pool, unlabelled', () => {
+    const f = featurized(['b', 'a', null, 'b']);
+    expect(labelledRows(f.labels!)).toEqual({ rows: [0, 1, 3], classes: Uint32Array.from([1, 0, 1]) });
+    const r = buildDataProject('p', 'x.csv', f, { name: 'X', kind: 'table', labelColumn: 'y', labels: 'heldout' }, 1, new Set([3]));
+    expect(r.samples.map((s) => [s.split, s.truth])).toEqual([['pool', null], ['pool', null], ['pool', null], ['test', 1]]);
+    expect(r.labels).toEqual([]);
+    expect(r.notes).toEqual(['1 labelled rows (20% of each class) are held out to measure accuracy; you label the other 3.']);
   });
 });

@@ -121,6 +121,12 @@ const api = {
     }
   },
 
+  /** Stratified split of class indices (the Rust core's, as the demo's): positions held out. */
+  async split(labels: Uint32Array, testFrac: number, seed: number): Promise<Uint32Array> {
+    const c = await load();
+    return (c.stratifiedSplit(labels, testFrac, seed) as { test: Uint32Array }).test;
+  },
+
   /** Featurize the file last inspected, reporting progress between row ranges. */
   async featurize(opts: FeaturizeOptions, progress: Progress): Promise<Featurized> {
     const c = await load();

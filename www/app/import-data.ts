@@ -87,8 +87,29 @@ export interface DataImportOptions {
   kind: 'text' | 'table' | 'embedding';
   labelColumn: string | null;
   /** 'classes': the label column's values name the classes, the person labels;
-   *  'labels': rows with a value are imported labelled. */
-  labels: 'classes' | 'labels';
+   *  'labels': rows with a value are imported labelled;
+   *  'heldout': as 'classes', and the rows in `heldOut` become a fixed test set with
+   *  their labels, for the held-out accuracy. */
+  labels: 'classes' | 'labels' | 'heldout';
+}
+
+/** Share of the labelled rows held out in 'heldout' mode (as the demo: a fixed split). */
+export const HELD_OUT = 0.2;
+
+/** The class index of each row with a usable label value (for the held-out split). */
+export function labelledRows(labels: (string | null)[]): { rows: number[]; classes: Uint32Array } {
+  const values = [...new Set(labels.filter((v): v is string => v != null && v.trim() !== '').map((v) => v.trim()))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const index = new Map(values.map((v, i) => [v, i]));
+  const rows: number[] = [];
+  const classes: number[] = [];
+  labels.forEach((v, i) => {
+    const k = v == null ? undefined : index.get(v.trim());
+    if (k !== undefined) {
+      rows.push(i);
+      classes.push(k);
+    }
+  });
+  return { rows, classes: Uint32Array.from(classes) };
 }
 
 export interface DataImportResult {
@@ -101,13 +122,22 @@ export interface DataImportResult {
 }
 
 /** Featurized rows → a project's records (not stored yet). */
-export function buildDataProject(id: string, sourceName: string, f: Featurized, opts: DataImportOptions, now = Date.now()): DataImportResult {
+export function buildDataProject(
+  id: string,
+  sourceName: string,
+  f: Featurized,
+  opts: DataImportOptions,
+  now = Date.now(),
+  heldOut: Set<number> = new Set(),
+): DataImportResult {
   const notes: string[] = [];
   const values = f.labels ? [...new Set(f.labels.filter((v): v is string => v != null && v.trim() !== '').map((v) => v.trim()))] : [];
   // Code-unit order, not the locale's: the same file gives the same keys on every machine.
   values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   let applyLabels = opts.labels === 'labels';
   if (opts.labelColumn && values.length === 0) notes.push(`The label column “${opts.labelColumn}” is empty in every row: no classes were made. Press n while labelling to add one.`);
+  if (values.length > 30)
+    notes.push(`The label column “${opts.labelColumn}” has ${values.length} different values, so there are ${values.length} classes: if it holds numbers to predict rather than categories, import again with another label column.`);
   if (opts.labelColumn && values.length === 1) {
     // One class cannot train a classifier (there is nothing to tell it apart from), and
     // labelling every row with it would leave nothing to ask about.
@@ -120,12 +150,15 @@ export function buildDataProject(id: string, sourceName: string, f: Featurized, 
   const samples: SampleRecord[] = [];
   const labels: LabelRecord[] = [];
   const n = f.lines.length;
+  const test = opts.labels === 'heldout' && values.length >= 2 ? heldOut : new Set<number>();
+  if (opts.labels === 'heldout' && test.size) notes.push(`${test.size} labelled rows (${HELD_OUT * 100}% of each class) are held out to measure accuracy; you label the other ${n - test.size}.`);
   for (let i = 0; i < n; i++) {
+    const held = test.has(i);
     const s: SampleRecord = {
       project: id,
       id: i,
-      truth: null,
-      split: 'pool',
+      truth: held ? index.get(f.labels![i]!.trim())! : null,
+      split: held ? 'test' : 'pool',
       source: `${sourceName}:${f.lines[i]}`,
     };
     if (f.texts) s.text = f.texts[i];

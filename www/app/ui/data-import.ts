@@ -5,7 +5,7 @@
 // never costs a project that was already there.
 import * as Comlink from 'comlink';
 import type { DataApi, Inspection } from '../data.worker';
-import { buildDataProject, DATA_LIMITS, EXPORT_COLUMNS, suggest, type DataImportOptions } from '../import-data';
+import { buildDataProject, DATA_LIMITS, EXPORT_COLUMNS, HELD_OUT, labelledRows, suggest, type DataImportOptions } from '../import-data';
 import { putProjectData } from '../store/db';
 import { $, describe, el } from './dom';
 import { newProjectId, renderProjects, type AppHandle } from './projects-view';
@@ -137,7 +137,7 @@ async function runDataImport(app: AppHandle): Promise<void> {
     name: ($('data-name') as HTMLInputElement).value.trim() || ins.name,
     kind,
     labelColumn,
-    labels: ($('data-labels') as HTMLSelectElement).value as 'classes' | 'labels',
+    labels: ($('data-labels') as HTMLSelectElement).value as DataImportOptions['labels'],
   };
   const featureColumns = Array.from($('data-column-boxes').querySelectorAll<HTMLInputElement>('input:checked')).map((b) => b.value);
   ($('data-import') as HTMLButtonElement).disabled = true;
@@ -147,7 +147,13 @@ async function runDataImport(app: AppHandle): Promise<void> {
       { kind, textColumn: kind === 'text' ? ($('data-text') as HTMLSelectElement).value : undefined, labelColumn: labelColumn ?? undefined, featureColumns: kind === 'text' ? undefined : featureColumns },
       Comlink.proxy(progress),
     );
-    const r = buildDataProject(newProjectId(), ins.name, f, opts);
+    // A fixed held-out set, split per class by the Rust core (seed 0, as the demo's).
+    const heldOut = new Set<number>();
+    if (opts.labels === 'heldout' && f.labels) {
+      const { rows, classes } = labelledRows(f.labels);
+      if (new Set(classes).size >= 2) for (const j of await api.split(classes, HELD_OUT, 0)) heldOut.add(rows[j]);
+    }
+    const r = buildDataProject(newProjectId(), ins.name, f, opts, Date.now(), heldOut);
     progress(0, 1, 'storing');
     await putProjectData(app.db, r.project, r.samples, r.labels, r.features);
     progress(1, 1, 'stored');
