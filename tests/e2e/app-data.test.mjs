@@ -303,6 +303,22 @@ describe('text, table and embedding projects', () => {
       const pairs = (d) => d.labels.map((l) => JSON.stringify([d.samples.find((s) => s.id === l.sampleId).row, d.project.classNames[l.label]])).sort();
       assert.deepEqual(pairs(again), pairs(after));
 
+      // Back to the first project: the batch view shows rows as cards with the model's
+      // guesses filled in; accepting stores them together.
+      await page.click('#project-list button[aria-label="Open penguins"]');
+      await page.waitForFunction((id) => document.getElementById('project-title').textContent === 'penguins', projectId);
+      await page.keyboard.press('b');
+      await page.waitForFunction(() => document.querySelectorAll('#batch-grid .tile-card').length > 0, null, { timeout: 60_000 });
+      const guessed = await page.locator('#batch-grid select').evaluateAll((ss) => ss.filter((x) => x.value !== '').length);
+      assert.ok(guessed > 0, 'the model filled in guesses');
+      await page.click('#batch-accept');
+      let stored = 0;
+      for (let i = 0; i < 300 && stored !== 20 + guessed; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        stored = (await readStore(page, 'labels')).filter((l) => l.project === projectId).length;
+      }
+      assert.equal(stored, 20 + guessed, 'the accepted batch is stored');
+
       const outside = requests.filter((u) => !isLocal(u));
       assert.deepEqual(outside, [], `requests left 127.0.0.1: ${outside.join(', ')}`);
       assert.deepEqual(b.consoleErrors, []);

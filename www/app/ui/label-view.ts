@@ -77,7 +77,10 @@ function renderDecisions(s: Session): void {
   list.replaceChildren();
   for (const d of s.decisions()) {
     const li = el('li', { 'data-sample-id': String(d.sampleId) });
-    const src = s.sample(d.sampleId)?.source ?? `sample ${d.sampleId}`;
+    const sm = s.sample(d.sampleId);
+    // A text is known by its words more than by its line number.
+    const words = sm?.text != null ? ` “${sm.text.length > 60 ? `${sm.text.slice(0, 60)}…` : sm.text}”` : '';
+    const src = `${sm?.source ?? `sample ${d.sampleId}`}${words}`;
     if (d.kind === 'skip') {
       li.append(`${src}: skipped`);
     } else {
