@@ -41,7 +41,7 @@ export class Session {
   pool: SampleRecord[] = []; // row r of the learner is pool[r]
   test: SampleRecord[] = [];
   rowOf = new Map<number, number>(); // sample id → pool row
-  /** Text, table and embedding projects: each sample's stored features (by sample id). */
+  /** Embedding projects: each sample's vector (by sample id), for the label view to show. */
   features: Map<number, Float32Array> | null = null;
   labels = new Map<number, { label: number; labelledAt: number }>();
   queue: Pick[] = [];
@@ -89,7 +89,9 @@ export class Session {
     // Text, table and embedding features were computed at import and stored in chunks.
     const features = project.kind === 'image' ? null : featureRows(await projectFeatures(db, id), s.bytesPerSample);
     if (features) s.problems.push(...features.problems);
-    s.features = features?.rowOf ?? null;
+    // Only an embedding is shown by its numbers; text and rows show their own content, so
+    // the page drops their features once the worker has them.
+    s.features = project.kind === 'embedding' ? (features?.rowOf ?? null) : null;
     for (const rec of await projectSamples(db, id)) {
       let why = sampleProblem(rec, s.bytesPerSample, k, project.kind);
       if (!why && features && !features.rowOf.has((rec as SampleRecord).id)) why = 'its features are not stored';
