@@ -177,7 +177,7 @@ fn delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str, lenient: bool
         cols.push("label".into());
         (cols, Vec::new(), &records[..])
     } else {
-        (first.iter().map(|s| s.trim().to_string()).collect(), Vec::new(), &records[1..])
+        (header_names(first), Vec::new(), &records[1..])
     };
     let mut table = Table { columns, class_names, ..Default::default() };
     let mut skipped = Vec::new();
@@ -205,6 +205,27 @@ fn delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str, lenient: bool
         }));
     }
     Ok((table, skipped))
+}
+
+/// Column names from a header row, each one usable as a key: an empty name (pandas writes
+/// one for its index) becomes `column N`, and a repeated name gets ` (2)`, ` (3)`, ... so
+/// picking a column by name always means one column.
+fn header_names(first: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(first.len());
+    for (j, raw) in first.iter().enumerate() {
+        let base = match raw.trim() {
+            "" => format!("column {}", j + 1),
+            t => t.to_string(),
+        };
+        let mut name = base.clone();
+        let mut k = 2;
+        while out.contains(&name) {
+            name = format!("{base} ({k})");
+            k += 1;
+        }
+        out.push(name);
+    }
+    out
 }
 
 /// Plain text, one sample per line (blank lines skipped): one column, `text`. Nothing is
@@ -347,6 +368,12 @@ mod tests {
         let e = parse_lines(b"fine\nnot \xff fine\n").unwrap_err();
         assert_eq!(e.to_string(), "text: line 2, column 5: not valid UTF-8 text (byte offset 9)");
         assert!(parse_jsonl(b"{\"a\": \"\xc3\"}").unwrap_err().to_string().contains("byte offset 7"));
+    }
+
+    #[test]
+    fn header_names_are_unique_and_never_empty() {
+        let t = parse_csv(b",a,a, a ,b\n0,1,2,3,4\n").unwrap();
+        assert_eq!(t.columns, ["column 1", "a", "a (2)", "a (3)", "b"]);
     }
 
     #[test]

@@ -401,6 +401,18 @@ describe('text, table and embedding projects', () => {
       const projectsBefore = (await readStore(page, 'projects')).length;
       await page.keyboard.press('p');
 
+      // A file dropped on the data drop zone is read like a chosen one; a pandas-style
+      // header (an unnamed index column, a repeated name) gets usable column names.
+      await page.evaluate(() => {
+        document.getElementById('import-report').textContent = '';
+        const dt = new DataTransfer();
+        dt.items.add(new File([',text,text\n0,hello there,x\n1,general kenobi,y\n'], 'dropped.csv'));
+        document.getElementById('drop-data').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      });
+      await page.waitForFunction(() => !document.getElementById('data-form').hidden);
+      assert.match(await page.textContent('#data-summary'), /dropped\.csv: CSV, 2 rows, 3 column\(s\)/);
+      assert.deepEqual(await page.locator('#data-preview thead th').allTextContents(), ['column 1', 'text', 'text (2)']);
+
       // An empty CSV, and one with a header only.
       await pickData(page, file('empty.csv', ''));
       assert.match(await report(page), /empty\.csv is empty \(0 bytes\): there is nothing to import\. Nothing was stored/);

@@ -182,6 +182,19 @@ export function wireDataImport(app: AppHandle): void {
     input.value = '';
     if (f) void pick(f);
   });
+  const drop = $('drop-data');
+  drop.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    drop.classList.remove('over');
+    const files = Array.from(ev.dataTransfer?.files ?? []);
+    if (files.length > 1) report(`${files.length} files were dropped; a data project comes from one file. Nothing was stored; your projects are untouched.`);
+    else if (files[0]) void pick(files[0]);
+  });
   for (const id of ['data-kind', 'data-label']) $(id).addEventListener('change', syncForm);
   $('data-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
