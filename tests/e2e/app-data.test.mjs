@@ -175,6 +175,8 @@ describe('text, table and embedding projects', () => {
       const a11y = await axeProblems(page, 'data import form');
       const r = await importData(page, { labels: 'classes' });
       assert.match(r, /Imported 121 texts into “spam-subjects” \(\d+ features each; classes: ham, spam\)/);
+      // The progress bar went all the way.
+      assert.equal(await page.evaluate(() => { const p = document.getElementById('import-progress'); return p.value === p.max; }), true);
       const projectId = await openProjectId(page);
       const before = await projectData(page, projectId);
       assert.equal(before.project.kind, 'text');
@@ -406,12 +408,13 @@ describe('text, table and embedding projects', () => {
       await page.evaluate(() => {
         document.getElementById('import-report').textContent = '';
         const dt = new DataTransfer();
-        dt.items.add(new File([',text,text\n0,hello there,x\n1,general kenobi,y\n'], 'dropped.csv'));
+        dt.items.add(new File([',text,text,<svg onload=window.__xss=5>\n0,hello there,x,1\n1,general kenobi,y,2\n'], 'dropped.csv'));
         document.getElementById('drop-data').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
       });
       await page.waitForFunction(() => !document.getElementById('data-form').hidden);
-      assert.match(await page.textContent('#data-summary'), /dropped\.csv: CSV, 2 rows, 3 column\(s\)/);
-      assert.deepEqual(await page.locator('#data-preview thead th').allTextContents(), ['column 1', 'text', 'text (2)']);
+      assert.match(await page.textContent('#data-summary'), /dropped\.csv: CSV, 2 rows, 4 column\(s\)/);
+      assert.deepEqual(await page.locator('#data-preview thead th').allTextContents(), ['column 1', 'text', 'text (2)', '<svg onload=window.__xss=5>']);
+      assert.equal(await page.locator('#data-form svg, #data-form img').count(), 0, 'column names are text');
 
       // An empty CSV, and one with a header only.
       await pickData(page, file('empty.csv', ''));
@@ -452,18 +455,36 @@ describe('text, table and embedding projects', () => {
 
       // A label column with one value: imported unlabelled, with that class, and said so.
       await page.keyboard.press('p');
-      await pickData(page, file('onlyspam.csv', 'text,label\nwin money,spam\ncheap pills,spam\nhot deals,spam\n'));
+      // (The class name is script-like: it must show as text.)
+      const SPAM = '<img src=x onerror=window.__xss=4>';
+      await pickData(page, file('onlyspam.csv', `text,label\nwin money,${SPAM}\ncheap pills,${SPAM}\nhot deals,${SPAM}\n`));
       const r1 = await importData(page, { kind: 'text', text: 'text', label: 'label', labels: 'labels' });
-      assert.match(r1, /The label column “label” has only one value \(“spam”\): a classifier needs at least two classes, so the rows were imported unlabelled, with “spam” as the first class/);
+      assert.ok(r1.includes(`The label column “label” has only one value (“${SPAM}”): a classifier needs at least two classes, so the rows were imported unlabelled, with “${SPAM}” as the first class`), r1);
       const one = await projectData(page, await openProjectId(page));
-      assert.deepEqual(one.project.classNames, ['spam']);
+      assert.deepEqual(one.project.classNames, [SPAM]);
       assert.equal(one.labels.length, 0);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('l');
+      await page.waitForFunction(() => document.querySelectorAll('#classes button').length === 1);
+      assert.ok((await page.locator('#classes button').allTextContents()).some((t) => t.includes(SPAM)));
+      assert.equal(await page.locator('#classes img, #import-report img').count(), 0);
+
+      // Plain text: one sample per line, blank lines skipped; no label column to choose.
+      await page.keyboard.press('p');
+      await pickData(page, file('lines.txt', 'first sample\n\nsecond sample\nthird sample\n'));
+      assert.equal(await page.inputValue('#data-kind'), 'text');
+      assert.ok(await page.isDisabled('#data-kind option[value="table"]'));
+      const rt = await importData(page, {});
+      assert.match(rt, /Imported 3 texts into “lines”/);
+      const txt = await projectData(page, await openProjectId(page));
+      assert.deepEqual(txt.samples.map((x) => [x.source, x.text]), [['lines.txt:1', 'first sample'], ['lines.txt:3', 'second sample'], ['lines.txt:4', 'third sample']]);
+      assert.equal(await page.evaluate(() => window.__xss), undefined);
 
       // Nothing already stored was lost: the demo's labels are exactly as they were, and
-      // only the two good imports added projects.
+      // only the three good imports added projects.
       const now = await readStore(page, 'labels');
       assert.deepEqual(now.filter((l) => l.project === 'demo'), keep);
-      assert.equal((await readStore(page, 'projects')).length, projectsBefore + 2);
+      assert.equal((await readStore(page, 'projects')).length, projectsBefore + 3);
       assert.deepEqual(b.consoleErrors, []);
     } finally {
       await b.close();
