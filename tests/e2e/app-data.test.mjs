@@ -453,6 +453,14 @@ describe('text, table and embedding projects', () => {
       const ragged = await projectData(page, await openProjectId(page));
       assert.deepEqual(ragged.samples.map((s) => s.source), ['ragged.csv:2', 'ragged.csv:3', 'ragged.csv:5', 'ragged.csv:6', 'ragged.csv:8']);
 
+      // A vector with a cell that is not a number (past the preview): the import fails
+      // naming the file, line and column, and stores nothing.
+      const vrows = Array.from({ length: 8 }, (_, r) => Array.from({ length: 9 }, (_, j) => (r === 6 && j === 2 ? 'n/a' : String(r + j / 10))).join(','));
+      await pickData(page, file('vec-bad.csv', `${Array.from({ length: 9 }, (_, j) => `x${j}`).join(',')}\n${vrows.join('\n')}\n`));
+      assert.equal(await page.inputValue('#data-kind'), 'embedding');
+      const rv = await importData(page, { label: '' });
+      assert.match(rv, /The import failed: vec-bad\.csv: vectors: line 8, column 3: 'x2' is 'n\/a', not a number\. Nothing was stored/);
+
       // A label column with one value: imported unlabelled, with that class, and said so.
       await page.keyboard.press('p');
       // (The class name is script-like: it must show as text.)

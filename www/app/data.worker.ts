@@ -71,6 +71,7 @@ export type Progress = (done: number, total: number, stage: string) => void;
 const CHUNK = 500;
 
 let parsed: Parsed | null = null;
+let fileName = '';
 let npy: { shape: number[]; data: Float32Array } | null = null;
 
 function mb(n: number): string {
@@ -83,6 +84,7 @@ const api = {
     parsed?.free();
     parsed = null;
     npy = null;
+    fileName = name;
     const format = dataFormat(name);
     if (!format) throw new Error(`${name}: ${extOf(name)} is not a format this page imports as data (CSV, TSV, JSONL, TXT or NPY; images go in “New project from images”)`);
     if (file.size === 0) throw new Error(`${name} is empty (0 bytes): there is nothing to import`);
@@ -127,92 +129,101 @@ const api = {
     return (c.stratifiedSplit(labels, testFrac, seed) as { test: Uint32Array }).test;
   },
 
-  /** Featurize the file last inspected, reporting progress between row ranges. */
+  /** Featurize the file last inspected, reporting progress; errors name the file. */
   async featurize(opts: FeaturizeOptions, progress: Progress): Promise<Featurized> {
-    const c = await load();
-    if (npy) {
-      const [n, d] = npy.shape;
-      for (let i = 0; i < npy.data.length; i++) {
-        if (!Number.isFinite(npy.data[i])) throw new Error(`row ${Math.floor(i / d) + 1}, value ${(i % d) + 1} is ${npy.data[i]}: every value of an embedding must be a finite number`);
-      }
-      progress(n, n, 'vectors');
-      const features = npy.data;
-      const r: Featurized = {
-        width: d, features, lines: Array.from({ length: n }, (_, i) => i + 1), texts: null, rows: null, columns: null, labels: null, snapshot: null, dropped: [],
-      };
-      return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
+    try {
+      return await featurize(opts, progress);
+    } catch (e) {
+      throw new Error(`${fileName}: ${(e as Error).message}`);
     }
-    const p = parsed;
-    if (!p) throw new Error('no file to import: choose one first');
-    const n = p.rowCount;
-    const lines = Array.from(p.lines);
-    const labels = opts.labelColumn ? (p.column(opts.labelColumn) as (string | null)[]) : null;
-    const dropped: { line: number; reason: string }[] = [];
-    if (opts.kind === 'text') {
-      if (!opts.textColumn) throw new Error('choose the column that holds the text');
-      if (opts.textColumn === opts.labelColumn) throw new Error(`“${opts.textColumn}” cannot be both the text and the label`);
-      const all = p.texts(opts.textColumn, 0, n);
-      // A row without text has nothing to show or learn from: left out, and said so.
-      const keep: number[] = [];
-      all.forEach((t, i) => (t.trim() ? keep.push(i) : dropped.push({ line: lines[i], reason: `the text column “${opts.textColumn}” is empty` })));
-      if (keep.length === 0) throw new Error(`the column “${opts.textColumn}” is empty in every row`);
-      const texts = keep.map((i) => all[i]);
-      progress(0, texts.length, 'fitting the vocabulary');
-      // min_df 2 drops words seen once (they cannot generalise), but a small file may have
-      // few repeated words; below 200 texts every word counts.
-      const fz = c.TextFeaturizer.fit(texts, texts.length < 200 ? 1 : 2, DATA_LIMITS.textFeatures);
-      try {
-        const width = fz.width;
-        checkSize(texts.length, width, 'the text');
-        const features = new Float32Array(texts.length * width);
-        for (let i = 0; i < texts.length; i += CHUNK) {
-          features.set(fz.transform(texts.slice(i, i + CHUNK)), i * width);
-          progress(Math.min(i + CHUNK, texts.length), texts.length, 'TF-IDF');
-        }
-        const r: Featurized = {
-          width, features, lines: keep.map((i) => lines[i]), texts, rows: null, columns: null,
-          labels: labels ? keep.map((i) => labels[i]) : null, snapshot: fz.snapshot(), dropped,
-        };
-        return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
-      } finally {
-        fz.free();
-      }
+  },
+};
+
+async function featurize(opts: FeaturizeOptions, progress: Progress): Promise<Featurized> {
+  const c = await load();
+  if (npy) {
+    const [n, d] = npy.shape;
+    for (let i = 0; i < npy.data.length; i++) {
+      if (!Number.isFinite(npy.data[i])) throw new Error(`row ${Math.floor(i / d) + 1}, value ${(i % d) + 1} is ${npy.data[i]}: every value of an embedding must be a finite number`);
     }
-    const cols = opts.featureColumns ?? p.columns.filter((x) => x !== opts.labelColumn);
-    if (cols.length === 0) throw new Error('choose at least one column to learn from');
-    if (opts.labelColumn && cols.includes(opts.labelColumn)) throw new Error(`the label column “${opts.labelColumn}” cannot also be a column to learn from`);
-    if (opts.kind === 'embedding') {
-      const width = cols.length;
-      checkSize(n, width, 'the vectors');
-      const features = new Float32Array(n * width);
-      for (let i = 0; i < n; i += CHUNK) {
-        features.set(p.vectors(cols, i, Math.min(i + CHUNK, n)), i * width);
-        progress(Math.min(i + CHUNK, n), n, 'vectors');
-      }
-      // The numbers are the features: no need to keep them twice as text.
-      const r: Featurized = { width, features, lines, texts: null, rows: null, columns: null, labels, snapshot: null, dropped };
-      return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
-    }
-    const all = p.columns;
-    const idx = cols.map((x) => all.indexOf(x));
-    const cells = (p.rows(0, n) as (string | null)[][]).map((r) => idx.map((j) => r[j]));
-    progress(0, n, 'fitting the encoder');
-    const fz = c.TableFeaturizer.fitTable(p, cols);
+    progress(n, n, 'vectors');
+    // A copy goes: the parsed array stays whole for a second try (after a storage error).
+    const features = npy.data.slice();
+    const r: Featurized = {
+      width: d, features, lines: Array.from({ length: n }, (_, i) => i + 1), texts: null, rows: null, columns: null, labels: null, snapshot: null, dropped: [],
+    };
+    return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
+  }
+  const p = parsed;
+  if (!p) throw new Error('no file to import: choose one first');
+  const n = p.rowCount;
+  const lines = Array.from(p.lines);
+  const labels = opts.labelColumn ? (p.column(opts.labelColumn) as (string | null)[]) : null;
+  const dropped: { line: number; reason: string }[] = [];
+  if (opts.kind === 'text') {
+    if (!opts.textColumn) throw new Error('choose the column that holds the text');
+    if (opts.textColumn === opts.labelColumn) throw new Error(`“${opts.textColumn}” cannot be both the text and the label`);
+    const all = p.texts(opts.textColumn, 0, n);
+    // A row without text has nothing to show or learn from: left out, and said so.
+    const keep: number[] = [];
+    all.forEach((t, i) => (t.trim() ? keep.push(i) : dropped.push({ line: lines[i], reason: `the text column “${opts.textColumn}” is empty` })));
+    if (keep.length === 0) throw new Error(`the column “${opts.textColumn}” is empty in every row`);
+    const texts = keep.map((i) => all[i]);
+    progress(0, texts.length, 'fitting the vocabulary');
+    // min_df 2 drops words seen once (they cannot generalise), but a small file may have
+    // few repeated words; below 200 texts every word counts.
+    const fz = c.TextFeaturizer.fit(texts, texts.length < 200 ? 1 : 2, DATA_LIMITS.textFeatures);
     try {
       const width = fz.width;
-      checkSize(n, width, 'the encoded table');
-      const features = new Float32Array(n * width);
-      for (let i = 0; i < n; i += CHUNK) {
-        features.set(fz.transformTable(p, i, Math.min(i + CHUNK, n)), i * width);
-        progress(Math.min(i + CHUNK, n), n, 'encoding');
+      checkSize(texts.length, width, 'the text');
+      const features = new Float32Array(texts.length * width);
+      for (let i = 0; i < texts.length; i += CHUNK) {
+        features.set(fz.transform(texts.slice(i, i + CHUNK)), i * width);
+        progress(Math.min(i + CHUNK, texts.length), texts.length, 'TF-IDF');
       }
-      const r: Featurized = { width, features, lines, texts: null, rows: cells, columns: cols, labels, snapshot: fz.snapshot(), dropped };
+      const r: Featurized = {
+        width, features, lines: keep.map((i) => lines[i]), texts, rows: null, columns: null,
+        labels: labels ? keep.map((i) => labels[i]) : null, snapshot: fz.snapshot(), dropped,
+      };
       return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
     } finally {
       fz.free();
     }
-  },
-};
+  }
+  const cols = opts.featureColumns ?? p.columns.filter((x) => x !== opts.labelColumn);
+  if (cols.length === 0) throw new Error('choose at least one column to learn from');
+  if (opts.labelColumn && cols.includes(opts.labelColumn)) throw new Error(`the label column “${opts.labelColumn}” cannot also be a column to learn from`);
+  if (opts.kind === 'embedding') {
+    const width = cols.length;
+    checkSize(n, width, 'the vectors');
+    const features = new Float32Array(n * width);
+    for (let i = 0; i < n; i += CHUNK) {
+      features.set(p.vectors(cols, i, Math.min(i + CHUNK, n)), i * width);
+      progress(Math.min(i + CHUNK, n), n, 'vectors');
+    }
+    // The numbers are the features: no need to keep them twice as text.
+    const r: Featurized = { width, features, lines, texts: null, rows: null, columns: null, labels, snapshot: null, dropped };
+    return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
+  }
+  const all = p.columns;
+  const idx = cols.map((x) => all.indexOf(x));
+  const cells = (p.rows(0, n) as (string | null)[][]).map((r) => idx.map((j) => r[j]));
+  progress(0, n, 'fitting the encoder');
+  const fz = c.TableFeaturizer.fitTable(p, cols);
+  try {
+    const width = fz.width;
+    checkSize(n, width, 'the encoded table');
+    const features = new Float32Array(n * width);
+    for (let i = 0; i < n; i += CHUNK) {
+      features.set(fz.transformTable(p, i, Math.min(i + CHUNK, n)), i * width);
+      progress(Math.min(i + CHUNK, n), n, 'encoding');
+    }
+    const r: Featurized = { width, features, lines, texts: null, rows: cells, columns: cols, labels, snapshot: fz.snapshot(), dropped };
+    return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
+  } finally {
+    fz.free();
+  }
+}
 
 function extOf(name: string): string {
   const base = name.split('/').pop() ?? name;
