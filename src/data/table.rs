@@ -51,12 +51,7 @@ fn is_missing(s: &str) -> bool {
 /// without it (TSV, as IANA's text/tab-separated-values defines it) a quote is just a
 /// character. Returns each record with its 1-based starting line; blank lines are skipped.
 pub fn split_records(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Result<Vec<Record>> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let upto = &bytes[..e.valid_up_to()];
-        let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
-        let col = upto.len() - upto.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
-        parse_err(source, line, col, "not valid UTF-8 text")
-    })?;
+    let text = std::str::from_utf8(bytes).map_err(|e| utf8_err(source, bytes, e))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let b = text.as_bytes();
     let mut records = Vec::new();
@@ -141,8 +136,28 @@ pub fn split_records(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Re
     Ok(records)
 }
 
+/// A data row left out by a lenient parse: its 1-based line and how many fields it had.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkippedRow {
+    pub line: usize,
+    pub fields: usize,
+    pub expected: usize,
+}
+
 /// Parse a delimited file with the header rules in the module docs.
 pub fn parse_delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Result<Table> {
+    delimited(bytes, delim, quoting, source, false).map(|(t, _)| t)
+}
+
+/// Like [`parse_delimited`], but a data row with the wrong number of fields is left out
+/// and listed instead of failing the whole file (a person importing 10,000 rows should
+/// not lose them to one stray comma). Other errors (an unclosed quote, invalid UTF-8) still
+/// fail: they shift every field after them, so the rows that follow cannot be trusted.
+pub fn parse_delimited_lenient(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Result<(Table, Vec<SkippedRow>)> {
+    delimited(bytes, delim, quoting, source, true)
+}
+
+fn delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str, lenient: bool) -> Result<(Table, Vec<SkippedRow>)> {
     let records = split_records(bytes, delim, quoting, source)?;
     let Some((_, first)) = records.first() else {
         return Err(Error::Empty(format!("{source} (no rows)")));
@@ -162,11 +177,16 @@ pub fn parse_delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> 
         cols.push("label".into());
         (cols, Vec::new(), &records[..])
     } else {
-        (first.iter().map(|s| s.trim().to_string()).collect(), Vec::new(), &records[1..])
+        (header_names(first), Vec::new(), &records[1..])
     };
     let mut table = Table { columns, class_names, ..Default::default() };
+    let mut skipped = Vec::new();
     for (line, fields) in data {
         if fields.len() != table.columns.len() {
+            if lenient {
+                skipped.push(SkippedRow { line: *line, fields: fields.len(), expected: table.columns.len() });
+                continue;
+            }
             return Err(parse_err(
                 source,
                 *line,
@@ -178,9 +198,60 @@ pub fn parse_delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> 
         table.lines.push(*line);
     }
     if table.rows.is_empty() {
-        return Err(Error::Empty(format!("{source} (a header but no data rows)")));
+        return Err(Error::Empty(if skipped.is_empty() {
+            format!("{source} (a header but no data rows)")
+        } else {
+            format!("{source} (every one of its {} data rows has the wrong number of fields)", skipped.len())
+        }));
+    }
+    Ok((table, skipped))
+}
+
+/// Column names from a header row, each one usable as a key: an empty name (pandas writes
+/// one for its index) becomes `column N`, and a repeated name gets ` (2)`, ` (3)`, ... so
+/// picking a column by name always means one column.
+fn header_names(first: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(first.len());
+    for (j, raw) in first.iter().enumerate() {
+        let base = match raw.trim() {
+            "" => format!("column {}", j + 1),
+            t => t.to_string(),
+        };
+        let mut name = base.clone();
+        let mut k = 2;
+        while out.contains(&name) {
+            name = format!("{base} ({k})");
+            k += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
+/// Plain text, one sample per line (blank lines skipped): one column, `text`. Nothing is
+/// treated as missing: a line reading `NA` is the text "NA".
+pub fn parse_lines(bytes: &[u8]) -> Result<Table> {
+    let text = std::str::from_utf8(bytes).map_err(|e| utf8_err("text", bytes, e))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut table = Table { columns: vec!["text".into()], ..Default::default() };
+    for (i, l) in text.lines().enumerate() {
+        if !l.trim().is_empty() {
+            table.rows.push(vec![Some(l.to_string())]);
+            table.lines.push(i + 1);
+        }
+    }
+    if table.rows.is_empty() {
+        return Err(Error::Empty("the text file (no non-blank lines)".into()));
     }
     Ok(table)
+}
+
+/// Invalid UTF-8 at `e`: the line, column and byte offset where it starts.
+fn utf8_err(source: &str, bytes: &[u8], e: std::str::Utf8Error) -> Error {
+    let upto = &bytes[..e.valid_up_to()];
+    let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = upto.len() - upto.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+    parse_err(source, line, col, format!("not valid UTF-8 text (byte offset {})", e.valid_up_to()))
 }
 
 /// CSV with the header rules in the module docs.
@@ -197,10 +268,7 @@ pub fn parse_tsv(bytes: &[u8]) -> Result<Table> {
 /// the union of keys in order of first appearance. Strings, numbers and booleans become
 /// cells, `null` or an absent key a missing cell; nested values are an error.
 pub fn parse_jsonl(bytes: &[u8]) -> Result<Table> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-        parse_err("JSONL", line, 1, "not valid UTF-8 text")
-    })?;
+    let text = std::str::from_utf8(bytes).map_err(|e| utf8_err("JSONL", bytes, e))?;
     let mut table = Table::default();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut objects = Vec::new();
@@ -278,6 +346,43 @@ mod tests {
         assert_eq!(parse_tsv(b"a\tb\n\"Holiday\" 2002\t1\n").unwrap().rows[0][0].as_deref(), Some("\"Holiday\" 2002"));
         assert!(matches!(parse_csv(b""), Err(Error::Empty(_))));
         assert!(matches!(parse_csv(b"a,b\n"), Err(Error::Empty(_))));
+    }
+
+    #[test]
+    fn lenient_parse_skips_rows_with_the_wrong_width() {
+        let (t, skipped) = parse_delimited_lenient(b"a,b\n1,2\n3\n4,5,6\n7,8\n", b',', true, "CSV").unwrap();
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.lines, [2, 5]);
+        assert_eq!(
+            skipped,
+            [SkippedRow { line: 3, fields: 1, expected: 2 }, SkippedRow { line: 4, fields: 3, expected: 2 }]
+        );
+        let e = parse_delimited_lenient(b"a,b\n1\n2\n", b',', true, "CSV").unwrap_err();
+        assert!(e.to_string().contains("every one of its 2 data rows"), "{e}");
+    }
+
+    #[test]
+    fn utf8_errors_give_the_byte_offset() {
+        let e = parse_csv(b"a,b\nok,\xe9t\xe9\n").unwrap_err();
+        assert_eq!(e.to_string(), "CSV: line 2, column 4: not valid UTF-8 text (byte offset 7)");
+        let e = parse_lines(b"fine\nnot \xff fine\n").unwrap_err();
+        assert_eq!(e.to_string(), "text: line 2, column 5: not valid UTF-8 text (byte offset 9)");
+        assert!(parse_jsonl(b"{\"a\": \"\xc3\"}").unwrap_err().to_string().contains("byte offset 7"));
+    }
+
+    #[test]
+    fn header_names_are_unique_and_never_empty() {
+        let t = parse_csv(b",a,a, a ,b\n0,1,2,3,4\n").unwrap();
+        assert_eq!(t.columns, ["column 1", "a", "a (2)", "a (3)", "b"]);
+    }
+
+    #[test]
+    fn plain_text_lines() {
+        let t = parse_lines(b"\xef\xbb\xbffirst line\n\n  \nNA\r\nlast").unwrap();
+        assert_eq!(t.columns, ["text"]);
+        assert_eq!(t.rows, [[Some("first line".into())], [Some("NA".into())], [Some("last".into())]]);
+        assert_eq!(t.lines, [1, 4, 5]);
+        assert!(matches!(parse_lines(b"\n \n"), Err(Error::Empty(_))));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::compute::coates::CoatesParams;
 use crate::data::image::CoatesFeaturizer as ImageCoates;
-use crate::data::table::{parse_csv, Table};
+use crate::data::table::{parse_csv, parse_delimited_lenient, parse_jsonl, parse_lines, SkippedRow, Table};
 use crate::data::tabular::TabularEncoder;
 use crate::data::text::{Tfidf, TfidfParams};
 use crate::learner::Learner;
@@ -563,6 +563,159 @@ impl CoatesFeaturizer {
     /// A featurizer from `snapshot` bytes.
     pub fn restore(bytes: &[u8]) -> Result<CoatesFeaturizer, JsValue> {
         postcard::from_bytes(bytes).map(|inner| CoatesFeaturizer { inner, pool: None }).map_err(coates_format_error)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Import of text, tables and embeddings: the file is parsed once into a `ParsedTable` that
+// stays in wasm memory (in the app's import worker), and the featurizers read row ranges
+// of it, so progress can be reported between ranges without copying the file around.
+
+/// A parsed CSV, TSV, JSONL or plain-text file (see `parseTable`).
+#[wasm_bindgen]
+pub struct ParsedTable {
+    table: Table,
+    skipped: Vec<SkippedRow>,
+}
+
+/// Parse `bytes` as `format`: `csv`, `tsv` (header rules in `data::table`; rows with the
+/// wrong number of fields are left out and listed in `skipped`), `jsonl` (one object per
+/// line) or `txt` (one sample per line, column `text`). `E_PARSE` names line, column and,
+/// for text that is not UTF-8, the byte offset; `E_EMPTY` when there are no rows.
+#[wasm_bindgen(js_name = parseTable)]
+pub fn parse_table(bytes: &[u8], format: &str) -> Result<ParsedTable, JsValue> {
+    let (table, skipped) = match format {
+        "csv" => parse_delimited_lenient(bytes, b',', true, "CSV"),
+        "tsv" => parse_delimited_lenient(bytes, b'\t', false, "TSV"),
+        "jsonl" => parse_jsonl(bytes).map(|t| (t, Vec::new())),
+        "txt" => parse_lines(bytes).map(|t| (t, Vec::new())),
+        other => return Err(js_error(Error::param("format", format!("'{other}'; known: csv, tsv, jsonl, txt")))),
+    }
+    .map_err(js_error)?;
+    Ok(ParsedTable { table, skipped })
+}
+
+impl ParsedTable {
+    fn range(&self, start: usize, end: usize) -> Result<std::ops::Range<usize>, JsValue> {
+        if start > end || end > self.table.rows.len() {
+            return Err(js_error(Error::Shape { what: "row range end".into(), expected: self.table.rows.len(), got: end }));
+        }
+        Ok(start..end)
+    }
+}
+
+#[wasm_bindgen]
+impl ParsedTable {
+    /// Column names, in file order.
+    #[wasm_bindgen(getter)]
+    pub fn columns(&self) -> Vec<String> {
+        self.table.columns.clone()
+    }
+
+    /// Data rows kept.
+    #[wasm_bindgen(getter, js_name = rowCount)]
+    pub fn row_count(&self) -> usize {
+        self.table.rows.len()
+    }
+
+    /// The 1-based source line of each kept row.
+    #[wasm_bindgen(getter)]
+    pub fn lines(&self) -> Uint32Array {
+        Uint32Array::from(self.table.lines.iter().map(|&l| l as u32).collect::<Vec<_>>().as_slice())
+    }
+
+    /// Class names the file itself gives (the scikit-learn header), else empty.
+    #[wasm_bindgen(getter, js_name = classNames)]
+    pub fn class_names(&self) -> Vec<String> {
+        self.table.class_names.clone()
+    }
+
+    /// Rows left out: `[{line, fields, expected}]`.
+    #[wasm_bindgen(getter)]
+    pub fn skipped(&self) -> Array {
+        let out = Array::new();
+        for s in &self.skipped {
+            let o = Object::new();
+            set(&o, "line", s.line as u32);
+            set(&o, "fields", s.fields as u32);
+            set(&o, "expected", s.expected as u32);
+            out.push(&o);
+        }
+        out
+    }
+
+    /// Rows `start..end` as arrays of cells (a string, or `null` when missing).
+    pub fn rows(&self, start: usize, end: usize) -> Result<Array, JsValue> {
+        let out = Array::new();
+        for r in self.range(start, end)? {
+            let row = Array::new();
+            for c in &self.table.rows[r] {
+                row.push(&c.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+            }
+            out.push(&row);
+        }
+        Ok(out)
+    }
+
+    /// One column's cells for every row (a string, or `null` when missing).
+    pub fn column(&self, name: &str) -> Result<Array, JsValue> {
+        let c = self.table.column(name).map_err(js_error)?;
+        Ok(self.table.rows.iter().map(|r| r[c].as_deref().map_or(JsValue::NULL, JsValue::from_str)).collect())
+    }
+
+    /// One column's cells in rows `start..end` as text (a missing cell is empty text).
+    pub fn texts(&self, name: &str, start: usize, end: usize) -> Result<Vec<String>, JsValue> {
+        let c = self.table.column(name).map_err(js_error)?;
+        Ok(self.range(start, end)?.map(|r| self.table.rows[r][c].clone().unwrap_or_default()).collect())
+    }
+
+    /// The cells of `columns` in rows `start..end` as numbers, row-major (`data::embeddings`).
+    pub fn vectors(&self, columns: Vec<String>, start: usize, end: usize) -> Result<Float32Array, JsValue> {
+        let idx = columns.iter().map(|c| self.table.column(c)).collect::<Result<Vec<_>, _>>().map_err(js_error)?;
+        let x = crate::data::embeddings::vectors(&self.table, &idx, self.range(start, end)?).map_err(js_error)?;
+        Ok(matrix_to_js(&x))
+    }
+}
+
+/// Parse a NumPy `.npy` file (little-endian float32 or float64, C order; see `data::npy`).
+/// Returns `{shape: number[], data: Float32Array}`; `E_FORMAT` says what is wrong.
+#[wasm_bindgen(js_name = parseNpy)]
+pub fn parse_npy(bytes: &[u8]) -> Result<JsValue, JsValue> {
+    let (shape, data) = crate::data::npy::parse_npy(bytes).map_err(js_error)?;
+    let out = Object::new();
+    set(&out, "shape", shape.iter().map(|&d| JsValue::from(d as f64)).collect::<Array>());
+    set(&out, "data", Float32Array::from(data.as_slice()));
+    Ok(out.into())
+}
+
+#[wasm_bindgen]
+impl TableFeaturizer {
+    /// Fit on every row of a parsed file, encoding `columns` (see `fit`).
+    #[wasm_bindgen(js_name = fitTable)]
+    pub fn fit_table(parsed: &ParsedTable, columns: Vec<String>) -> Result<TableFeaturizer, JsValue> {
+        let table = TableFeaturizer::reorder(&parsed.table, &columns)?;
+        let rows: Vec<usize> = (0..table.rows.len()).collect();
+        let inner = TabularEncoder::fit(&table, &(0..columns.len()).collect::<Vec<_>>(), &rows).map_err(js_error)?;
+        if inner.width() == 0 {
+            return Err(js_error(Error::Empty("the encoded table (no column gives a feature)".into())));
+        }
+        Ok(TableFeaturizer { columns, inner })
+    }
+
+    /// Encode rows `start..end` of a parsed file: `width` values per row, row-major.
+    #[wasm_bindgen(js_name = transformTable)]
+    pub fn transform_table(&self, parsed: &ParsedTable, start: usize, end: usize) -> Result<Float32Array, JsValue> {
+        let range = parsed.range(start, end)?;
+        // Only the rows asked for are copied (reordered): chunked calls stay linear overall.
+        let idx = self.columns.iter().map(|c| parsed.table.column(c)).collect::<Result<Vec<_>, _>>().map_err(js_error)?;
+        let table = Table {
+            columns: self.columns.clone(),
+            rows: parsed.table.rows[range.clone()].iter().map(|r| idx.iter().map(|&c| r[c].clone()).collect()).collect(),
+            lines: parsed.table.lines[range].to_vec(),
+            class_names: Vec::new(),
+        };
+        let rows: Vec<usize> = (0..table.rows.len()).collect();
+        self.inner.transform(&table, &rows).map(|x| matrix_to_js(&x)).map_err(js_error)
     }
 }
 

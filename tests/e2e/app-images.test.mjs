@@ -70,7 +70,12 @@ describe('image projects', () => {
       assert.match(report, /Skipped 2 file\(s\)/);
       assert.match(report, /photos\/bad\.png: not a readable image/);
       assert.match(report, /photos\/empty\.png: empty file \(0 bytes\)/);
-      const projectId = await openProjectId(page);
+      // The report shows before the new project has finished opening: wait for it.
+      let projectId = await openProjectId(page);
+      for (let i = 0; i < 300 && projectId === 'demo'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        projectId = await openProjectId(page);
+      }
       assert.notEqual(projectId, 'demo');
 
       // Label 20 by keyboard; each label is stored before the next sample shows.

@@ -30,7 +30,7 @@ const strip = (r) => {
 };
 
 describe('storage', () => {
-  test('a v1 database (the foundation schema) with real data upgrades to v2 exactly', async () => {
+  test('a v1 database (the foundation schema) with real data upgrades to v2 (and v3) exactly', async () => {
     const { images, labels } = fashion();
     const b = await launch({ serviceWorkers: 'block' });
     try {
@@ -76,7 +76,7 @@ describe('storage', () => {
       await page.goto(server.url);
       assert.equal(await currentSample(page), 7, 'resumes on the sample v1 had on screen');
       assert.equal(await page.textContent('#label-count'), '3');
-      assert.equal(await page.evaluate(() => new Promise((r) => { const o = indexedDB.open('marginalia'); o.onsuccess = () => { r(o.result.version); o.result.close(); }; })), 2);
+      assert.equal(await page.evaluate(() => new Promise((r) => { const o = indexedDB.open('marginalia'); o.onsuccess = () => { r(o.result.version); o.result.close(); }; })), 3, 'upgraded through v2 to the current schema');
       const stored = (await readStore(page, 'labels')).sort((a, b) => a.sampleId - b.sampleId);
       assert.deepEqual(stored, v1Labels.map((l) => ({ ...l, project: 'demo' })));
       const samples = await readStore(page, 'samples');

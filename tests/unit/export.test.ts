@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { csvCell, labelRows, safeName, toCsv, toJsonl } from '../../www/app/export';
+import { csvCell, dataColumns, labelRows, safeName, toCsv, toJsonl } from '../../www/app/export';
 import { folderClasses, triage } from '../../www/app/import';
 
 describe('CSV against formula injection', () => {
@@ -39,6 +39,26 @@ describe('CSV against formula injection', () => {
   });
 });
 
+describe('text and table exports carry the sample', () => {
+  const base = { id: 'p', name: 'x', classNames: ['ham', 'spam'], width: 3, height: 1, channels: 1 as const, createdAt: 0, current: null, history: [] };
+  const at = Date.UTC(2026, 0, 1);
+  test('text: a text column, and JSONL in the Prodigy shape', () => {
+    const project = { ...base, kind: 'text' as const };
+    const samples = [{ project: 'p', id: 0, text: 'Re: "hi", =you', truth: null, split: 'pool' as const, source: 'mail.tsv:2', features: new Float32Array(3) }];
+    const rows = labelRows(project, samples, [{ project: 'p', sampleId: 0, label: 1, labelledAt: at }]);
+    expect(toCsv(rows, dataColumns(project))).toBe(
+      'sample_id,source,text,label,labelled_at\r\n0,mail.tsv:2,"Re: ""hi"", =you",spam,2026-01-01T00:00:00.000Z\r\n',
+    );
+    expect(JSON.parse(toJsonl(rows, dataColumns(project)))).toEqual({ id: 0, source: 'mail.tsv:2', text: 'Re: "hi", =you', label: 'spam', labelled_at: '2026-01-01T00:00:00.000Z' });
+  });
+  test('table: its columns, missing cells empty', () => {
+    const project = { ...base, kind: 'table' as const, columns: ['Island', 'Mass (g)'] };
+    const samples = [{ project: 'p', id: 4, row: ['Biscoe', null], truth: null, split: 'pool' as const, source: 'p.csv:6', features: new Float32Array(3) }];
+    const rows = labelRows(project, samples, [{ project: 'p', sampleId: 4, label: 0, labelledAt: at }]);
+    expect(toCsv(rows, dataColumns(project))).toBe('sample_id,source,Island,Mass (g),label,labelled_at\r\n4,p.csv:6,Biscoe,,ham,2026-01-01T00:00:00.000Z\r\n');
+  });
+});
+
 test('zip names cannot escape their folder', () => {
   expect(safeName('../x/y', 'f')).toBe('.._x_y');
   expect(safeName('..', 'f')).toBe('f');
@@ -66,7 +86,7 @@ test('triage reports empty files and formats it does not read, and skips dot fil
   expect(t.images.map((i) => i.path)).toEqual(['a.png', 'e.jpeg']);
   expect(t.skipped).toEqual([
     { path: 'b.PNG', reason: 'empty file (0 bytes)' },
-    { path: 'c.txt', reason: '.txt: text, table and embedding import need the Rust featurizers, not in this build yet' },
-    { path: 'd.csv', reason: '.csv: text, table and embedding import need the Rust featurizers, not in this build yet' },
+    { path: 'c.txt', reason: '.txt is a data file, not an image: import it on its own under “New project from text, a table or embeddings”' },
+    { path: 'd.csv', reason: '.csv is a data file, not an image: import it on its own under “New project from text, a table or embeddings”' },
   ]);
 });

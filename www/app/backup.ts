@@ -1,23 +1,33 @@
 // Project backup to a single file and restore from it, round-trip exact.
 //
 // The file is a zip (fflate): `marginalia-backup.json` holds the project record, each
-// sample's metadata and every label (with its time); `pixels.bin` holds every sample's
-// pixels, concatenated in the order listed; `files/<id>` holds the original image files
-// byte for byte. A restore checks everything before it stores anything, and stores the
-// project in one transaction, as a new project (nothing existing is overwritten).
+// sample's metadata (for text: the text; for tables: the row's cells) and every label
+// (with its time); `pixels.bin` holds every image sample's pixels, concatenated in the
+// order listed; `features.bin` every text, table or embedding sample's features (float32,
+// little-endian, `width` per sample, same order); `featurizer.bin` the project's fitted
+// featurizer; `files/<id>` the original image files byte for byte. A restore checks
+// everything before it stores anything, and stores the project in one transaction, as a
+// new project (nothing existing is overwritten).
+//
+// Version 2 added features.bin, featurizer.bin and text/row; a version 1 file (images
+// only) reads as before.
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
-import type { LabelRecord, ProjectRecord, SampleRecord } from './store/db';
+import { featureChunks, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord } from './store/db';
+import { featureRows } from './pool';
 
 export const BACKUP_FORMAT = 'marginalia-backup';
-export const BACKUP_VERSION = 1;
+export const BACKUP_VERSION = 2;
 
 interface SampleMeta {
   id: number;
   truth: number | null;
   split: 'pool' | 'test';
   source: string | null;
+  /** Pixel bytes (images) or feature values (other kinds). */
   bytes: number;
   file: { type: string } | null;
+  text?: string;
+  row?: (string | null)[];
 }
 
 interface Manifest {
@@ -28,28 +38,59 @@ interface Manifest {
   labels: { sampleId: number; label: number; labelledAt: number }[];
 }
 
-export async function makeBackup(project: ProjectRecord, samples: SampleRecord[], labels: LabelRecord[]): Promise<Uint8Array> {
+/** Float32 values as little-endian bytes (the file's byte order on every machine). */
+function f32Bytes(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const v = new DataView(out.buffer);
+  values.forEach((x, i) => v.setFloat32(i * 4, x, true));
+  return out;
+}
+
+function f32FromBytes(bytes: Uint8Array): Float32Array {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Float32Array.from({ length: bytes.length / 4 }, (_, i) => v.getFloat32(i * 4, true));
+}
+
+export async function makeBackup(
+  project: ProjectRecord,
+  samples: SampleRecord[],
+  labels: LabelRecord[],
+  chunks: FeatureChunk[] = [],
+): Promise<Uint8Array> {
   const sorted = samples.slice().sort((a, b) => a.id - b.id);
-  const total = sorted.reduce((n, s) => n + s.pixels.length, 0);
-  const pixels = new Uint8Array(total);
+  const image = (project.kind ?? 'image') === 'image';
+  const rows = image ? new Map<number, Float32Array>() : featureRows(chunks, project.width).rowOf;
+  for (const s of sorted) if (!image && !rows.has(s.id)) throw new Error(`sample ${s.id} has no stored features`);
+  const total = sorted.reduce((n, s) => n + (image ? s.pixels!.length : project.width), 0);
+  const pixels = new Uint8Array(image ? total : 0);
+  const features = new Float32Array(image ? 0 : total);
   let o = 0;
   const files: Zippable = {};
   const metas: SampleMeta[] = [];
   for (const s of sorted) {
-    pixels.set(s.pixels, o);
-    o += s.pixels.length;
+    const n = image ? s.pixels!.length : project.width;
+    if (image) pixels.set(s.pixels!, o);
+    else features.set(rows.get(s.id)!, o);
+    o += n;
     if (s.file) files[`files/${s.id}`] = [new Uint8Array(await s.file.arrayBuffer()), { level: 0 }];
-    metas.push({ id: s.id, truth: s.truth, split: s.split, source: s.source, bytes: s.pixels.length, file: s.file ? { type: s.file.type } : null });
+    const meta: SampleMeta = { id: s.id, truth: s.truth, split: s.split, source: s.source, bytes: n, file: s.file ? { type: s.file.type } : null };
+    if (s.text !== undefined) meta.text = s.text;
+    if (s.row !== undefined) meta.row = s.row;
+    metas.push(meta);
   }
+  // The snapshot is bytes: stored as its own file, not as JSON numbers.
+  const { featurizer, ...rest } = project;
   const manifest: Manifest = {
     format: BACKUP_FORMAT,
     version: BACKUP_VERSION,
-    project,
+    project: rest as ProjectRecord,
     samples: metas,
     labels: labels.map((l) => ({ sampleId: l.sampleId, label: l.label, labelledAt: l.labelledAt })),
   };
   files['marginalia-backup.json'] = strToU8(JSON.stringify(manifest));
   files['pixels.bin'] = pixels;
+  if (!image) files['features.bin'] = f32Bytes(features);
+  if (featurizer) files['featurizer.bin'] = featurizer;
   return zipSync(files);
 }
 
@@ -57,7 +98,7 @@ export async function makeBackup(project: ProjectRecord, samples: SampleRecord[]
 export function readBackup(
   bytes: Uint8Array,
   newId: string,
-): { project: ProjectRecord; samples: SampleRecord[]; labels: LabelRecord[] } {
+): { project: ProjectRecord; samples: SampleRecord[]; labels: LabelRecord[]; features: FeatureChunk[] } {
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(bytes);
@@ -69,27 +110,43 @@ export function readBackup(
   if (!json || !pixels) throw new Error('not a Marginalia backup: marginalia-backup.json or pixels.bin is missing');
   const m = JSON.parse(strFromU8(json)) as Manifest;
   if (m.format !== BACKUP_FORMAT) throw new Error(`not a Marginalia backup (format ${String(m.format)})`);
-  if (m.version !== BACKUP_VERSION) throw new Error(`backup version ${m.version} is not one this page reads (${BACKUP_VERSION})`);
+  if (m.version !== 1 && m.version !== BACKUP_VERSION) throw new Error(`backup version ${m.version} is not one this page reads (1 to ${BACKUP_VERSION})`);
   const p = m.project;
-  const per = p.width * p.height * p.channels;
-  if (m.samples.length * per !== pixels.length)
-    throw new Error(`backup is damaged: pixels.bin has ${pixels.length} bytes, expected ${m.samples.length} × ${per}`);
-  const project: ProjectRecord = { ...p, id: newId };
+  const image = (p.kind ?? 'image') === 'image';
+  let features: Float32Array = new Float32Array(0);
+  if (image) {
+    const per = p.width * p.height * p.channels;
+    if (m.samples.length * per !== pixels.length)
+      throw new Error(`backup is damaged: pixels.bin has ${pixels.length} bytes, expected ${m.samples.length} × ${per}`);
+  } else {
+    const fb = entries['features.bin'];
+    if (!fb) throw new Error('backup is damaged: features.bin is missing');
+    if (fb.length !== m.samples.length * p.width * 4)
+      throw new Error(`backup is damaged: features.bin has ${fb.length} bytes, expected ${m.samples.length} × ${p.width} × 4`);
+    features = f32FromBytes(fb);
+  }
+  const per = image ? p.width * p.height * p.channels : p.width;
+  const featurizer = entries['featurizer.bin'];
+  const project: ProjectRecord = { ...p, id: newId, ...(featurizer ? { featurizer: featurizer.slice() } : {}) };
   const ids = new Set<number>();
   const samples: SampleRecord[] = m.samples.map((s, i) => {
-    if (s.bytes !== per) throw new Error(`backup is damaged: sample ${s.id} has ${s.bytes} bytes, expected ${per}`);
+    if (s.bytes !== per) throw new Error(`backup is damaged: sample ${s.id} has ${s.bytes} ${image ? 'bytes' : 'features'}, expected ${per}`);
     ids.add(s.id);
     const f = s.file ? entries[`files/${s.id}`] : undefined;
     if (s.file && !f) throw new Error(`backup is damaged: files/${s.id} is missing`);
+    if (p.kind === 'text' && typeof s.text !== 'string') throw new Error(`backup is damaged: sample ${s.id} has no text`);
+    if (p.kind === 'table' && !Array.isArray(s.row)) throw new Error(`backup is damaged: sample ${s.id} has no table row`);
     return {
       project: newId,
       id: s.id,
-      pixels: pixels.slice(i * per, (i + 1) * per),
+      ...(image ? { pixels: pixels.slice(i * per, (i + 1) * per) } : {}),
       truth: s.truth,
       split: s.split,
       source: s.source,
-      // Only samples that had a file get one: the restored record matches the original.
+      // Only samples that had a file (text, row) get one: the restored record matches the original.
       ...(f ? { file: new Blob([f as BlobPart], { type: s.file!.type }) } : {}),
+      ...(s.text !== undefined ? { text: s.text } : {}),
+      ...(s.row !== undefined ? { row: s.row } : {}),
     };
   });
   const labels: LabelRecord[] = m.labels.map((l) => {
@@ -97,5 +154,14 @@ export function readBackup(
     if (!(l.label >= 0 && l.label < p.classNames.length)) throw new Error(`backup is damaged: label ${l.label} of sample ${l.sampleId} is not a class`);
     return { project: newId, sampleId: l.sampleId, label: l.label, labelledAt: l.labelledAt };
   });
-  return { project, samples, labels };
+  // Features by sample id (row id of a dense matrix; ids not in the backup stay zero rows
+  // that no sample reads), stored in chunks like an import's.
+  let chunks: FeatureChunk[] = [];
+  if (!image && samples.length) {
+    const n = Math.max(...samples.map((s) => s.id)) + 1;
+    const dense = new Float32Array(n * per);
+    samples.forEach((s, i) => dense.set(features.subarray(i * per, (i + 1) * per), s.id * per));
+    chunks = featureChunks(newId, dense, per);
+  }
+  return { project, samples, labels, features: chunks };
 }

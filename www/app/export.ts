@@ -8,20 +8,36 @@ export interface LabelRow {
   source: string | null;
   label: string;
   labelledAt: number;
+  /** The sample itself, for text and tables (`dataColumns` names them), so an export can be
+   *  imported again, or read, without the original file. */
+  data?: (string | null)[];
+}
+
+/** The sample's own columns an export carries: the text, or a table's columns. */
+export function dataColumns(project: Pick<ProjectRecord, 'kind' | 'columns'>): string[] {
+  if (project.kind === 'text') return ['text'];
+  if (project.kind === 'table') return project.columns ?? [];
+  return [];
 }
 
 /** One row per labelled sample, in sample order. */
 export function labelRows(project: ProjectRecord, samples: SampleRecord[], labels: LabelRecord[]): LabelRow[] {
-  const src = new Map(samples.map((s) => [s.id, s.source]));
+  const byId = new Map(samples.map((s) => [s.id, s]));
   return labels
     .slice()
     .sort((a, b) => a.sampleId - b.sampleId)
-    .map((l) => ({
-      sampleId: l.sampleId,
-      source: src.get(l.sampleId) ?? null,
-      label: project.classNames[l.label] ?? `class ${l.label + 1}`,
-      labelledAt: l.labelledAt,
-    }));
+    .map((l) => {
+      const s = byId.get(l.sampleId);
+      const row: LabelRow = {
+        sampleId: l.sampleId,
+        source: s?.source ?? null,
+        label: project.classNames[l.label] ?? `class ${l.label + 1}`,
+        labelledAt: l.labelledAt,
+      };
+      if (project.kind === 'text') row.data = [s?.text ?? null];
+      else if (project.kind === 'table') row.data = s?.row ?? [];
+      return row;
+    });
 }
 
 /**
@@ -38,18 +54,32 @@ export function csvCell(value: string | number | null): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-export function toCsv(rows: LabelRow[]): string {
-  const lines = ['sample_id,source,label,labelled_at'];
+/** CSV: sample_id, source, the sample's own columns (`columns`, from `dataColumns`), label, labelled_at. */
+export function toCsv(rows: LabelRow[], columns: string[] = []): string {
+  const lines = [['sample_id', 'source', ...columns.map(csvCell), 'label', 'labelled_at'].join(',')];
   for (const r of rows) {
-    lines.push([csvCell(r.sampleId), csvCell(r.source), csvCell(r.label), csvCell(new Date(r.labelledAt).toISOString())].join(','));
+    const data = columns.map((_, i) => csvCell(r.data?.[i] ?? null));
+    lines.push([csvCell(r.sampleId), csvCell(r.source), ...data, csvCell(r.label), csvCell(new Date(r.labelledAt).toISOString())].join(','));
   }
   return lines.join('\r\n') + '\r\n';
 }
 
-/** JSON Lines, one object per label (JSON needs no formula escaping: it is not a sheet). */
-export function toJsonl(rows: LabelRow[]): string {
+/**
+ * JSON Lines, one object per label (JSON needs no formula escaping: it is not a sheet).
+ * A text project's lines read `{"id", "source", "text", "label", "labelled_at"}`, the
+ * shape Prodigy writes, so the file imports again as text.
+ */
+export function toJsonl(rows: LabelRow[], columns: string[] = []): string {
   return rows
-    .map((r) => JSON.stringify({ id: r.sampleId, source: r.source, label: r.label, labelled_at: new Date(r.labelledAt).toISOString() }) + '\n')
+    .map((r) => {
+      const o: Record<string, unknown> = { id: r.sampleId, source: r.source };
+      columns.forEach((c, i) => {
+        if (!(c in o)) o[c] = r.data?.[i] ?? null;
+      });
+      o.label = r.label;
+      o.labelled_at = new Date(r.labelledAt).toISOString();
+      return JSON.stringify(o) + '\n';
+    })
     .join('');
 }
 

@@ -105,8 +105,8 @@ export function triage(files: InputFile[]): { images: InputFile[]; skipped: Skip
       const ext = base.includes('.') ? base.slice(base.lastIndexOf('.')) : '(no extension)';
       skipped.push({
         path: f.path,
-        reason: /\.(csv|tsv|jsonl|txt|npy)$/i.test(base)
-          ? `${ext}: text, table and embedding import need the Rust featurizers, not in this build yet`
+        reason: /\.(csv|tsv|tab|jsonl|ndjson|txt|npy)$/i.test(base)
+          ? `${ext} is a data file, not an image: import it on its own under “New project from text, a table or embeddings”`
           : `${ext} is not an image format this page reads (PNG, JPEG, WebP, GIF, BMP)`,
       });
     } else if (f.blob.size === 0) skipped.push({ path: f.path, reason: 'empty file (0 bytes)' });
@@ -187,16 +187,4 @@ export async function importImages(
     history: [],
   };
   return { project, samples, labels, skipped };
-}
-
-/**
- * The seam for text, table and embedding import: parsed rows in, a project out. The
- * featurizers (TF-IDF / hashing, table encoding) belong in the Rust core and are being
- * written there; until they land this says so rather than guessing in TypeScript.
- */
-export async function importRows(
-  _rows: Record<string, string>[],
-  _opts: { name: string; textColumn?: string; labelColumn?: string; kind: 'text' | 'table' | 'embedding' },
-): Promise<ImportResult> {
-  throw new Error('Text, table and embedding import need the Rust featurizers, which are not in this build yet.');
 }

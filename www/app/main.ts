@@ -10,6 +10,7 @@ import { renderDashboard, renderStorage } from './ui/dashboard';
 import { $, describe, el, hideAlert, showAlert, showNotice } from './ui/dom';
 import { openFinder, openNewClass, renderLabel, wireLabelView } from './ui/label-view';
 import { renderProjects, wireProjects, type AppHandle } from './ui/projects-view';
+import { wireDataImport } from './ui/data-import';
 import type { EngineApi } from './engine.worker';
 
 let session: Session | null = null;
@@ -178,6 +179,7 @@ function wire(): void {
   wireLabelView(() => session);
   wireBatch(() => session);
   wireProjects(app);
+  wireDataImport(app);
 }
 
 async function registerServiceWorker(): Promise<void> {

@@ -4,12 +4,12 @@
 // The rule that keeps labels safe: every action commits to IndexedDB first and changes
 // what is on screen only after the commit completed; the learner is told afterwards and
 // retrains in the background (in its worker), so the person never waits on training.
-import type * as Comlink from 'comlink';
+import * as Comlink from 'comlink';
 import type { EngineApi, Pick, RoundResult } from './engine.worker';
 import { lockProject, type ProjectLock } from './lock';
-import { labelProblem, pixelsToFeatures, sampleProblem } from './pool';
+import { featureRows, featureWidth, labelProblem, poolFeatures, sampleProblem } from './pool';
 import {
-  commitLabel, commitLabels, getProject, patchProject, projectLabels, projectSamples, removeLabel, saveCurrent,
+  commitLabel, commitLabels, getProject, patchProject, projectFeatures, projectLabels, projectSamples, removeLabel, saveCurrent,
   type Db, type LabelRecord, type ProjectRecord, type SampleRecord,
 } from './store/db';
 
@@ -41,6 +41,8 @@ export class Session {
   pool: SampleRecord[] = []; // row r of the learner is pool[r]
   test: SampleRecord[] = [];
   rowOf = new Map<number, number>(); // sample id → pool row
+  /** Embedding projects: each sample's vector (by sample id), for the label view to show. */
+  features: Map<number, Float32Array> | null = null;
   labels = new Map<number, { label: number; labelledAt: number }>();
   queue: Pick[] = [];
   probabilities: Record<number, number[]> = {};
@@ -69,8 +71,9 @@ export class Session {
     return !this.lock.held;
   }
 
+  /** Values per sample the learner sees (pixel bytes for images). */
   get bytesPerSample(): number {
-    return this.project.width * this.project.height * this.project.channels;
+    return featureWidth(this.project);
   }
 
   /** Open a stored project: read, validate (bad records are reported, never deleted), teach. */
@@ -83,8 +86,15 @@ export class Session {
     s.lock = lock ?? (await lockProject(id, () => hooks.lockLost(s), () => hooks.lockGained(s)));
     const k = project.classNames.length;
     const valid: SampleRecord[] = [];
+    // Text, table and embedding features were computed at import and stored in chunks.
+    const features = project.kind === 'image' ? null : featureRows(await projectFeatures(db, id), s.bytesPerSample);
+    if (features) s.problems.push(...features.problems);
+    // Only an embedding is shown by its numbers; text and rows show their own content, so
+    // the page drops their features once the worker has them.
+    s.features = project.kind === 'embedding' ? (features?.rowOf ?? null) : null;
     for (const rec of await projectSamples(db, id)) {
-      const why = sampleProblem(rec, s.bytesPerSample, k);
+      let why = sampleProblem(rec, s.bytesPerSample, k, project.kind);
+      if (!why && features && !features.rowOf.has((rec as SampleRecord).id)) why = 'its features are not stored';
       if (why) s.problems.push(`sample ${String((rec as { id?: unknown })?.id)}: ${why}`);
       else valid.push(rec as SampleRecord);
     }
@@ -103,8 +113,10 @@ export class Session {
     }
     if (s.pool.length === 0) throw new Error('this project has no usable samples, so there is nothing to label');
     const px = s.bytesPerSample;
-    await engine.createPool(pixelsToFeatures(s.pool, px), s.pool.length, px, project.classNames, LEARNER_SEED);
-    await engine.setTest(pixelsToFeatures(s.test, px), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
+    // Handed over, not copied: the matrix can be hundreds of MB and the page keeps none of it.
+    const matrix = poolFeatures(project, s.pool, features?.rowOf);
+    await engine.createPool(Comlink.transfer(matrix, [matrix.buffer]), s.pool.length, px, project.classNames, LEARNER_SEED);
+    await engine.setTest(poolFeatures(project, s.test, features?.rowOf), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
     await engine.teachMany([...s.labels].map(([sid, l]) => [s.rowOf.get(sid)!, l.label]));
     const resumed = project.current;
     const keep = typeof resumed === 'number' && s.rowOf.has(resumed) && !s.labels.has(resumed) ? resumed : null;

@@ -1,15 +1,28 @@
 // The only module that touches IndexedDB (through `idb`).
 //
-// What is stored where (database "marginalia", schema version 2):
+// What is stored where (database "marginalia", schema version 3):
 // - `meta`     key → value. "lastProject": the id of the project open last.
-// - `projects` keyPath "id": ProjectRecord {id, name, kind, classNames, width, height,
-//              channels, createdAt, current (sample id on screen, so a reload resumes on
-//              it), history ([{labels, accuracy}] for the dashboard chart)}.
-// - `samples`  keyPath ["project", "id"]: SampleRecord {project, id, pixels (Uint8Array,
-//              width × height × channels), truth (the dataset's own label, used only for a
-//              fixed held-out split; null when there is none), split ('pool' | 'test'),
-//              source (file path or row, for exports), file (the original bytes, a Blob,
-//              for the image zip; absent for the demo)}.
+// - `projects` keyPath "id": ProjectRecord {id, name, kind ('image' | 'text' | 'table' |
+//              'embedding'), classNames, width, height, channels, createdAt, current
+//              (sample id on screen, so a reload resumes on it), history ([{labels,
+//              accuracy}] for the dashboard chart)}. Kinds other than 'image' add
+//              `columns` (a table's column names, in the order of `SampleRecord.row`),
+//              `featurizer` (the fitted TF-IDF or table encoder's snapshot, bytes, so the
+//              same columns can be computed again without refitting) and `sourceName`.
+// - `samples`  keyPath ["project", "id"]: SampleRecord {project, id, truth (the
+//              dataset's own label, used only for a fixed held-out split; null when there
+//              is none), split ('pool' | 'test'), source (file path, or "file:line" for a
+//              row, for exports), and what the kind needs: 'image': pixels (Uint8Array,
+//              width × height × channels) and file (the original bytes, a Blob, for the
+//              image zip; absent for the demo); 'text': text; 'table': row (the cells,
+//              string or null)}.
+// - `features` keyPath ["project", "start"]: FeatureChunk {project, start (the first
+//              sample id), rows, width, data (Float32Array, rows × width, row-major)}:
+//              the features of text, table and embedding samples, computed once at
+//              import so a reload does not refit; row r of a chunk is sample start + r.
+//              In chunks of up to 1,024 samples rather than one array per sample record:
+//              IndexedDB clones each record on the page's main thread, and 30,000 small
+//              arrays took ~6 s to write and ~4 s to read back, against ~0.1 s in chunks.
 // - `labels`   keyPath ["project", "sampleId"]: LabelRecord {project, sampleId, label,
 //              labelledAt}. One per labelled sample.
 //
@@ -21,6 +34,7 @@
 //   height, count} and "current"; `samples` keyPath "id"; `labels` keyPath "sampleId".
 // - v2: several projects. v1's data becomes the project "demo", exactly (labels, times,
 //   the sample on screen).
+// - v3: text, table and embedding projects; the `features` store. No record changes.
 //
 // Every write waits for its transaction to *complete* (strict durability) before resolving,
 // so the UI moves on only after the data is on disk. A write that fails is aborted as a
@@ -28,20 +42,30 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
 
 export const DB_NAME = 'marginalia';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 export const DEMO_PROJECT = 'demo';
 
 export type Split = 'pool' | 'test';
 
+export type ProjectKind = 'image' | 'text' | 'table' | 'embedding';
+
 export interface ProjectRecord {
   id: string;
   name: string;
-  kind: 'image';
+  kind: ProjectKind;
   classNames: string[];
+  /** Images: pixels across. Other kinds: features per sample (in the `features` store). */
   width: number;
+  /** Images: pixels down. Other kinds: 1. */
   height: number;
-  /** 1 (grey) or 3 (RGB): bytes per pixel in `SampleRecord.pixels`. */
+  /** 1 (grey) or 3 (RGB): bytes per pixel in `SampleRecord.pixels`. Other kinds: 1. */
   channels: 1 | 3;
+  /** Tables: the column names of `SampleRecord.row`, in order. */
+  columns?: string[];
+  /** Text and tables: the fitted featurizer's snapshot (wasm TextFeaturizer / TableFeaturizer). */
+  featurizer?: Uint8Array | null;
+  /** The file the samples came from (text, tables, embeddings). */
+  sourceName?: string;
   createdAt: number;
   current: number | null;
   history: { labels: number; accuracy: number | null }[];
@@ -50,11 +74,40 @@ export interface ProjectRecord {
 export interface SampleRecord {
   project: string;
   id: number;
-  pixels: Uint8Array;
+  /** Images only. */
+  pixels?: Uint8Array;
   truth: number | null;
   split: Split;
   source: string | null;
   file?: Blob | null;
+  /** Text: the sample as the person reads it. */
+  text?: string;
+  /** Tables: the row's cells, in `ProjectRecord.columns` order (null: missing). */
+  row?: (string | null)[];
+}
+
+/** Features of samples `start .. start + rows` (text, table and embedding projects). */
+export interface FeatureChunk {
+  project: string;
+  start: number;
+  rows: number;
+  width: number;
+  data: Float32Array;
+}
+
+/** Samples per stored feature chunk. */
+export const FEATURE_CHUNK = 1024;
+
+/** `data` (rows × width, row i = sample id i) as chunks to store. */
+export function featureChunks(project: string, data: Float32Array, width: number): FeatureChunk[] {
+  const n = width ? data.length / width : 0;
+  const out: FeatureChunk[] = [];
+  for (let start = 0; start < n; start += FEATURE_CHUNK) {
+    const rows = Math.min(FEATURE_CHUNK, n - start);
+    // slice, not subarray: a stored view would carry its whole underlying buffer.
+    out.push({ project, start, rows, width, data: data.slice(start * width, (start + rows) * width) });
+  }
+  return out;
 }
 
 export interface LabelRecord {
@@ -69,6 +122,7 @@ interface Schema extends DBSchema {
   projects: { key: string; value: ProjectRecord };
   samples: { key: [string, number]; value: SampleRecord };
   labels: { key: [string, number]; value: LabelRecord };
+  features: { key: [string, number]; value: FeatureChunk };
 }
 
 export type Db = IDBPDatabase<Schema>;
@@ -164,6 +218,8 @@ export async function openStore(onBlocking: () => void = () => {}): Promise<Db> 
           t.abort();
         });
       }
+      // v2 → v3: a new store; image records are valid v3 records as they are.
+      if (oldVersion < 3) db.createObjectStore('features', { keyPath: ['project', 'start'] });
     },
     blocking() {
       db.close();
@@ -175,7 +231,7 @@ export async function openStore(onBlocking: () => void = () => {}): Promise<Db> 
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Run `fill` in one read-write transaction and wait for it to complete; abort on error. */
-async function write<N extends 'meta' | 'projects' | 'samples' | 'labels'>(
+async function write<N extends 'meta' | 'projects' | 'samples' | 'labels' | 'features'>(
   db: Db,
   stores: N[],
   operation: string,
@@ -223,36 +279,53 @@ export async function putProject(db: Db, p: ProjectRecord): Promise<void> {
   });
 }
 
-/** Store a project with its samples (and any labels) in one transaction: all or nothing. */
+/** Store a project with its samples (and any labels and features) in one transaction: all or nothing. */
 export async function putProjectData(
   db: Db,
   p: ProjectRecord,
   samples: SampleRecord[],
   labels: LabelRecord[] = [],
+  features: FeatureChunk[] = [],
 ): Promise<void> {
-  await write(db, ['projects', 'samples', 'labels'], `store project “${p.name}” (${samples.length} samples)`, (tx) => {
+  await write(db, ['projects', 'samples', 'labels', 'features'], `store project “${p.name}” (${samples.length} samples)`, async (tx) => {
     const ignore = () => {};
     void tx.objectStore('projects').put(p).catch(ignore);
     const s = tx.objectStore('samples');
-    for (const r of samples) void s.put(r).catch(ignore);
+    // put() clones its record on this thread before returning: 30,000 in one loop held
+    // the page for seconds. Waiting for every 500th lets the page draw in between; the
+    // transaction stays open, as the next puts are made from that request's success.
+    let i = 0;
+    for (const r of samples) {
+      const req = s.put(r);
+      if (++i % 500 === 0) await req;
+      else void req.catch(ignore);
+    }
     const l = tx.objectStore('labels');
     for (const r of labels) void l.put(r).catch(ignore);
+    const f = tx.objectStore('features');
+    for (const r of features) void f.put(r).catch(ignore);
   });
 }
 
 /** Delete a project and everything in it, in one transaction. */
 export async function deleteProject(db: Db, id: string): Promise<void> {
-  await write(db, ['projects', 'samples', 'labels'], `delete project ${id}`, (tx) => {
+  await write(db, ['projects', 'samples', 'labels', 'features'], `delete project ${id}`, (tx) => {
     const ignore = () => {};
     void tx.objectStore('projects').delete(id).catch(ignore);
     void tx.objectStore('samples').delete(projectRange(id)).catch(ignore);
     void tx.objectStore('labels').delete(projectRange(id)).catch(ignore);
+    void tx.objectStore('features').delete(projectRange(id)).catch(ignore);
   });
 }
 
 /** A project's sample records, raw: validation is the caller's job (records may be corrupt). */
 export async function projectSamples(db: Db, project: string): Promise<unknown[]> {
   return db.getAll('samples', projectRange(project));
+}
+
+/** A project's feature chunks, raw (in sample order: the key sorts by start). */
+export async function projectFeatures(db: Db, project: string): Promise<unknown[]> {
+  return db.getAll('features', projectRange(project));
 }
 
 /** A project's label records, raw. */

@@ -3,23 +3,23 @@
 // accepted together in one transaction.
 import { classForKey } from '../keys';
 import type { Session } from '../session';
-import { $, bestGuess, drawPixels, el } from './dom';
+import { $, bestGuess, el } from './dom';
+import { sampleElement } from './sample';
 
 export const BATCH = 12;
 
 export function renderBatch(s: Session): void {
   const grid = $('batch-grid');
   grid.replaceChildren();
-  const { classNames, width, height, channels } = s.project;
+  const { classNames } = s.project;
   for (const id of s.batch(BATCH)) {
-    const canvas = el('canvas', { role: 'img', 'aria-label': `sample ${id}` });
-    drawPixels(canvas, s.sample(id).pixels, width, height, channels);
+    const canvas = sampleElement(s.project, s.sample(id), `sample ${id}`, s.features?.get(id));
     const sel = el('select', { 'aria-label': `label for sample ${id}` });
     sel.append(el('option', { value: '' }, '(leave unlabelled)'));
     classNames.forEach((n, i) => sel.append(el('option', { value: String(i) }, n)));
     const g = bestGuess(s.probs(id));
     if (g && g.index < classNames.length) sel.value = String(g.index);
-    const tile = el('figure', { class: 'tile', tabindex: '0', 'data-sample-id': String(id) }, canvas, sel);
+    const tile = el('figure', { class: `tile tile-${s.project.kind}`, tabindex: '0', 'data-sample-id': String(id) }, canvas, sel);
     tile.addEventListener('keydown', (ev) => {
       if (ev.target !== tile) return;
       const c = classForKey(ev.key);

@@ -4,6 +4,7 @@
 import { filterClasses, keyForClass } from '../keys';
 import type { Session } from '../session';
 import { $, bestGuess, drawPixels, el } from './dom';
+import { cardRows, vectorSummary } from './sample';
 
 export function renderLabel(s: Session): void {
   $('label-count').textContent = String(s.labels.size);
@@ -36,7 +37,14 @@ export function renderSample(s: Session): void {
     return;
   }
   const sm = s.sample(s.current);
-  drawPixels($('sample') as HTMLCanvasElement, sm.pixels, width, height, channels);
+  const kind = s.project.kind;
+  $('sample').hidden = kind !== 'image';
+  $('sample-text').hidden = kind !== 'text' && kind !== 'embedding';
+  $('sample-card').hidden = kind !== 'table';
+  if (kind === 'image') drawPixels($('sample') as HTMLCanvasElement, sm.pixels!, width, height, channels);
+  else if (kind === 'text') $('sample-text').textContent = sm.text ?? '';
+  else if (kind === 'embedding') $('sample-text').textContent = vectorSummary(s.features?.get(sm.id));
+  else $('sample-card').querySelector('tbody')!.replaceChildren(...cardRows(s.project.columns ?? [], sm.row ?? []));
   labeler.dataset.sampleId = String(s.current);
   $('sample-source').textContent = sm.source ?? '';
   const g = bestGuess(s.probs(s.current));
@@ -69,7 +77,10 @@ function renderDecisions(s: Session): void {
   list.replaceChildren();
   for (const d of s.decisions()) {
     const li = el('li', { 'data-sample-id': String(d.sampleId) });
-    const src = s.sample(d.sampleId)?.source ?? `sample ${d.sampleId}`;
+    const sm = s.sample(d.sampleId);
+    // A text is known by its words more than by its line number.
+    const words = sm?.text != null ? ` “${sm.text.length > 60 ? `${sm.text.slice(0, 60)}…` : sm.text}”` : '';
+    const src = `${sm?.source ?? `sample ${d.sampleId}`}${words}`;
     if (d.kind === 'skip') {
       li.append(`${src}: skipped`);
     } else {

@@ -1,18 +1,18 @@
 // Projects (create by import, rename, delete, switch), import with progress and a report
 // of what was skipped, exports (CSV, JSONL, images zip, backup) and restore.
 import { makeBackup, readBackup } from '../backup';
-import { download, imagesZip, labelRows, toCsv, toJsonl } from '../export';
+import { dataColumns, download, imagesZip, labelRows, toCsv, toJsonl } from '../export';
 import { fromDataTransfer, fromFileList, importImages, type FolderMode, type InputFile } from '../import';
 import type { Session } from '../session';
 import {
-  deleteProject, getProject, listProjects, patchProject, projectLabels, projectSamples, putProjectData,
-  type Db, type LabelRecord, type ProjectRecord, type SampleRecord,
+  deleteProject, getProject, listProjects, patchProject, projectFeatures, projectLabels, projectSamples, putProjectData,
+  type Db, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord,
 } from '../store/db';
 import { $, describe, el, showAlert, showNotice } from './dom';
 
 /** A fresh project id. randomUUID needs a secure context (https or localhost); elsewhere
  * (a LAN address over http) a time-and-random id is just as unique for one browser. */
-function newProjectId(): string {
+export function newProjectId(): string {
   return crypto.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
@@ -44,10 +44,12 @@ export async function renderProjects(app: AppHandle): Promise<void> {
         if (!confirm(`Delete the project “${p.name}” and all its labels from this browser? Export a backup first if you may need it.`)) return;
         void removeProject(app, p);
       });
-      return el('li', { 'data-project-id': p.id }, el('span', { class: 'pname' }, p.name), ` (${p.classNames.length} classes) `, open, ' ', rename, ' ', del);
+      return el('li', { 'data-project-id': p.id }, el('span', { class: 'pname' }, p.name), ` (${p.kind ?? 'image'}, ${p.classNames.length} classes) `, open, ' ', rename, ' ', del);
     }),
   );
   $('add-demo').hidden = projects.some((p) => p.id === 'demo');
+  // Only image projects have images to export by class.
+  $('export-zip').hidden = !!app.session() && app.session()!.project.kind !== 'image';
 }
 
 async function renameProject(app: AppHandle, p: ProjectRecord, name: string): Promise<void> {
@@ -134,8 +136,9 @@ async function pixelsPng(s: Session, sm: SampleRecord): Promise<Uint8Array> {
   const c = new OffscreenCanvas(width, height);
   const ctx = c.getContext('2d')!;
   const img = ctx.createImageData(width, height);
+  const px = sm.pixels!;
   for (let i = 0; i < width * height; i++) {
-    const v = channels === 3 ? [sm.pixels[i * 3], sm.pixels[i * 3 + 1], sm.pixels[i * 3 + 2]] : [sm.pixels[i], sm.pixels[i], sm.pixels[i]];
+    const v = channels === 3 ? [px[i * 3], px[i * 3 + 1], px[i * 3 + 2]] : [px[i], px[i], px[i]];
     img.data.set([...v, 255], i * 4);
   }
   ctx.putImageData(img, 0, 0);
@@ -148,7 +151,8 @@ export async function exportBackup(app: AppHandle): Promise<void> {
   if (!s) return;
   const { samples, labels } = await projectData(s);
   const project = (await getProject(s.db, s.project.id)) ?? s.project;
-  download(await makeBackup(project, samples, labels), `${fileStem(s)}.marginalia.zip`, 'application/zip');
+  const features = project.kind === 'image' ? [] : ((await projectFeatures(s.db, s.project.id)) as FeatureChunk[]);
+  download(await makeBackup(project, samples, labels, features), `${fileStem(s)}.marginalia.zip`, 'application/zip');
 }
 
 export function wireProjects(app: AppHandle): void {
@@ -163,11 +167,11 @@ export function wireProjects(app: AppHandle): void {
   };
   $('export-csv').addEventListener('click', guard(async (s) => {
     const { samples, labels } = await projectData(s);
-    download(toCsv(labelRows(s.project, samples, labels)), `${fileStem(s)}-labels.csv`, 'text/csv');
+    download(toCsv(labelRows(s.project, samples, labels), dataColumns(s.project)), `${fileStem(s)}-labels.csv`, 'text/csv');
   }));
   $('export-jsonl').addEventListener('click', guard(async (s) => {
     const { samples, labels } = await projectData(s);
-    download(toJsonl(labelRows(s.project, samples, labels)), `${fileStem(s)}-labels.jsonl`, 'application/x-ndjson');
+    download(toJsonl(labelRows(s.project, samples, labels), dataColumns(s.project)), `${fileStem(s)}-labels.jsonl`, 'application/x-ndjson');
   }));
   $('export-zip').addEventListener('click', guard(async (s) => {
     const { samples, labels } = await projectData(s);
@@ -184,7 +188,7 @@ export function wireProjects(app: AppHandle): void {
     if (!f) return;
     try {
       const r = readBackup(new Uint8Array(await f.arrayBuffer()), newProjectId());
-      await putProjectData(app.db, r.project, r.samples, r.labels);
+      await putProjectData(app.db, r.project, r.samples, r.labels, r.features);
       await app.open(r.project.id);
       showNotice(`Restored “${r.project.name}”: ${r.samples.length} samples, ${r.labels.length} labels.`);
       await renderProjects(app);

@@ -1,0 +1,73 @@
+import { describe, expect, test } from 'vitest';
+import { buildDataProject, dataFormat, labelledRows, suggest } from '../../www/app/import-data';
+import type { Featurized } from '../../www/app/data.worker';
+
+function featurized(labels: (string | null)[] | null): Featurized {
+  const n = labels?.length ?? 3;
+  return {
+    width: 2,
+    features: Float32Array.from({ length: n * 2 }, (_, i) => i),
+    lines: Array.from({ length: n }, (_, i) => i + 2),
+    texts: Array.from({ length: n }, (_, i) => `text ${i}`),
+    rows: null,
+    columns: null,
+    labels,
+    snapshot: Uint8Array.from([1, 2]),
+    dropped: [],
+  };
+}
+
+describe('data files', () => {
+  test('the format comes from the extension; others are not data', () => {
+    expect(['a.CSV', 'b.tsv', 'c.tab', 'd.jsonl', 'e.ndjson', 'f.txt', 'g.npy'].map(dataFormat)).toEqual(['csv', 'tsv', 'tsv', 'jsonl', 'jsonl', 'txt', 'npy']);
+    expect(dataFormat('report.docx')).toBeNull();
+    expect(dataFormat('noext')).toBeNull();
+  });
+
+  test('suggestions: label and text by name, tables of short cells, vectors of numbers', () => {
+    expect(suggest('tsv', ['label', 'subject'], [['ham', 'Re: New Sequences Window']])).toEqual({ kind: 'text', text: 'subject', label: 'label' });
+    const penguins = ['Species', 'Island', 'Beak Length (mm)', 'Sex'];
+    expect(suggest('csv', penguins, [['Adelie', 'Torgersen', '39.1', 'MALE']])).toMatchObject({ kind: 'table', label: 'Species' });
+    const vec = Array.from({ length: 9 }, (_, j) => `x${j}`);
+    expect(suggest('csv', [...vec, 'label'], [[...vec.map(() => '0.5'), 'a']])).toMatchObject({ kind: 'embedding', label: 'label' });
+    expect(suggest('npy', [], [])).toEqual({ kind: 'embedding', text: null, label: null });
+  });
+});
+
+describe('featurized rows → project', () => {
+  test('classes sorted from the label column; "labels" imports them, "classes" does not', () => {
+    const f = featurized(['spam', 'ham', null]);
+    const r = buildDataProject('p', 'mail.tsv', f, { name: 'Mail', kind: 'text', labelColumn: 'label', labels: 'labels' }, 7);
+    expect(r.project).toMatchObject({ id: 'p', kind: 'text', classNames: ['ham', 'spam'], width: 2, sourceName: 'mail.tsv' });
+    expect(Array.from(r.project.featurizer!)).toEqual([1, 2]);
+    expect(r.samples.map((s) => [s.id, s.source, s.text])).toEqual([
+      [0, 'mail.tsv:2', 'text 0'],
+      [1, 'mail.tsv:3', 'text 1'],
+      [2, 'mail.tsv:4', 'text 2'],
+    ]);
+    // Sample id i is row i of the stored features (one chunk here).
+    expect(r.features.map((c) => [c.project, c.start, c.rows, c.width, Array.from(c.data)])).toEqual([['p', 0, 3, 2, [0, 1, 2, 3, 4, 5]]]);
+    expect(r.labels).toEqual([
+      { project: 'p', sampleId: 0, label: 1, labelledAt: 7 },
+      { project: 'p', sampleId: 1, label: 0, labelledAt: 7 },
+    ]);
+    expect(r.notes).toEqual([]);
+    expect(buildDataProject('p', 'm', f, { name: 'M', kind: 'text', labelColumn: 'label', labels: 'classes' }).labels).toEqual([]);
+  });
+
+  test('a label column with one value: imported unlabelled with that class, and said so', () => {
+    const r = buildDataProject('p', 'm.csv', featurized(['spam', 'spam', 'spam']), { name: 'M', kind: 'text', labelColumn: 'label', labels: 'labels' });
+    expect(r.project.classNames).toEqual(['spam']);
+    expect(r.labels).toEqual([]);
+    expect(r.notes[0]).toMatch(/only one value \(“spam”\): a classifier needs at least two classes, so the rows were imported unlabelled/);
+  });
+
+  test('held out: the chosen rows become a test set with their class; the rest is the pool, unlabelled', () => {
+    const f = featurized(['b', 'a', null, 'b']);
+    expect(labelledRows(f.labels!)).toEqual({ rows: [0, 1, 3], classes: Uint32Array.from([1, 0, 1]) });
+    const r = buildDataProject('p', 'x.csv', f, { name: 'X', kind: 'table', labelColumn: 'y', labels: 'heldout' }, 1, new Set([3]));
+    expect(r.samples.map((s) => [s.split, s.truth])).toEqual([['pool', null], ['pool', null], ['pool', null], ['test', 1]]);
+    expect(r.labels).toEqual([]);
+    expect(r.notes).toEqual(['1 labelled rows (20% of each class) are held out to measure accuracy; you label the other 3.']);
+  });
+});

@@ -1,0 +1,242 @@
+// Text, table and embedding import off the main thread: the file is read and parsed here
+// by the Rust core (wasm), kept parsed between "what is in it" (inspect) and "import it"
+// (featurize), and featurized in row ranges so the page can show progress and never
+// freezes, whatever the file's size within the limits below.
+import * as Comlink from 'comlink';
+import { dataFormat, DATA_LIMITS, type DataFormat } from './import-data';
+
+type Core = typeof import('../pkg/simd/marginalia.js');
+type Parsed = import('../pkg/simd/marginalia.js').ParsedTable;
+
+// The same probe as the engine worker: a module with one SIMD instruction.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+let core: Core | null = null;
+async function load(): Promise<Core> {
+  if (core) return core;
+  const mod: Core = WebAssembly.validate(SIMD_PROBE) ? await import('../pkg/simd/marginalia.js') : await import('../pkg/scalar/marginalia.js');
+  await mod.default();
+  core = mod;
+  return mod;
+}
+
+export interface SkippedRow {
+  line: number;
+  fields: number;
+  expected: number;
+}
+
+export interface Inspection {
+  name: string;
+  format: DataFormat;
+  columns: string[];
+  rows: number;
+  /** Rows left out for having the wrong number of fields. */
+  skipped: SkippedRow[];
+  /** The first rows, for the person to see what they are importing. */
+  preview: (string | null)[][];
+  /** .npy: the array's shape. */
+  shape?: number[];
+}
+
+export interface FeaturizeOptions {
+  kind: 'text' | 'table' | 'embedding';
+  textColumn?: string;
+  labelColumn?: string;
+  /** Tables and CSV vectors: the columns to learn from (default: all but the label). */
+  featureColumns?: string[];
+}
+
+export interface Featurized {
+  width: number;
+  /** rows × width, row-major. */
+  features: Float32Array;
+  /** 1-based source line (CSV, TSV, JSONL, TXT) or row index + 1 (.npy) of each sample. */
+  lines: number[];
+  texts: string[] | null;
+  rows: (string | null)[][] | null;
+  /** The names of `rows`' cells. */
+  columns: string[] | null;
+  labels: (string | null)[] | null;
+  snapshot: Uint8Array | null;
+  /** Rows left out here (an empty text), with the reason. */
+  dropped: { line: number; reason: string }[];
+}
+
+export type Progress = (done: number, total: number, stage: string) => void;
+
+/** Rows per featurizer call: small enough to report progress often, big enough to be cheap. */
+const CHUNK = 500;
+
+let parsed: Parsed | null = null;
+let fileName = '';
+let npy: { shape: number[]; data: Float32Array } | null = null;
+
+function mb(n: number): string {
+  return `${(n / 1024 / 1024).toFixed(0)} MB`;
+}
+
+const api = {
+  /** Read and parse a file; throws an Error saying what is wrong and where. */
+  async inspect(file: File, name: string): Promise<Inspection> {
+    parsed?.free();
+    parsed = null;
+    npy = null;
+    fileName = name;
+    const format = dataFormat(name);
+    if (!format) throw new Error(`${name}: ${extOf(name)} is not a format this page imports as data (CSV, TSV, JSONL, TXT or NPY; images go in “New project from images”)`);
+    if (file.size === 0) throw new Error(`${name} is empty (0 bytes): there is nothing to import`);
+    if (file.size > DATA_LIMITS.bytes)
+      throw new Error(`${name} is ${mb(file.size)}; this page imports data files up to ${mb(DATA_LIMITS.bytes)}, because every sample's features are kept in memory while you label. Split the file (or import a sample of it) and try again`);
+    const c = await load();
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    try {
+      if (format === 'npy') {
+        const r = c.parseNpy(bytes) as { shape: number[]; data: Float32Array };
+        if (r.shape.length !== 2)
+          throw new Error(`the array has shape (${r.shape.join(', ')}); an embedding file needs two dimensions, (samples, values per sample)`);
+        if (r.shape[0] === 0 || r.shape[1] === 0) throw new Error(`the array has shape (${r.shape.join(', ')}): no values to import`);
+        checkSize(r.shape[0], r.shape[1], name);
+        npy = r;
+        const d = r.shape[1];
+        const preview = Array.from({ length: Math.min(5, r.shape[0]) }, (_, i) => Array.from(r.data.subarray(i * d, i * d + Math.min(d, 8)), (v) => String(v)));
+        return { name, format, columns: [], rows: r.shape[0], skipped: [], preview, shape: r.shape };
+      }
+      const p = c.parseTable(bytes, format);
+      parsed = p;
+      if (p.rowCount > DATA_LIMITS.rows)
+        throw new Error(`it has ${p.rowCount.toLocaleString('en')} rows; this page keeps up to ${DATA_LIMITS.rows.toLocaleString('en')} in memory while you label. Split the file`);
+      return {
+        name,
+        format,
+        columns: p.columns,
+        rows: p.rowCount,
+        skipped: p.skipped as SkippedRow[],
+        preview: p.rows(0, Math.min(5, p.rowCount)) as (string | null)[][],
+      };
+    } catch (e) {
+      parsed?.free();
+      parsed = null;
+      throw new Error(`${name}: ${(e as Error).message}`);
+    }
+  },
+
+  /** Stratified split of class indices (the Rust core's, as the demo's): positions held out. */
+  async split(labels: Uint32Array, testFrac: number, seed: number): Promise<Uint32Array> {
+    const c = await load();
+    return (c.stratifiedSplit(labels, testFrac, seed) as { test: Uint32Array }).test;
+  },
+
+  /** Featurize the file last inspected, reporting progress; errors name the file. */
+  async featurize(opts: FeaturizeOptions, progress: Progress): Promise<Featurized> {
+    try {
+      return await featurize(opts, progress);
+    } catch (e) {
+      throw new Error(`${fileName}: ${(e as Error).message}`);
+    }
+  },
+};
+
+async function featurize(opts: FeaturizeOptions, progress: Progress): Promise<Featurized> {
+  const c = await load();
+  if (npy) {
+    const [n, d] = npy.shape;
+    for (let i = 0; i < npy.data.length; i++) {
+      if (!Number.isFinite(npy.data[i])) throw new Error(`row ${Math.floor(i / d) + 1}, value ${(i % d) + 1} is ${npy.data[i]}: every value of an embedding must be a finite number`);
+    }
+    progress(n, n, 'vectors');
+    // A copy goes: the parsed array stays whole for a second try (after a storage error).
+    const features = npy.data.slice();
+    const r: Featurized = {
+      width: d, features, lines: Array.from({ length: n }, (_, i) => i + 1), texts: null, rows: null, columns: null, labels: null, snapshot: null, dropped: [],
+    };
+    return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
+  }
+  const p = parsed;
+  if (!p) throw new Error('no file to import: choose one first');
+  const n = p.rowCount;
+  const lines = Array.from(p.lines);
+  const labels = opts.labelColumn ? (p.column(opts.labelColumn) as (string | null)[]) : null;
+  const dropped: { line: number; reason: string }[] = [];
+  if (opts.kind === 'text') {
+    if (!opts.textColumn) throw new Error('choose the column that holds the text');
+    if (opts.textColumn === opts.labelColumn) throw new Error(`“${opts.textColumn}” cannot be both the text and the label`);
+    const all = p.texts(opts.textColumn, 0, n);
+    // A row without text has nothing to show or learn from: left out, and said so.
+    const keep: number[] = [];
+    all.forEach((t, i) => (t.trim() ? keep.push(i) : dropped.push({ line: lines[i], reason: `the text column “${opts.textColumn}” is empty` })));
+    if (keep.length === 0) throw new Error(`the column “${opts.textColumn}” is empty in every row`);
+    const texts = keep.map((i) => all[i]);
+    progress(0, texts.length, 'fitting the vocabulary');
+    // min_df 2 drops words seen once (they cannot generalise), but a small file may have
+    // few repeated words; below 200 texts every word counts.
+    const fz = c.TextFeaturizer.fit(texts, texts.length < 200 ? 1 : 2, DATA_LIMITS.textFeatures);
+    try {
+      const width = fz.width;
+      checkSize(texts.length, width, 'the text');
+      const features = new Float32Array(texts.length * width);
+      for (let i = 0; i < texts.length; i += CHUNK) {
+        features.set(fz.transform(texts.slice(i, i + CHUNK)), i * width);
+        progress(Math.min(i + CHUNK, texts.length), texts.length, 'TF-IDF');
+      }
+      const r: Featurized = {
+        width, features, lines: keep.map((i) => lines[i]), texts, rows: null, columns: null,
+        labels: labels ? keep.map((i) => labels[i]) : null, snapshot: fz.snapshot(), dropped,
+      };
+      return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
+    } finally {
+      fz.free();
+    }
+  }
+  const cols = opts.featureColumns ?? p.columns.filter((x) => x !== opts.labelColumn);
+  if (cols.length === 0) throw new Error('choose at least one column to learn from');
+  if (opts.labelColumn && cols.includes(opts.labelColumn)) throw new Error(`the label column “${opts.labelColumn}” cannot also be a column to learn from`);
+  if (opts.kind === 'embedding') {
+    const width = cols.length;
+    checkSize(n, width, 'the vectors');
+    const features = new Float32Array(n * width);
+    for (let i = 0; i < n; i += CHUNK) {
+      features.set(p.vectors(cols, i, Math.min(i + CHUNK, n)), i * width);
+      progress(Math.min(i + CHUNK, n), n, 'vectors');
+    }
+    // The numbers are the features: no need to keep them twice as text.
+    const r: Featurized = { width, features, lines, texts: null, rows: null, columns: null, labels, snapshot: null, dropped };
+    return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
+  }
+  const all = p.columns;
+  const idx = cols.map((x) => all.indexOf(x));
+  const cells = (p.rows(0, n) as (string | null)[][]).map((r) => idx.map((j) => r[j]));
+  progress(0, n, 'fitting the encoder');
+  const fz = c.TableFeaturizer.fitTable(p, cols);
+  try {
+    const width = fz.width;
+    checkSize(n, width, 'the encoded table');
+    const features = new Float32Array(n * width);
+    for (let i = 0; i < n; i += CHUNK) {
+      features.set(fz.transformTable(p, i, Math.min(i + CHUNK, n)), i * width);
+      progress(Math.min(i + CHUNK, n), n, 'encoding');
+    }
+    const r: Featurized = { width, features, lines, texts: null, rows: cells, columns: cols, labels, snapshot: fz.snapshot(), dropped };
+    return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
+  } finally {
+    fz.free();
+  }
+}
+
+function extOf(name: string): string {
+  const base = name.split('/').pop() ?? name;
+  return base.includes('.') ? base.slice(base.lastIndexOf('.')) : '(no extension)';
+}
+
+/** The pool matrix must fit in memory (and in storage): refuse clearly before building it. */
+function checkSize(rows: number, width: number, what: string): void {
+  if (rows * width > DATA_LIMITS.values)
+    throw new Error(
+      `${what} would be ${rows.toLocaleString('en')} samples × ${width.toLocaleString('en')} features, more than the ${DATA_LIMITS.values.toLocaleString('en')} values this page keeps in memory (a column with very many distinct values, such as an id, adds one feature per value: leave it out)`,
+    );
+}
+
+export type DataApi = typeof api;
+Comlink.expose(api);

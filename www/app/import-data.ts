@@ -1,0 +1,187 @@
+// Text, table and embedding import: which files are data, the limits, what to suggest as
+// the text and label columns, and how featurized rows become a project (records only; the
+// parsing and featurizing happen in the Rust core, in data.worker.ts; storing in db.ts).
+import type { Featurized } from './data.worker';
+import { featureChunks, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord } from './store/db';
+
+export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'txt' | 'npy';
+
+/**
+ * Limits, and why: the learner holds every sample's features as one dense matrix in the
+ * worker's memory (wasm32: at most 4 GB, shared with the model), and IndexedDB stores
+ * them too. A file is refused by its size before it is read, so the tab never freezes
+ * on it: 64 MB is ~1 M short text lines, more than anyone labels by hand.
+ */
+export const DATA_LIMITS = {
+  bytes: 64 * 1024 * 1024,
+  rows: 100_000,
+  /** samples × features: 64 M float32 values = 256 MB. */
+  values: 64 * 1024 * 1024,
+  /** TF-IDF vocabulary size (the most frequent terms): the text's features per sample. */
+  textFeatures: 1024,
+};
+
+/** The format a file name says, or null when it is not a data file this page reads. */
+export function dataFormat(name: string): DataFormat | null {
+  const m = /\.([a-z0-9]+)$/i.exec(name);
+  switch (m?.[1].toLowerCase()) {
+    case 'csv':
+      return 'csv';
+    case 'tsv':
+    case 'tab':
+      return 'tsv';
+    case 'jsonl':
+    case 'ndjson':
+      return 'jsonl';
+    case 'txt':
+      return 'txt';
+    case 'npy':
+      return 'npy';
+    default:
+      return null;
+  }
+}
+
+/** Columns a Marginalia label export adds around the data (left out of features by default). */
+export const EXPORT_COLUMNS = ['sample_id', 'source', 'labelled_at'];
+
+/** What to preselect: the label column, the text column, and the kind. */
+export function suggest(
+  format: DataFormat,
+  columns: string[],
+  preview: (string | null)[][],
+): { kind: 'text' | 'table' | 'embedding'; text: string | null; label: string | null } {
+  if (format === 'npy') return { kind: 'embedding', text: null, label: null };
+  const lower = columns.map((c) => c.toLowerCase());
+  const pick = (names: string[]) => {
+    for (const n of names) {
+      const i = lower.indexOf(n);
+      if (i >= 0) return columns[i];
+    }
+    return null;
+  };
+  const label = pick(['label', 'labels', 'class', 'category', 'target', 'y', 'species', 'answer']);
+  const numeric = (v: string | null) => v == null || (v.trim() !== '' && Number.isFinite(Number(v)));
+  const rest = columns.filter((c) => c !== label && !EXPORT_COLUMNS.includes(c));
+  const allNumeric = rest.length > 0 && rest.every((c) => preview.every((r) => numeric(r[columns.indexOf(c)])));
+  // The column with the longest text in the preview is the text, unless a name says so.
+  let text = pick(['text', 'subject', 'title', 'body', 'sentence', 'content', 'message', 'review']);
+  const named = text != null;
+  if (!text) {
+    let best = -1;
+    for (const c of rest) {
+      const j = columns.indexOf(c);
+      const len = preview.reduce((n, r) => n + (numeric(r[j]) ? 0 : (r[j] ?? '').length), 0);
+      if (len > best) [best, text] = [len, c];
+    }
+  }
+  if (format === 'txt' || format === 'jsonl') return { kind: 'text', text, label };
+  if (allNumeric && rest.length >= 8) return { kind: 'embedding', text: null, label };
+  // Mostly long free text: a text project; short cells: a table.
+  const avg = text ? preview.reduce((n, r) => n + (r[columns.indexOf(text!)] ?? '').length, 0) / Math.max(1, preview.length) : 0;
+  return { kind: (named || avg >= 25) && rest.length <= 3 ? 'text' : 'table', text, label };
+}
+
+export interface DataImportOptions {
+  name: string;
+  kind: 'text' | 'table' | 'embedding';
+  labelColumn: string | null;
+  /** 'classes': the label column's values name the classes, the person labels;
+   *  'labels': rows with a value are imported labelled;
+   *  'heldout': as 'classes', and the rows in `heldOut` become a fixed test set with
+   *  their labels, for the held-out accuracy. */
+  labels: 'classes' | 'labels' | 'heldout';
+}
+
+/** Share of the labelled rows held out in 'heldout' mode (as the demo: a fixed split). */
+export const HELD_OUT = 0.2;
+
+/** The class index of each row with a usable label value (for the held-out split). */
+export function labelledRows(labels: (string | null)[]): { rows: number[]; classes: Uint32Array } {
+  const values = [...new Set(labels.filter((v): v is string => v != null && v.trim() !== '').map((v) => v.trim()))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const index = new Map(values.map((v, i) => [v, i]));
+  const rows: number[] = [];
+  const classes: number[] = [];
+  labels.forEach((v, i) => {
+    const k = v == null ? undefined : index.get(v.trim());
+    if (k !== undefined) {
+      rows.push(i);
+      classes.push(k);
+    }
+  });
+  return { rows, classes: Uint32Array.from(classes) };
+}
+
+export interface DataImportResult {
+  project: ProjectRecord;
+  samples: SampleRecord[];
+  labels: LabelRecord[];
+  features: FeatureChunk[];
+  /** Things the person should know (a label column with one value, rows left out). */
+  notes: string[];
+}
+
+/** Featurized rows → a project's records (not stored yet). */
+export function buildDataProject(
+  id: string,
+  sourceName: string,
+  f: Featurized,
+  opts: DataImportOptions,
+  now = Date.now(),
+  heldOut: Set<number> = new Set(),
+): DataImportResult {
+  const notes: string[] = [];
+  const values = f.labels ? [...new Set(f.labels.filter((v): v is string => v != null && v.trim() !== '').map((v) => v.trim()))] : [];
+  // Code-unit order, not the locale's: the same file gives the same keys on every machine.
+  values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  let applyLabels = opts.labels === 'labels';
+  if (opts.labelColumn && values.length === 0) notes.push(`The label column “${opts.labelColumn}” is empty in every row: no classes were made. Press n while labelling to add one.`);
+  if (values.length > 30)
+    notes.push(`The label column “${opts.labelColumn}” has ${values.length} different values, so there are ${values.length} classes: if it holds numbers to predict rather than categories, import again with another label column.`);
+  if (opts.labelColumn && values.length === 1) {
+    // One class cannot train a classifier (there is nothing to tell it apart from), and
+    // labelling every row with it would leave nothing to ask about.
+    notes.push(
+      `The label column “${opts.labelColumn}” has only one value (“${values[0]}”): a classifier needs at least two classes, so the rows were imported unlabelled, with “${values[0]}” as the first class. Add another class with n while labelling.`,
+    );
+    applyLabels = false;
+  }
+  const index = new Map(values.map((v, i) => [v, i]));
+  const samples: SampleRecord[] = [];
+  const labels: LabelRecord[] = [];
+  const n = f.lines.length;
+  const test = opts.labels === 'heldout' && values.length >= 2 ? heldOut : new Set<number>();
+  if (opts.labels === 'heldout' && test.size) notes.push(`${test.size} labelled rows (${HELD_OUT * 100}% of each class) are held out to measure accuracy; you label the other ${n - test.size}.`);
+  for (let i = 0; i < n; i++) {
+    const held = test.has(i);
+    const s: SampleRecord = {
+      project: id,
+      id: i,
+      truth: held ? index.get(f.labels![i]!.trim())! : null,
+      split: held ? 'test' : 'pool',
+      source: `${sourceName}:${f.lines[i]}`,
+    };
+    if (f.texts) s.text = f.texts[i];
+    if (f.rows) s.row = f.rows[i];
+    samples.push(s);
+    const v = f.labels?.[i]?.trim();
+    if (applyLabels && v) labels.push({ project: id, sampleId: i, label: index.get(v)!, labelledAt: now });
+  }
+  const project: ProjectRecord = {
+    id,
+    name: opts.name,
+    kind: opts.kind,
+    classNames: values,
+    width: f.width,
+    height: 1,
+    channels: 1,
+    createdAt: now,
+    current: null,
+    history: [],
+    sourceName,
+    featurizer: f.snapshot,
+    ...(f.columns && opts.kind !== 'text' ? { columns: f.columns } : {}),
+  };
+  // Sample id i is row i of the features.
+  return { project, samples, labels, features: featureChunks(id, f.features, f.width), notes };
+}
