@@ -3,6 +3,7 @@
 pub mod dataset;
 pub mod idx;
 pub mod image;
+pub mod npy;
 pub mod split;
 pub mod table;
 pub mod tabular;
