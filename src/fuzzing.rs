@@ -75,7 +75,10 @@ pub fn idx(data: &[u8]) {
 /// NumPy .npy.
 pub fn npy(data: &[u8]) {
     let Ok((shape, values)) = parse_npy(data) else { return };
-    assert_eq!(values.len(), shape.iter().product::<usize>(), "NPY element count is the shape product");
+    // A zero dimension empties the array whatever the others are (their product may not
+    // even fit in usize); otherwise the product fits, since that many values parsed.
+    let expected = if shape.contains(&0) { 0 } else { shape.iter().product::<usize>() };
+    assert_eq!(values.len(), expected, "NPY element count is the shape product");
     assert!(values.iter().all(|v| v.is_finite()), "NPY values are finite");
     // What the app does with embeddings: one row per entry of the first axis.
     if let Some(&rows) = shape.first() {

@@ -117,11 +117,17 @@ pub fn parse_npy(bytes: &[u8]) -> Result<(Vec<usize>, Vec<f32>)> {
             header.shape
         )));
     }
-    let count = header
-        .shape
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| err(format!("shape {:?} has more elements than this machine can address", header.shape)))?;
+    // Any zero dimension makes an empty array however large the others are (NumPy
+    // accepts (2**40, 2**40, 0)); otherwise the product must not overflow.
+    let count = if header.shape.contains(&0) {
+        0
+    } else {
+        header
+            .shape
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| err(format!("shape {:?} has more elements than this machine can address", header.shape)))?
+    };
     let need = count
         .checked_mul(dtype.size())
         .ok_or_else(|| err(format!("shape {:?} of '{}' needs more bytes than this machine can address", header.shape, header.descr)))?;
@@ -135,8 +141,13 @@ pub fn parse_npy(bytes: &[u8]) -> Result<(Vec<usize>, Vec<f32>)> {
             if data.len() < need { " (truncated?)" } else { "" }
         )));
     }
-    // Row length for error positions; 1 for 0-d and 1-d arrays.
-    let row_len = header.shape.iter().skip(1).product::<usize>().max(1);
+    // Row length for error positions; 1 for 0-d and 1-d arrays. Not the product of
+    // shape[1..]: with shape[0] = 0 that may overflow (found by fuzzing), and then there
+    // are no values to report anyway.
+    let row_len = match header.shape.first() {
+        Some(&rows) if rows > 0 => (count / rows).max(1),
+        _ => 1,
+    };
     let non_finite = |i: usize, value: f64| Error::NonFinite { row: i / row_len, col: i % row_len, value };
     let mut values = Vec::with_capacity(count);
     match dtype {
@@ -413,6 +424,17 @@ mod tests {
         assert!(msg("f4_big_endian.npy").contains("big-endian"));
         assert!(msg("f4_fortran.npy").contains("Fortran"));
         assert!(msg("i8.npy").contains("'<i8' is not supported"));
+    }
+
+    /// Found by `cargo fuzz run npy` (tests/fixtures/fuzz/npy/).
+    #[test]
+    fn empty_arrays_with_huge_dimensions() {
+        // shape[1..] overflowed usize while computing the row length for error messages.
+        let h = "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 2, 18446744073709551615, 3), }";
+        assert_eq!(parse_npy(&npy(h, &[])).unwrap(), (vec![0, 2, usize::MAX, 3], vec![]));
+        // A zero anywhere makes the array empty, however large the dimensions before it.
+        let h = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 0), }";
+        assert_eq!(parse_npy(&npy(h, &[])).unwrap().1, Vec::<f32>::new());
     }
 
     #[test]

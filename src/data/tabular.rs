@@ -38,20 +38,19 @@ fn number(cell: &str, line: usize, col: usize) -> Result<Option<f64>> {
 }
 
 /// Mean and population sd (1 for a constant column) of finite values. The plain sums
-/// overflow to infinity for values near f64::MAX (`1e308` twice; found by fuzzing), and
+/// overflow to infinity for values near f64::MAX (`1e308` twice; caught by the csv_tsv fuzz target), and
 /// an infinite mean makes every feature NaN; then both are computed on the values scaled
 /// by the largest magnitude, which cannot overflow (|mean| and sd never exceed it).
 fn mean_sd(values: &[f64]) -> (f64, f64) {
     let n = values.len().max(1) as f64;
-    let mut mean = values.iter().sum::<f64>() / n;
-    let mut var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
     if !(mean.is_finite() && var.is_finite()) {
         let m = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let mean_u = values.iter().map(|v| v / m).sum::<f64>() / n;
         let var_u = values.iter().map(|v| (v / m - mean_u) * (v / m - mean_u)).sum::<f64>() / n;
-        mean = mean_u * m;
         let sd = var_u.sqrt() * m;
-        return (mean, if sd > 1e-12 { sd } else { 1.0 });
+        return (mean_u * m, if sd > 1e-12 { sd } else { 1.0 });
     }
     (mean, if var > 1e-24 { var.sqrt() } else { 1.0 })
 }
