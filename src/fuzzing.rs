@@ -65,7 +65,7 @@ pub fn idx(data: &[u8]) {
     }
     let labels = IdxU8 { dims: vec![n], data: (0..n).map(|i| images.data.get(i).map_or(0, |v| v % 4)).collect() };
     let Ok(d) = Dataset::from_idx(&images, &labels, FeatureKind::Auto) else { return };
-    let width = if n == 0 { 0 } else { count / n };
+    let width = count.checked_div(n).unwrap_or(0);
     for x in featurize(&d) {
         assert_eq!(x.ncols(), width, "one pixel feature per byte of an image");
         assert!(x.iter().all(|v| (0.0..=1.0).contains(v)), "pixels scale into [0, 1]");
@@ -82,7 +82,7 @@ pub fn npy(data: &[u8]) {
     assert!(values.iter().all(|v| v.is_finite()), "NPY values are finite");
     // What the app does with embeddings: one row per entry of the first axis.
     if let Some(&rows) = shape.first() {
-        let cols = if rows == 0 { 0 } else { values.len() / rows };
+        let cols = values.len().checked_div(rows).unwrap_or(0);
         let x = Array2::from_shape_vec((rows, cols), values.clone()).expect("rows × the rest of the shape");
         assert_eq!(x.len(), values.len());
     }
