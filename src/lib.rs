@@ -8,6 +8,7 @@
 //! - [`stopping`]: stop suggestions (stabilizing predictions, overall uncertainty, budget).
 //! - [`learner`]: the active-learning loop, synchronous and free of JS types.
 //! - `sim` (native only): the simulation harness behind the `marginalia-sim` binary.
+//! - `fuzzing` (native only): the bodies of the `cargo fuzz` targets (docs/FUZZING.md).
 //! - [`compute`]: batched kernels, CPU reference and (on wasm) WebGPU.
 //! - `wasm`: the only place with `#[wasm_bindgen]`.
 
@@ -15,6 +16,8 @@ pub mod compute;
 pub mod data;
 pub mod error;
 pub mod estimate;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fuzzing;
 pub mod learner;
 pub mod model;
 #[cfg(not(target_arch = "wasm32"))]

@@ -164,9 +164,13 @@ fn delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str, lenient: bool
     };
     let width = first.len();
     let numeric = |s: &str| s.trim().parse::<f64>().is_ok();
+    // Both numbers must be present and match the file. A lone `0,x` row is not a header
+    // of zero rows (there is no data row to take the width from; comparing two `None`s
+    // here once indexed past the end), and `d + 1` must not overflow.
     let sk_header = width >= 2
+        && records.len() >= 2
         && first[0].trim().parse::<usize>().ok() == Some(records.len() - 1)
-        && first[1].trim().parse::<usize>().ok().map(|d| d + 1) == records.get(1).map(|r| r.1.len());
+        && first[1].trim().parse::<usize>().ok().and_then(|d| d.checked_add(1)) == Some(records[1].1.len());
     let (columns, class_names, data): (Vec<String>, Vec<String>, &[Record]) = if sk_header {
         let d = records[1].1.len() - 1;
         let mut cols: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
@@ -307,6 +311,11 @@ pub fn parse_jsonl(bytes: &[u8]) -> Result<Table> {
     if table.rows.is_empty() {
         return Err(Error::Empty("JSONL (no objects)".into()));
     }
+    // Only `{}` lines: rows without a single column, which nothing downstream can use
+    // (CSV/TSV always give at least one column).
+    if table.columns.is_empty() {
+        return Err(Error::Empty("JSONL (the objects have no keys)".into()));
+    }
     Ok(table)
 }
 
@@ -394,6 +403,19 @@ mod tests {
         assert!(matches!(parse_jsonl(b"{\"a\":1}\n[1]\n"), Err(Error::Parse { line: 2, .. })));
         assert!(matches!(parse_jsonl(b"{\"a\":1}\n{\"a\":\n"), Err(Error::Parse { line: 2, .. })));
         assert!(matches!(parse_jsonl(b"{\"a\":{\"b\":1}}"), Err(Error::Parse { line: 1, .. })));
+    }
+
+    /// Found by `cargo fuzz run csv_tsv` / `jsonl` (tests/fixtures/fuzz/).
+    #[test]
+    fn fuzz_findings() {
+        // One record starting `0,` (a scikit-learn header of zero rows with no row to
+        // take the width from) used to index past the end.
+        assert!(matches!(parse_csv(b"0,x,Adelie\n"), Err(Error::Empty(_))));
+        assert!(matches!(parse_tsv(b"0\t\x1d0\n"), Err(Error::Empty(_))));
+        // A width of usize::MAX used to overflow `d + 1`.
+        assert!(parse_csv(b"1,18446744073709551615\n1,2\n").is_ok());
+        // Objects without keys: no columns.
+        assert!(matches!(parse_jsonl(b"{}\r \n{}"), Err(Error::Empty(_))));
     }
 
     #[test]

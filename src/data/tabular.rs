@@ -37,6 +37,46 @@ fn number(cell: &str, line: usize, col: usize) -> Result<Option<f64>> {
     }
 }
 
+/// Mean and population sd (1 for a constant column) of finite values. The plain sums
+/// overflow to infinity for values near f64::MAX (`1e308` twice; caught by the csv_tsv fuzz target), and
+/// an infinite mean makes every feature NaN; then both are computed on the values scaled
+/// by the largest magnitude, which cannot overflow (|mean| and sd never exceed it).
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    if !(mean.is_finite() && var.is_finite()) {
+        let m = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let mean_u = values.iter().map(|v| v / m).sum::<f64>() / n;
+        let var_u = values.iter().map(|v| (v / m - mean_u) * (v / m - mean_u)).sum::<f64>() / n;
+        let sd = var_u.sqrt() * m;
+        return (mean_u * m, if sd > 1e-12 { sd } else { 1.0 });
+    }
+    (mean, if var > 1e-24 { var.sqrt() } else { 1.0 })
+}
+
+/// `(v - mean) / sd` as the pool's f32. Pool values stay within sqrt(n) sds of the mean,
+/// but a later row may be so far out (1e30 against a pool sd of 1e-11) that it has no f32;
+/// an infinite feature would poison every fit, so that row is an error naming its line
+/// and column (1-based).
+fn standardize(v: f64, mean: f64, sd: f64, line: usize, col: usize) -> Result<f32> {
+    let diff = v - mean;
+    // v and mean are finite but their difference may not be (-1.7e308 vs 1.7e308); halving
+    // both is exact and brings it back into range.
+    let z = if diff.is_finite() { diff / sd } else { (v / 2.0 - mean / 2.0) / (sd / 2.0) };
+    let z32 = z as f32;
+    if z32.is_finite() {
+        Ok(z32)
+    } else {
+        Err(Error::Parse {
+            source_name: "table features".into(),
+            line,
+            col: col + 1,
+            msg: format!("value {v} is {z:e} standard deviations from the pool's mean, too far for a 32-bit feature"),
+        })
+    }
+}
+
 impl TabularEncoder {
     /// Fit on `rows` of `table`, encoding the columns `features`.
     pub fn fit(table: &Table, features: &[usize], rows: &[usize]) -> Result<Self> {
@@ -62,10 +102,7 @@ impl TabularEncoder {
                 }
             }
             if is_numeric {
-                let n = values.len().max(1) as f64;
-                let mean = values.iter().sum::<f64>() / n;
-                let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-                let sd = if var > 1e-24 { var.sqrt() } else { 1.0 };
+                let (mean, sd) = mean_sd(&values);
                 columns.push(Encoding::Numeric { col, mean, sd });
             } else {
                 let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -107,7 +144,7 @@ impl TabularEncoder {
                             Some(cell) => number(&cell, table.lines[r], *col)?.unwrap_or(*mean),
                             None => *mean,
                         };
-                        out[[i, j]] = ((v - mean) / sd) as f32;
+                        out[[i, j]] = standardize(v, *mean, *sd, table.lines[r], *col)?;
                         j += 1;
                     }
                     Encoding::Categorical { col, categories, mode } => {
@@ -146,6 +183,22 @@ mod tests {
         assert_eq!(x.row(3).to_vec()[1..], [0.0, 1.0], "missing colour imputed by the mode (red)");
         assert_eq!(x.row(4).to_vec()[1..], [0.0, 0.0], "unseen category is all zero");
         assert!((x[[4, 0]] as f64 - 97.0 / sd).abs() < 1e-4, "test rows use the pool's statistics");
+    }
+
+    /// Found by `cargo fuzz run csv_tsv` (tests/fixtures/fuzz/csv_tsv/).
+    #[test]
+    fn huge_values_give_finite_features_or_an_error() {
+        // The plain mean of 1e308 + 1e308 overflowed: every feature came out NaN.
+        let t = parse_csv(b"a,b,label\n1e308,-1.7e308,x\n1e308,1.7e308,y\n1e307,0,x\n").unwrap();
+        let enc = TabularEncoder::fit(&t, &[0, 1], &[0, 1, 2]).unwrap();
+        let x = enc.transform(&t, &[0, 1, 2]).unwrap();
+        assert!(x.iter().all(|v| v.is_finite()), "{x:?}");
+        assert!((x[[0, 0]] - x[[1, 0]]).abs() < 1e-6 && x[[0, 0]] > 0.0 && x[[2, 0]] < 0.0);
+        assert!((x[[0, 1]] + x[[1, 1]]).abs() < 1e-6 && x[[2, 1]].abs() < 1e-6);
+        // A later row far outside a tight pool has no f32 z-score: an error with its place.
+        let t = parse_csv(b"a,label\n0,x\n1e-11,y\n1e30,x\n").unwrap();
+        let enc = TabularEncoder::fit(&t, &[0], &[0, 1]).unwrap();
+        assert!(matches!(enc.transform(&t, &[2]), Err(Error::Parse { line: 4, col: 1, .. })));
     }
 
     #[test]

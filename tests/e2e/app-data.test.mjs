@@ -441,7 +441,7 @@ describe('text, table and embedding projects', () => {
 
       // A .npy that is not little-endian float: what to do instead.
       await pickData(page, file('be.npy', npy([2, 2], [1, 2, 3, 4], '>f4')));
-      assert.match(await report(page), /be\.npy: NPY: dtype '>f4' is big-endian/);
+      assert.match(await report(page), /be\.npy: NPY file: dtype '>f4' is big-endian/);
 
       // Rows with the wrong number of columns: listed before the import, skipped, the rest imported.
       const rows = ['text,label', 'win a prize now,spam', 'lunch at noon,ham', 'oops,one,too many', 'cheap pills,spam', 'minutes of the meeting,ham', 'no label column', 'see you soon,ham'];
