@@ -295,6 +295,7 @@ impl Classifier for SoftmaxRegression {
         let res = lbfgs::minimize(
             &mut theta,
             LbfgsParams { max_iter: self.params.max_iter, gtol: self.params.gtol, ..Default::default() },
+            None,
             |t, g| objective(t, &xf, y, k, c, &pen, g),
         );
         (self.weights, self.bias) = std.to_original(&theta, d, k);
