@@ -76,20 +76,6 @@ pub struct SoftmaxRegression {
     last_iterations: usize,
 }
 
-/// Row-wise softmax in place, stable (subtract the row max first).
-fn softmax_rows(z: &mut Array2<f64>) {
-    for mut row in z.rows_mut() {
-        let m = row.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-        let mut sum = 0.0;
-        row.mapv_inplace(|v| {
-            let e = (v - m).exp();
-            sum += e;
-            e
-        });
-        row.mapv_inplace(|v| v / sum);
-    }
-}
-
 /// Objective and gradient at packed parameters `theta` = [W (row-major d×k), b (k)].
 /// `pen[r]` scales the L2 term of feature row r (all ones for the plain objective; the
 /// fit uses it to optimize in standardized coordinates, see [`Standardizer`]).
@@ -99,21 +85,25 @@ pub(crate) fn objective(theta: &[f64], x: &Array2<f64>, y: &[u32], k: usize, c: 
     let w = ArrayView2::from_shape((d, k), &theta[..d * k]).expect("packed shape");
     let b = &theta[d * k..];
     let mut z = x.dot(&w);
-    for mut row in z.rows_mut() {
-        for (j, v) in row.iter_mut().enumerate() {
-            *v += b[j];
-        }
-    }
-    // Log-loss via log-sum-exp, then turn z into probabilities.
+    // One pass per row: log-sum-exp for the loss, and the same exponentials turned into
+    // probabilities, then P − Y (each exp computed once).
     let mut loss = 0.0;
-    for (i, row) in z.rows().into_iter().enumerate() {
-        let m = row.fold(f64::NEG_INFINITY, |a, &v| a.max(v));
-        let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
-        loss += lse - row[y[i] as usize];
-    }
-    softmax_rows(&mut z);
-    for (i, &yi) in y.iter().enumerate() {
-        z[[i, yi as usize]] -= 1.0; // z is now P − Y
+    for (mut row, &yi) in z.rows_mut().into_iter().zip(y) {
+        let mut m = f64::NEG_INFINITY;
+        for (v, bj) in row.iter_mut().zip(b) {
+            *v += bj;
+            m = m.max(*v);
+        }
+        let zy = row[yi as usize];
+        let mut sum = 0.0;
+        for v in row.iter_mut() {
+            *v = (*v - m).exp();
+            sum += *v;
+        }
+        loss += m + sum.ln() - zy;
+        let inv = 1.0 / sum;
+        row.mapv_inplace(|e| e * inv);
+        row[yi as usize] -= 1.0; // z is now P − Y
     }
     let inv_n = 1.0 / n as f64;
     let lambda = 1.0 / (c * n as f64);
