@@ -29,23 +29,24 @@ pub struct LbfgsResult {
     pub converged: bool,
 }
 
-/// a·b with four independent partial sums: one running sum is a chain of dependent adds
+/// a·b with eight independent partial sums: one running sum is a chain of dependent adds
 /// (4 cycles each), which made the two-loop recursion, not the objective, the larger part
-/// of a fit at 7 850 parameters (fashion-MNIST, `perf`); four chains let the compiler
-/// vectorize and overlap them. The order of the additions differs from a plain sum, by
+/// of a fit at 7 850 parameters (fashion-MNIST, `perf record`); eight chains let the compiler
+/// fill whole vector registers (with four it interleaved two chunks and shuffled) and
+/// overlap them. The order of the additions differs from a plain sum, by
 /// round-off only.
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f64; 4];
-    let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
+    let mut acc = [0.0f64; 8];
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f64 = ac.remainder().iter().zip(bc.remainder()).map(|(x, y)| x * y).sum();
     for (x, y) in ac.zip(bc) {
-        for j in 0..4 {
+        for j in 0..8 {
             acc[j] += x[j] * y[j];
         }
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
 /// y += a·x (zipped slices, so no bounds checks in the loop and it vectorizes).
