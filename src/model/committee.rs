@@ -103,6 +103,14 @@ impl Committee {
         mean / members.len() as f32
     }
 
+    /// Check every member against the session's shape (see [`ClassMapped::check_shape`]).
+    pub fn check_shape(&self, d: usize, n_classes: usize) -> Result<()> {
+        if self.members.len() < 2 {
+            return Err(Error::param("committee", format!("needs at least 2 members, got {}", self.members.len())));
+        }
+        self.members.iter().try_for_each(|m| m.check_shape(d, n_classes))
+    }
+
     /// The members.
     pub fn members(&self) -> &[ClassMapped] {
         &self.members

@@ -273,6 +273,16 @@ impl SoftmaxRegression {
         (&self.weights, &self.bias)
     }
 
+    /// Input width d of a fitted model (None before the first fit). An error when the
+    /// weights and intercepts disagree (only possible in decoded bytes).
+    pub fn input_width(&self) -> Result<Option<usize>> {
+        let (d, k) = self.weights.dim();
+        if k != self.bias.len() {
+            return Err(Error::Shape { what: "softmax weights columns vs intercepts".into(), expected: self.bias.len(), got: k });
+        }
+        Ok((k > 0).then_some(d))
+    }
+
     /// L-BFGS iterations of the last fit.
     pub fn last_iterations(&self) -> usize {
         self.last_iterations
