@@ -640,6 +640,14 @@ impl Learner {
         {
             return Err(Error::Format { what: "snapshot".into(), msg: "inconsistent session".into() });
         }
+        // The model must match the pool's width and the class count, or the first
+        // prediction would misread it.
+        let d = l.features.ncols();
+        match &l.fitted {
+            Some(Fitted::Single(m)) => m.check_shape(d, l.n_classes)?,
+            Some(Fitted::Committee(c)) => c.check_shape(d, l.n_classes)?,
+            None => {}
+        }
         Ok(l)
     }
 }
@@ -775,6 +783,31 @@ mod tests {
         assert!(Learner::restore(b"not a snapshot").is_err());
         let bytes = taught("softmax", 0).snapshot().unwrap();
         assert!(Learner::restore(&bytes[..bytes.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn restore_refuses_a_model_of_another_shape() {
+        let (x, y) = blobs();
+        let wide = ndarray::concatenate![Axis(1), x, x.column(0).insert_axis(Axis(1))];
+        for (model, committee) in [("softmax", 0), ("mlp", 0), ("softmax", 3), ("mlp", 2)] {
+            // The same labels on a pool with one more column, and with one more class.
+            let other = |x: Array2<f32>, n_classes: usize| {
+                let mut o = Learner::new(x, n_classes, 7).unwrap();
+                o.set_model(ModelSpec::from_name(model).unwrap());
+                o.set_committee(committee).unwrap();
+                (0..9).for_each(|i| o.teach(i, y[i]).unwrap());
+                assert!(o.fit().unwrap());
+                o
+            };
+            let mut l = taught(model, committee);
+            l.fitted = other(wide.clone(), 3).fitted.take();
+            let err = Learner::restore(&l.snapshot().unwrap()).unwrap_err();
+            assert!(matches!(&err, Error::Shape { what, expected: 2, got: 3 } if what.contains("input width")), "{model}/{committee}: {err}");
+            let mut l = taught(model, committee);
+            l.fitted = other(x.clone(), 4).fitted.take();
+            let err = Learner::restore(&l.snapshot().unwrap()).unwrap_err();
+            assert!(matches!(&err, Error::Shape { what, expected: 3, got: 4 } if what.contains("classes")), "{model}/{committee}: {err}");
+        }
     }
 
     #[test]

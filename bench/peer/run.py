@@ -88,9 +88,13 @@ def main():
     subprocess.run(["cargo", "build", "--release", "-q", "--bin", "marginalia-sim"], cwd=ROOT, check=True)
     ours_names = [s for s in OURS if known(s)]
     results = []
+    # The machine may be shared: the load average (1 min) before and after each dataset
+    # goes into the report, as the round times move with it (both sides run in turn).
+    loads = []
     for name, args, b, budget in DATASETS:
         if a.only and name not in a.only.split(","):
             continue
+        load0 = os.getloadavg()[0]
         tmp = tempfile.mkdtemp(prefix="marginalia-peer-")
         try:
             proto = ["--seeds", str(a.seeds), "--batch", str(b), "--budget", str(budget)]
@@ -100,6 +104,7 @@ def main():
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         results.append((name, b, budget, ours, peer))
+        loads.append(f"{name} {load0:.1f} → {os.getloadavg()[0]:.1f}")
         print(f"{name}: done", file=sys.stderr)
     cmd = "python3 bench/peer/run.py" + (f" --seeds {a.seeds}" if a.seeds != 10 else "") + (f" --only {a.only}" if a.only else "")
     import sklearn, modAL  # noqa: E401  (versions for the record)
@@ -112,6 +117,7 @@ speed-up = modAL's median round / Marginalia's. Single-threaded both sides.
 Command: `{cmd}` ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores shared
 with other jobs, scikit-learn {sklearn.__version__}, modAL {getattr(modAL, '__version__', '0.4.x')}).
 Marginalia strategies run: {', '.join(ours_names)}.
+Load average (1 min) before → after each dataset: {'; '.join(loads)}.
 
 {table(results, a.seeds)}
 """

@@ -158,6 +158,36 @@ impl ClassMapped {
         Ok(full)
     }
 
+    /// Check that this model fits a session with `d` feature columns and `n_classes`
+    /// classes: a snapshot's bytes can decode into a model from another pool (or be
+    /// damaged), and predicting with it would index past its columns or classes. The
+    /// error names what disagrees and both numbers.
+    pub fn check_shape(&self, d: usize, n_classes: usize) -> Result<()> {
+        if self.n_classes != n_classes {
+            return Err(Error::Shape { what: "model classes vs session classes".into(), expected: n_classes, got: self.n_classes });
+        }
+        if let Some(&c) = self.classes.iter().find(|&&c| c as usize >= n_classes) {
+            return Err(Error::Format { what: "model".into(), msg: format!("present class {c} is out of range: there are {n_classes} classes") });
+        }
+        if !self.classes.windows(2).all(|w| w[0] < w[1]) {
+            return Err(Error::Format { what: "model".into(), msg: "present classes are not in ascending order".into() });
+        }
+        let width = match &self.model {
+            AnyModel::Softmax(m) => m.input_width()?,
+            AnyModel::Mlp(m) => m.input_width()?,
+        };
+        match (width, self.classes.len() >= 2) {
+            (Some(w), _) if w != d => Err(Error::Shape { what: "model input width vs pool feature columns".into(), expected: d, got: w }),
+            (Some(_), true) if self.model.n_classes() != self.classes.len() => Err(Error::Shape {
+                what: "model outputs vs classes present at its fit".into(),
+                expected: self.classes.len(),
+                got: self.model.n_classes(),
+            }),
+            (None, true) => Err(Error::Format { what: "model".into(), msg: format!("{} classes present but no fitted weights", self.classes.len()) }),
+            _ => Ok(()),
+        }
+    }
+
     /// The MLP's last hidden layer for `x`, when the model is an MLP fitted on ≥ 2 classes.
     pub fn embeddings(&self, x: ArrayView2<f32>) -> Option<Array2<f32>> {
         match (&self.model, self.classes.len() >= 2) {

@@ -1,7 +1,7 @@
 //! Bootstrap committee for query-by-committee (Seung, Opper & Sompolinsky 1992; bagging
 //! as in Abe & Mamitsuka 1998, "Query learning strategies using boosting and bagging").
-//! Each of k members is fitted on n rows drawn with replacement from the labelled set;
-//! the committee exposes every member's probabilities (for vote entropy, KL disagreement)
+//! Each of k members is fitted on n rows drawn with replacement from the labelled set,
+//! stratified by class (see [`stratified_bootstrap`]); the committee exposes every member's probabilities (for vote entropy, KL disagreement)
 //! and their mean (the consensus, used as the model's prediction).
 
 use ndarray::{Array2, ArrayView2, Axis};
@@ -11,6 +11,31 @@ use serde::{Deserialize, Serialize};
 
 use super::any::{ClassMapped, ModelSpec};
 use crate::{Error, Result};
+
+/// Row indices of each label present in `y`, by ascending label (absent labels skipped).
+fn rows_by_class(y: &[u32]) -> Vec<Vec<usize>> {
+    let k = y.iter().max().map_or(0, |&m| m as usize + 1);
+    let mut groups = vec![Vec::new(); k];
+    for (i, &l) in y.iter().enumerate() {
+        groups[l as usize].push(i);
+    }
+    groups.retain(|g| !g.is_empty());
+    groups
+}
+
+/// A bootstrap sample stratified by class: each class's n_c rows are resampled with
+/// replacement within that class (the stratified bootstrap, Efron & Tibshirani, *An
+/// Introduction to the Bootstrap*, 1993, ch. 8). A plain bootstrap of the whole set misses
+/// a class with probability (1 − n_c/n)^n, about e^(−n_c): a class labelled once is
+/// absent from a third of the members, which then cannot predict it at all and disagree
+/// with the rest for that reason alone, early in a session when the committee's
+/// disagreement matters most. Stratified, every member sees every labelled class in its
+/// labelled proportion. Rows come back sorted (the fit does not depend on their order).
+fn stratified_bootstrap(by_class: &[Vec<usize>], rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut rows: Vec<usize> = by_class.iter().flat_map(|g| (0..g.len()).map(|_| g[rng.random_range(0..g.len())]).collect::<Vec<_>>()).collect();
+    rows.sort_unstable();
+    rows
+}
 
 /// A committee of `k` bootstrap-resampled members of one model family.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,9 +78,10 @@ impl Committee {
             return Err(Error::Shape { what: "labels vs feature rows".into(), expected: n, got: y.len() });
         }
         self.fits += 1;
+        let by_class = rows_by_class(y);
         for (m, member) in self.members.iter_mut().enumerate() {
             let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ self.fits.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (m as u64) << 48);
-            let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+            let rows = stratified_bootstrap(&by_class, &mut rng);
             let xb = x.select(Axis(0), &rows);
             let yb: Vec<u32> = rows.iter().map(|&i| y[i]).collect();
             member.fit(xb.view(), &yb)?;
@@ -75,6 +101,14 @@ impl Committee {
             mean += p;
         }
         mean / members.len() as f32
+    }
+
+    /// Check every member against the session's shape (see [`ClassMapped::check_shape`]).
+    pub fn check_shape(&self, d: usize, n_classes: usize) -> Result<()> {
+        if self.members.len() < 2 {
+            return Err(Error::param("committee", format!("needs at least 2 members, got {}", self.members.len())));
+        }
+        self.members.iter().try_for_each(|m| m.check_shape(d, n_classes))
     }
 
     /// The members.
@@ -108,5 +142,29 @@ mod tests {
         mlps.fit(x.view(), &y).unwrap();
         assert_eq!(mlps.member_proba(x.view()).unwrap()[0].dim(), (6, 2));
         assert!(Committee::new(ModelSpec::default(), 1, 2, 0).is_err());
+    }
+
+    #[test]
+    fn every_member_sees_every_labelled_class() {
+        // Class 2 has a single row out of ten: an unstratified bootstrap leaves it out of
+        // a member with probability 0.9^10 ≈ 0.35, so 8 members × 5 fits would all but
+        // surely lose it somewhere.
+        let x = Array2::from_shape_fn((10, 2), |(i, j)| (i * 3 + j) as f32 * 0.1);
+        let y = [0u32, 1, 0, 1, 0, 1, 0, 1, 0, 2];
+        let mut c = Committee::new(ModelSpec::default(), 8, 4, 3).unwrap();
+        for _ in 0..5 {
+            c.fit(x.view(), &y).unwrap();
+            for m in c.members() {
+                assert_eq!(m.classes(), [0, 1, 2]);
+            }
+        }
+        // Class proportions are kept exactly; rows are drawn within their class.
+        let groups = rows_by_class(&y);
+        assert_eq!(groups, [vec![0, 2, 4, 6, 8], vec![1, 3, 5, 7], vec![9]]);
+        let rows = stratified_bootstrap(&groups, &mut ChaCha8Rng::seed_from_u64(1));
+        assert_eq!(rows.len(), 10);
+        assert_eq!(rows.iter().filter(|&&i| y[i] == 0).count(), 5);
+        assert_eq!(rows.iter().filter(|&&i| y[i] == 1).count(), 4);
+        assert_eq!(rows.iter().filter(|&&i| i == 9).count(), 1);
     }
 }

@@ -257,6 +257,22 @@ impl Mlp {
             && self.layers.iter().zip(widths.windows(2)).all(|(l, io)| l.w.dim() == (io[0], io[1]))
     }
 
+    /// Input width of a fitted network (None before the first fit). An error when
+    /// consecutive layers do not chain (only possible in decoded bytes).
+    pub fn input_width(&self) -> Result<Option<usize>> {
+        for (i, l) in self.layers.iter().enumerate() {
+            if l.w.ncols() != l.b.len() {
+                return Err(Error::Shape { what: format!("MLP layer {i} weights columns vs biases"), expected: l.b.len(), got: l.w.ncols() });
+            }
+            if let Some(next) = self.layers.get(i + 1) {
+                if next.w.nrows() != l.b.len() {
+                    return Err(Error::Shape { what: format!("MLP layer {} inputs vs layer {i} outputs", i + 1), expected: l.b.len(), got: next.w.nrows() });
+                }
+            }
+        }
+        Ok(self.layers.first().map(|l| l.w.nrows()))
+    }
+
     /// Epochs the last fit ran.
     pub fn last_epochs(&self) -> usize {
         self.last_epochs
