@@ -151,7 +151,7 @@ fn main() {
         for &d in &[64usize, 784] {
             let p = pool(n, d);
             for model in ["softmax", "mlp256", "committee5"] {
-                let req = ScoreRequest { members: members(model, d), measure: Measure::Entropy, want_probs: false };
+                let req = ScoreRequest { members: members(model, d), measure: Measure::Entropy, want_probs: false, want_member_probs: false };
                 let t = time(budget_ms, || {
                     let s = cpu::score_pool(&p, &req).expect("score");
                     top_k(&s.scores, 10, 0)

@@ -525,6 +525,8 @@ pub fn matmul_f32(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<
 #[wasm_bindgen]
 pub struct ScoringNetwork {
     members: Vec<Network>,
+    /// A learner's committee: rounds also return each member's probabilities.
+    committee: bool,
 }
 
 #[wasm_bindgen]
@@ -558,7 +560,7 @@ impl ScoringNetwork {
             }
             nets.push(Network::new(layers).map_err(js_error)?);
         }
-        Ok(ScoringNetwork { members: nets })
+        Ok(ScoringNetwork { members: nets, committee: false })
     }
 
     /// Outputs per row (the classes present when the model was fitted).
@@ -572,16 +574,30 @@ impl ScoringNetwork {
     pub fn members(&self) -> usize {
         self.members.len()
     }
+
+    /// Multiply-adds per pool row over all members (what `backend: 'auto'` weighs).
+    #[wasm_bindgen(getter, js_name = macsPerRow)]
+    pub fn macs_per_row(&self) -> usize {
+        self.members.iter().map(Network::macs_per_row).sum()
+    }
+
+    /// A learner's committee: `PoolScorer.score` then also returns `memberProbs`, for
+    /// `Learner.queryWithMemberProbs`.
+    #[wasm_bindgen(getter)]
+    pub fn committee(&self) -> bool {
+        self.committee
+    }
 }
 
 #[wasm_bindgen(js_class = Learner)]
 impl WasmLearner {
-    /// The fitted model as a network for `PoolScorer`, or `undefined` when the session's
-    /// model and strategy cannot be scored that way (only a single softmax regression with
-    /// margin, entropy or least confident can).
+    /// The fitted model as networks for `PoolScorer`, or `undefined` when the session's
+    /// strategy cannot be scored that way. Scorable: margin, entropy and least confident on
+    /// a softmax regression, an MLP or a committee of either; the committee strategies
+    /// (vote entropy, consensus entropy, mean/max KL) on a committee.
     #[wasm_bindgen(js_name = scoringNetwork)]
     pub fn scoring_network(&self) -> Option<ScoringNetwork> {
-        self.inner.scoring_network().map(|inner| ScoringNetwork { members: vec![inner] })
+        self.inner.scoring_network().map(|s| ScoringNetwork { members: s.members, committee: s.committee })
     }
 
     /// The pool's features, row-major (to mirror a restored pool in a `PoolScorer`).
@@ -595,6 +611,19 @@ impl WasmLearner {
     pub fn query_with_pool_probs(&mut self, n: usize, probs: &[f32], outputs: usize) -> Result<Array, JsValue> {
         let p = rows_of(probs, outputs, "pool probabilities")?;
         self.inner.query_with_pool_probs(n, p.view()).map(queries_to_js).map_err(js_error)
+    }
+
+    /// `query(n)` for a committee, with `memberProbs` from `PoolScorer.score`: `members`
+    /// matrices of rows × `outputs`, one after the other.
+    #[wasm_bindgen(js_name = queryWithMemberProbs)]
+    pub fn query_with_member_probs(&mut self, n: usize, member_probs: &[f32], members: usize, outputs: usize) -> Result<Array, JsValue> {
+        let all = rows_of(member_probs, outputs, "member probabilities")?;
+        if members == 0 || all.nrows() % members != 0 {
+            return Err(js_error(Error::Shape { what: format!("member probability rows, a multiple of {members} members"), expected: members.max(1) * (all.nrows() / members.max(1) + 1), got: all.nrows() }));
+        }
+        let rows = all.nrows() / members;
+        let views: Vec<_> = (0..members).map(|m| all.slice(ndarray::s![m * rows..(m + 1) * rows, ..])).collect();
+        self.inner.query_with_member_probs(n, &views).map(queries_to_js).map_err(js_error)
     }
 }
 
@@ -698,10 +727,12 @@ impl PoolScorer {
     }
 
     /// The pool's probabilities under `network`, one round: resolves to
-    /// `{probs: Float32Array (rows × outputs, row-major), backend: 'webgpu' | 'cpu'}`.
+    /// `{probs: Float32Array (rows × outputs, row-major; a committee's mean), backend:
+    /// 'webgpu' | 'cpu'}`, plus `memberProbs` (members × rows × outputs) for a learner's
+    /// committee.
     pub fn score(&self, network: &ScoringNetwork) -> js_sys::Promise {
         let state = self.state.clone();
-        let req = ScoreRequest { members: network.members.clone(), measure: Measure::Margin, want_probs: true };
+        let req = ScoreRequest { members: network.members.clone(), measure: Measure::Margin, want_probs: true, want_member_probs: network.committee };
         wasm_bindgen_futures::future_to_promise(async move {
             // The worker awaits each call before the next, so this is never contended;
             // if it were, a clear error beats a panic.
@@ -711,6 +742,10 @@ impl PoolScorer {
             let probs = scored.probs.ok_or_else(|| js_error(Error::State("the scoring round returned no probabilities".into())))?;
             let o = Object::new();
             set(&o, "probs", matrix_to_js(&probs));
+            if let Some(each) = &scored.member_probs {
+                let flat: Vec<f32> = each.iter().flat_map(|p| p.iter().copied()).collect();
+                set(&o, "memberProbs", Float32Array::from(flat.as_slice()));
+            }
             set(&o, "backend", if compute.last_backend() == BackendKind::Gpu { "webgpu" } else { "cpu" });
             Ok(o.into())
         })
@@ -730,7 +765,7 @@ impl PoolScorer {
                 "least_confident" => Measure::LeastConfident,
                 other => return Err(js_error(Error::param("measure", format!("'{other}'; known: margin, entropy, least_confident")))),
             };
-            let req = ScoreRequest { members, measure, want_probs: false };
+            let req = ScoreRequest { members, measure, want_probs: false, want_member_probs: false };
             let mut st = state.try_borrow_mut().map_err(|_| js_error(Error::State("the scorer is busy with a round".into())))?;
             let ScorerState { compute, pool } = &mut *st;
             let scored = compute.score_pool(pool, &req).await.map_err(js_error)?;

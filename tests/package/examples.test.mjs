@@ -348,6 +348,19 @@ describe('npm package in a plain page (import map, static files)', () => {
         out.goesOn = (await gpu.query(2)).length;
         gpu.dispose();
         cpu.dispose();
+        // A committee of MLPs with a disagreement strategy: every member's probabilities
+        // come from the GPU round.
+        const opts = { features: 4, classes: 3, seed: 1, model: 'mlp', strategy: 'mean_kl', committee: 3 };
+        const gq = await createLearner({ ...opts, backend: 'webgpu' });
+        const cq = await createLearner({ ...opts, backend: 'cpu' });
+        for (const l of [gq, cq]) {
+          await l.addSamples(rows);
+          await l.teach(labels);
+        }
+        out.committeePicks = [ids(await gq.query(8)), ids(await cq.query(8))];
+        out.committeeBackend = (await gq.stats()).backend;
+        gq.dispose();
+        cq.dispose();
         return out;
       });
       assert.ok(r.hasGpu, 'the harness runs Chromium with WebGPU (SwiftShader when no GPU)');
@@ -359,6 +372,8 @@ describe('npm package in a plain page (import map, static files)', () => {
       assert.equal(r.afterStats.backend, 'cpu');
       assert.match(r.afterStats.gpuFallback, /\S/, 'says why the GPU was dropped');
       assert.equal(r.goesOn, 2);
+      assert.equal(r.committeeBackend, 'webgpu', 'the committee round scored on the GPU');
+      assert.deepEqual(r.committeePicks[0], r.committeePicks[1], 'committee picks on the GPU are the CPU ones');
     } finally {
       await b.close();
     }

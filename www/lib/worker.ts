@@ -203,7 +203,7 @@ async function append(s: Session, data: Float32Array): Promise<{ first: number; 
 async function queryNext(s: Session, n: number): Promise<Candidate[]> {
   const l = fitted(s);
   const net = l.isFitted ? l.scoringNetwork() : undefined;
-  if (net && !s.scorer && s.settings.backend === 'auto' && !s.autoTried && l.size * s.settings.features * net.outputs >= AUTO_MIN_MACS) {
+  if (net && !s.scorer && s.settings.backend === 'auto' && !s.autoTried && l.size * net.macsPerRow >= AUTO_MIN_MACS) {
     await startScorer(s);
   }
   if (!s.scorer || !net) {
@@ -212,8 +212,10 @@ async function queryNext(s: Session, n: number): Promise<Candidate[]> {
     return l.query(n) as Candidate[];
   }
   try {
-    const round = (await s.scorer.score(net)) as { probs: Float32Array; backend: 'webgpu' | 'cpu' };
+    const round = (await s.scorer.score(net)) as { probs: Float32Array; memberProbs?: Float32Array; backend: 'webgpu' | 'cpu' };
     s.lastBackend = round.backend;
+    // A committee's strategies look at every member (vote entropy, KL), not only the mean.
+    if (net.committee && round.memberProbs) return l.queryWithMemberProbs(n, round.memberProbs, net.members, net.outputs) as Candidate[];
     return l.queryWithPoolProbs(n, round.probs, net.outputs) as Candidate[];
   } finally {
     net.free();
