@@ -218,6 +218,16 @@ impl PoolMatrix {
         self.labelled.resize(self.n, false);
         Ok(start..self.n)
     }
+    /// Make room for `rows` more rows at once, so appending a known number of rows in
+    /// pieces does not grow the storage by doubling (up to twice the pool's bytes).
+    pub fn reserve(&mut self, rows: usize) {
+        let values = rows.saturating_mul(self.d);
+        match &mut self.storage {
+            Storage::F32(v) => v.reserve_exact(values),
+            Storage::U8 { bytes, .. } => bytes.reserve_exact(values),
+        }
+        self.labelled.reserve_exact(rows);
+    }
     /// Append rows of bytes (`bytes.len()` must be a multiple of d).
     pub fn append_u8(&mut self, bytes: &[u8]) -> Result<Range<usize>> {
         if bytes.len() % self.d != 0 {
@@ -486,6 +496,10 @@ mod tests {
         assert_eq!(p.label_changes_since(2), &[(0, false)]);
         assert!(matches!(p.set_labelled(2, true), Err(Error::UnknownSample { id: 2 })));
         assert_eq!(p.byte_size(), 6 + 2);
+        p.reserve(100);
+        p.append_u8(&[7; 30]).unwrap();
+        assert_eq!(p.n_rows(), 12);
+        assert_eq!(p.rows_f32(11..12).unwrap(), array![[3.5f32, 3.5, 3.5]]);
 
         let mut f = PoolMatrix::new_f32(2).unwrap();
         f.append_f32(array![[1.0f32, 2.0]].view()).unwrap();
