@@ -81,6 +81,13 @@ async function withPage(url, fn) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
+    // On-CPU time of the renderer processes, for the page's timings (see rendererCpuMs in
+    // www/bench/main.ts): cumulative seconds per process from CDP.
+    const cdp = await browser.newBrowserCDPSession();
+    await page.exposeFunction('benchRendererCpuMs', async () => {
+      const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
+      return processInfo.filter((p) => p.type === 'renderer').reduce((s, p) => s + p.cpuTime * 1000, 0);
+    });
     const requests = [];
     page.on('request', (r) => requests.push(r.url()));
     page.on('console', (m) => {
@@ -108,7 +115,7 @@ async function processPeaks(browser) {
     try {
       const status = readFileSync(`/proc/${p.id}/status`, 'utf8');
       const kb = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);
-      out[p.type] = Math.max(out[p.type] ?? 0, kb * 1024);
+      if (kb > 0) out[p.type] = Math.max(out[p.type] ?? 0, kb * 1024);
     } catch {
       /* exited, or another machine's process */
     }
@@ -136,9 +143,15 @@ const fmtRate = (n, ms) => {
 const MB = (b) => `${(b / 1e6).toFixed(1)} MB`;
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
 
-function cellText(c) {
+const GPU = new Set(['Marginalia WebGPU', 'TF.js WebGPU']);
+
+/** One cell: on-CPU time per round for CPU engines, wall time on the GPU (its work is in another process). */
+function cellText(c, wall = false) {
   if (!c) return '–';
-  if (c.status === 'ok') return `${fmtMs(c.roundMs)} · ${fmtRate(c.n, c.roundMs)}/s${c.reps === 1 ? ' ¹' : ''}`;
+  if (c.status === 'ok') {
+    const ms = wall || GPU.has(c.engine) || !Number.isFinite(c.cpuMs) ? c.roundMs : c.cpuMs;
+    return `${fmtMs(ms)} · ${fmtRate(c.n, ms)}/s${c.reps === 1 ? ' ¹' : ''}`;
+  }
   if (c.status === 'fell back to CPU') return `(fell back to CPU)`;
   return c.status === 'skipped' ? `skipped ²` : c.status;
 }
@@ -148,42 +161,54 @@ function tables(res, native, memProbe) {
   const byKey = new Map(res.cells.map((c) => [`${c.n}|${c.d}|${c.model}|${c.engine}`, c]));
   const nat = new Map(native.filter((r) => r.kind === 'round').map((r) => [`${r.n}|${r.d}|${r.model}`, r]));
   const keys = [...new Set(res.cells.map((c) => `${c.n}|${c.d}|${c.model}`))];
-  const ms = (k, e) => {
+  const cpuMs = (k, e) => {
     const c = byKey.get(`${k}|${e}`);
-    return c?.status === 'ok' ? c.roundMs : undefined;
+    return c?.status === 'ok' ? (GPU.has(e) || !Number.isFinite(c.cpuMs) ? c.roundMs : c.cpuMs) : undefined;
   };
-  lines.push('Time per query round (forward pass of every member over the whole pool, mean probabilities, entropy, scores back in JavaScript, top 10) and pool-scoring throughput (samples/s), wall clock.');
-  lines.push('');
-  lines.push(`| N | d | model | ${ENGINES.join(' | ')} | native Rust |`);
-  lines.push(`|---:|---:|---|${ENGINES.map(() => '---').join('|')}|---|`);
-  for (const k of keys) {
+  const head = (extra) => [`| N | d | model | ${ENGINES.join(' | ')} | ${extra} |`, `|---:|---:|---|${ENGINES.map(() => '---').join('|')}|---|`];
+  const label = (k) => {
     const [n, d, model] = k.split('|');
+    return `| ${Number(n).toLocaleString('en')} | ${d} | ${MODEL_LABEL[model]} |`;
+  };
+  lines.push('**Time per query round** (forward pass of every member over the whole pool, mean probabilities, entropy, scores back in JavaScript, top 10) **and pool-scoring throughput** (samples/s). CPU engines: on-CPU time of the browser\'s renderer process per round (native: of the thread), which waiting for a core on the shared machine does not inflate; WebGPU engines: wall time (their work runs in the GPU process).');
+  lines.push('');
+  lines.push(...head('native Rust'));
+  for (const k of keys) {
     const nr = nat.get(k);
-    lines.push(`| ${Number(n).toLocaleString('en')} | ${d} | ${MODEL_LABEL[model]} | ${ENGINES.map((e) => cellText(byKey.get(`${k}|${e}`))).join(' | ')} | ${nr ? `${fmtMs(nr.wall_ms)} · ${fmtRate(Number(n), nr.wall_ms)}/s` : '–'} |`);
+    const n = Number(k.split('|')[0]);
+    lines.push(`${label(k)} ${ENGINES.map((e) => cellText(byKey.get(`${k}|${e}`))).join(' | ')} | ${nr ? `${fmtMs(nr.cpu_ms)} · ${fmtRate(n, nr.cpu_ms)}/s` : '–'} |`);
   }
   lines.push('');
-  lines.push('¹ one round only (it took longer than the 2 s budget; on the GPU that round includes the pool upload). ² estimated above the per-round cap from the same engine at the next smaller N (CPU 90 s, GPU 30 s).');
+  lines.push('¹ one round only (it took longer than the 2 s budget; on the GPU that round includes the pool upload). ² estimated above the per-round cap from the same engine at the next smaller N (CPU 90 s, GPU 30 s); not run.');
   lines.push('');
-  lines.push('Ratios (speed-ups; > 1 means the first is faster):');
+  lines.push('Ratios of the times above (speed-ups; > 1 means the first is faster):');
   lines.push('');
   lines.push('| N | d | model | SIMD / scalar wasm | SIMD wasm / native | SIMD wasm / TF.js wasm | Marginalia WebGPU / TF.js WebGPU |');
   lines.push('|---:|---:|---|---:|---:|---:|---:|');
   for (const k of keys) {
-    const [n, d, model] = k.split('|');
-    const simd = ms(k, 'Marginalia wasm SIMD');
-    lines.push(`| ${Number(n).toLocaleString('en')} | ${d} | ${MODEL_LABEL[model]} | ${ratio(ms(k, 'Marginalia wasm scalar'), simd)} | ${ratio(nat.get(k)?.wall_ms, simd)} | ${ratio(ms(k, 'TF.js wasm'), simd)} | ${ratio(ms(k, 'TF.js WebGPU'), ms(k, 'Marginalia WebGPU'))} |`);
+    const simd = cpuMs(k, 'Marginalia wasm SIMD');
+    lines.push(`${label(k)} ${ratio(cpuMs(k, 'Marginalia wasm scalar'), simd)} | ${ratio(nat.get(k)?.cpu_ms, simd)} | ${ratio(cpuMs(k, 'TF.js wasm'), simd)} | ${ratio(cpuMs(k, 'TF.js WebGPU'), cpuMs(k, 'Marginalia WebGPU'))} |`);
+  }
+  lines.push('');
+  lines.push('The same rounds in wall-clock time (inflated by the other work on the machine, unevenly over the run):');
+  lines.push('');
+  lines.push(...head('native Rust'));
+  for (const k of keys) {
+    const nr = nat.get(k);
+    const n = Number(k.split('|')[0]);
+    lines.push(`${label(k)} ${ENGINES.map((e) => cellText(byKey.get(`${k}|${e}`), true)).join(' | ')} | ${nr ? `${fmtMs(nr.wall_ms)} · ${fmtRate(n, nr.wall_ms)}/s` : '–'} |`);
   }
   lines.push('');
   const mm = res.matmulMs ?? {};
   const natMm = native.find((r) => r.kind === 'matmul');
   if (Object.keys(mm).length) {
     const flop = 2 * 2048 * 784 * 256;
-    lines.push('Matrix product 2048×784 · 784×256 (the MLP\'s first layer on one block of rows):');
+    lines.push('Matrix product 2048×784 · 784×256 (the MLP\'s first layer on one block of rows; on-CPU ms, TF.js WebGPU wall):');
     lines.push('');
     lines.push('| engine | ms | GFLOP/s | vs Marginalia scalar wasm |');
     lines.push('|---|---:|---:|---:|');
     const all = Object.entries(mm);
-    if (natMm) all.push(['native Rust', natMm.wall_ms]);
+    if (natMm) all.push(['native Rust', natMm.cpu_ms]);
     for (const [name, t] of all) lines.push(`| ${name} | ${t.toFixed(1)} | ${(flop / t / 1e6).toFixed(2)} | ${ratio(mm['Marginalia wasm scalar'], t)} |`);
     lines.push('');
   }
@@ -195,7 +220,7 @@ function tables(res, native, memProbe) {
     lines.push('');
   }
   if (memProbe) {
-    lines.push(`Memory, largest case (N = ${memProbe.n.toLocaleString('en')} images of 28×28 stored as u8, committee of 5 MLPs, Marginalia SIMD wasm, alone in a fresh browser): pool ${MB(memProbe.n * 784)} (as f32: ${MB(memProbe.n * 784 * 4)}); wasm linear memory after the round ${MB(memProbe.wasmHeap)}; JS heap ${MB(memProbe.jsHeapUsed)} used; peak resident memory of the tab's renderer process ${MB(memProbe.peaks.renderer ?? 0)} (the browser process ${MB(memProbe.peaks.browser ?? 0)}, GPU process ${MB(memProbe.peaks.gpu ?? 0)}), round ${fmtMs(memProbe.roundMs)}.`);
+    lines.push(`Memory, largest case (N = ${memProbe.n.toLocaleString('en')} images of 28×28 stored as u8, committee of 5 MLPs, Marginalia SIMD wasm, alone in a fresh browser): pool ${MB(memProbe.n * 784)} (as f32: ${MB(memProbe.n * 784 * 4)}); wasm linear memory after the round ${MB(memProbe.wasmHeap)}; JS heap ${MB(memProbe.jsHeapUsed)} used; peak resident memory (VmHWM) of the tab's renderer process ${MB(memProbe.peaks.renderer ?? 0)} (other Chromium processes: ${Object.entries(memProbe.peaks).filter(([t]) => t !== 'renderer').map(([t, b]) => `${t} ${MB(b)}`).join(', ')}); the round took ${fmtMs(memProbe.cpuMs)} on-CPU.`);
     lines.push('');
   }
   const mem = res.memory ?? {};
@@ -243,7 +268,7 @@ async function main() {
       const r = await page.evaluate((c) => window.marginaliaBench.run(c), { ns: [memN], ds: [784], models: ['committee5'], engines: ['Marginalia wasm SIMD'], budgetMs: 0, checkMaxN: 0, matmul: false });
       const peaks = await processPeaks(browser);
       const c = r.cells.find((x) => x.status === 'ok');
-      return { n: memN, wasmHeap: r.memory['Marginalia wasm SIMD']?.wasmHeap ?? 0, jsHeapUsed: r.jsHeap?.used ?? 0, peaks, roundMs: c?.roundMs ?? NaN };
+      return { n: memN, wasmHeap: r.memory['Marginalia wasm SIMD']?.wasmHeap ?? 0, jsHeapUsed: r.jsHeap?.used ?? 0, peaks, cpuMs: c?.cpuMs ?? NaN };
     });
 
     let native = [];
@@ -253,7 +278,7 @@ async function main() {
     }
     const load1 = loadavg()[0];
     const header = [
-      `Command: \`npm run bench${quick ? ' -- --quick' : ''}\` (${new Date().toISOString().slice(0, 10)}; ${((Date.now() - t0) / 60000).toFixed(1)} min in all). Chromium ${browserVersion} headless, ${cpus().length} CPU cores (${cpus()[0]?.model.trim()}) shared with other work: load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end, so figures are wall clock on a busy machine; compare within a row, not across runs.`,
+      `Command: \`npm run bench${quick ? ' -- --quick' : ''}\` (${new Date().toISOString().slice(0, 10)}; ${((Date.now() - t0) / 60000).toFixed(1)} min in all). Chromium ${browserVersion} headless, ${cpus().length} CPU cores (${cpus()[0]?.model.trim()}) shared with other work: load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end, hence on-CPU times below; compare within a row.`,
       `WebGPU adapter: ${res.adapter ?? 'none'}${/swiftshader/i.test(res.adapter ?? '') ? ' — SwiftShader is a CPU emulation of a GPU: its figures say little about a real GPU' : ''}.`,
       'Same seeded data and weights in every engine (www/bench/cases.ts; the native example generates the identical numbers): 10 classes; d = 784 pools are bytes (images, read as byte/255; TF.js has no u8 type, so it holds the pool as f32 tensors, uploaded before timing), d = 64 pools are f32. All wasm runs on one thread (TF.js: `setThreadsCount(1)`, its SIMD build). TF.js runs each member as fused matMul + bias + ReLU (what a Dense layer runs), then softmax, mean, entropy, `topk`.',
       '',

@@ -59,6 +59,7 @@ export class MarginaliaEngine implements Engine {
   async prepare(pool: Pool, weights: Weights) {
     const c = this.core;
     this.scorer = pool.bytes ? await c.PoolScorer.createBytes(this.backend, pool.d, 1 / 255) : await c.PoolScorer.create(this.backend, pool.d);
+    this.scorer.reserve(pool.n);
     for (let a = 0; a < pool.n; a += APPEND_ROWS) {
       const b = Math.min(pool.n, a + APPEND_ROWS);
       if (pool.bytes) this.scorer.appendBytes(pool.bytes.subarray(a * pool.d, b * pool.d));

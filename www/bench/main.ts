@@ -34,6 +34,8 @@ export interface CellResult {
   status: 'ok' | 'skipped' | 'unavailable' | 'error' | 'fell back to CPU';
   /** Median round time (ms) of the repeated rounds, or the first round's when it was the only one. */
   roundMs?: number;
+  /** On-CPU ms of the renderer per round over the same rounds (NaN without the script). */
+  cpuMs?: number;
   firstMs?: number;
   reps?: number;
   prepareMs?: number;
@@ -82,8 +84,11 @@ async function makeEngines(only?: string[]): Promise<{ engines: Engine[]; unavai
     } else if (e.name === 'Marginalia WebGPU') {
       try {
         const probe = await simdCore.PoolScorer.create('webgpu', 1);
-        adapter = probe.adapter ?? null;
         probe.free();
+        // wgpu's adapter info is empty in the browser; ask WebGPU directly.
+        const a = await (navigator as unknown as { gpu: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu.requestAdapter();
+        const info = a?.info ?? {};
+        adapter = ['vendor', 'architecture', 'device', 'description'].map((k) => info[k]).filter(Boolean).join(' / ') || 'unnamed adapter';
         engines.push(e);
       } catch (err) {
         unavailable.set(e.name, err instanceof Error ? err.message : String(err));
@@ -98,19 +103,34 @@ function median(v: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-async function timeRounds(e: Engine, budgetMs: number): Promise<{ firstMs: number; roundMs: number; reps: number; backend: string }> {
+/**
+ * On-CPU milliseconds of the page's renderer process so far, from scripts/bench.mjs (CDP
+ * SystemInfo.getProcessInfo); NaN when the page runs without it. The build machines are
+ * shared, so wall time includes waiting for a core; on-CPU time does not. It counts the
+ * CPU engines' work (one thread), not a GPU's (another process).
+ */
+async function rendererCpuMs(): Promise<number> {
+  const f = (window as unknown as { benchRendererCpuMs?: () => Promise<number> }).benchRendererCpuMs;
+  return f ? f() : NaN;
+}
+
+async function timeRounds(e: Engine, budgetMs: number): Promise<{ firstMs: number; roundMs: number; cpuMs: number; reps: number; backend: string }> {
+  let c0 = await rendererCpuMs();
   let t = performance.now();
   const backend = await e.round();
   const firstMs = performance.now() - t;
-  if (firstMs >= budgetMs) return { firstMs, roundMs: firstMs, reps: 1, backend };
+  const firstCpu = (await rendererCpuMs()) - c0;
+  if (firstMs >= budgetMs) return { firstMs, roundMs: firstMs, cpuMs: firstCpu, reps: 1, backend };
   const times: number[] = [];
+  c0 = await rendererCpuMs();
   const start = performance.now();
   while (times.length < 30 && (times.length === 0 || performance.now() - start < budgetMs)) {
     t = performance.now();
     await e.round();
     times.push(performance.now() - t);
   }
-  return { firstMs, roundMs: median(times), reps: times.length, backend };
+  const cpuMs = ((await rendererCpuMs()) - c0) / times.length;
+  return { firstMs, roundMs: median(times), cpuMs, reps: times.length, backend };
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -130,16 +150,19 @@ async function matmulBench(engineNames: string[], budgetMs: number): Promise<Rec
   const a = Float32Array.from({ length: m * k }, () => rng.uniform(-1, 1));
   const b = Float32Array.from({ length: k * n }, () => rng.uniform(-1, 1));
   const out: Record<string, number> = {};
-  const timeIt = async (f: () => Promise<unknown> | unknown) => {
+  // On-CPU ms per product where the script provides it (CPU engines), else wall median.
+  const timeIt = async (f: () => Promise<unknown> | unknown, wall = false) => {
     await f();
     const times: number[] = [];
+    const c0 = await rendererCpuMs();
     const start = performance.now();
     while (times.length < 30 && (times.length === 0 || performance.now() - start < budgetMs)) {
       const t = performance.now();
       await f();
       times.push(performance.now() - t);
     }
-    return median(times);
+    const cpu = ((await rendererCpuMs()) - c0) / times.length;
+    return wall || !Number.isFinite(cpu) ? median(times) : cpu;
   };
   const cores: [string, typeof simdCore][] = [
     ['Marginalia wasm scalar', scalarCore as unknown as typeof simdCore],
@@ -154,7 +177,7 @@ async function matmulBench(engineNames: string[], budgetMs: number): Promise<Rec
       const c = tf.matMul(ta, tb);
       await c.data();
       c.dispose();
-    });
+    }, backend === 'webgpu');
     tf.dispose([ta, tb]);
   }
   for (const [name, ms] of Object.entries(out)) log(`matmul ${m}×${k}·${k}×${n} ${name}: ${ms.toFixed(1)} ms (${((2 * m * k * n) / ms / 1e6).toFixed(2)} GFLOP/s)`);
@@ -196,7 +219,7 @@ async function run(cfg: Config): Promise<RunResult> {
             await e.prepare(pool, weights);
             cell.prepareMs = performance.now() - t;
             const r = await timeRounds(e, cfg.budgetMs);
-            Object.assign(cell, { roundMs: r.roundMs, firstMs: r.firstMs, reps: r.reps });
+            Object.assign(cell, { roundMs: r.roundMs, cpuMs: r.cpuMs, firstMs: r.firstMs, reps: r.reps });
             if (GPU_ENGINES.has(e.name) && r.backend !== 'webgpu') {
               cell.status = 'fell back to CPU';
               cell.note = e instanceof MarginaliaEngine ? e.fallbackReason() : r.backend;
@@ -223,7 +246,7 @@ async function run(cfg: Config): Promise<RunResult> {
           cells.push(cell);
           log(
             `N=${n} d=${d} ${model} ${e.name}: ${cell.status}` +
-              (cell.roundMs !== undefined ? ` ${cell.roundMs.toFixed(1)} ms/round (first ${cell.firstMs!.toFixed(1)}, ${cell.reps} reps)` : '') +
+              (cell.roundMs !== undefined ? ` ${cell.roundMs.toFixed(1)} ms/round, on-CPU ${cell.cpuMs!.toFixed(1)} (first ${cell.firstMs!.toFixed(1)}, ${cell.reps} reps)` : '') +
               (cell.maxAbsDiff !== undefined ? ` max|Δp| ${cell.maxAbsDiff.toExponential(1)}` : '') +
               (cell.note ? ` (${cell.note})` : ''),
           );
