@@ -2,7 +2,9 @@
 // TensorFlow.js (wasm and WebGPU backends) on the same model and data in the same headless
 // Chromium, plus the native Rust build of the same code for the wasm-to-native ratio.
 // Prints Markdown tables and replaces the "Pool scoring vs TensorFlow.js" section of
-// docs/BENCHMARKS.md.
+// docs/BENCHMARKS.md. CPU engines are compared on on-CPU time (the renderer process's,
+// from CDP; the native thread's), since the build machines are shared; wall time is
+// listed too.
 //
 // Options:
 //   --quick      skip N = 100k (and the memory probe's 100k pool becomes 10k)
