@@ -39,6 +39,16 @@ enum Fitted {
 /// Each committee member's probabilities, when there is a committee.
 type MemberProbs = Option<Vec<Array2<f32>>>;
 
+/// A fitted model as networks for batched pool scoring ([`Learner::scoring_network`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoringModel {
+    /// One network for a single model; one per member for a committee.
+    pub members: Vec<crate::compute::Network>,
+    /// A committee: the members output all classes and the strategy wants each member's
+    /// probabilities ([`Learner::query_with_member_probs`]).
+    pub committee: bool,
+}
+
 /// One label change, for undo.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Change {
@@ -474,26 +484,29 @@ impl Learner {
         self.query_inner(n, None)
     }
 
-    /// The fitted model as one network for batched pool scoring outside the learner (the
-    /// GPU path of [`crate::compute`]), when the session's strategy needs only the model's
-    /// probabilities: a single softmax regression with margin, entropy or least
-    /// confident. `None` otherwise (the MLP's weights are private to `model::mlp`, and
-    /// committee strategies need each member's probabilities, which a scoring round does
-    /// not return). Its outputs are the classes present at the fit, in order: pass the
-    /// pool's probabilities from it to [`Learner::query_with_pool_probs`].
-    pub fn scoring_network(&self) -> Option<crate::compute::Network> {
+    /// The fitted model as networks for batched pool scoring outside the learner (the GPU
+    /// path of [`crate::compute`]), when the session's strategy needs only probabilities:
+    /// margin, entropy or least confident on a single model (softmax regression or MLP)
+    /// or on a committee's consensus, and the committee strategies (vote entropy,
+    /// consensus entropy, mean/max KL), which get every member's probabilities. `None`
+    /// otherwise (strategies that need features, embeddings or no model).
+    ///
+    /// A single model's network outputs the classes present at its fit, in order: pass
+    /// the round's probabilities to [`Learner::query_with_pool_probs`]. A committee's
+    /// members output all classes (absent ones with probability 0): pass each member's
+    /// probabilities to [`Learner::query_with_member_probs`].
+    pub fn scoring_network(&self) -> Option<ScoringModel> {
         let kind = StrategyKind::from_name(&self.strategy).ok()?;
-        if !matches!(kind, StrategyKind::Margin | StrategyKind::Entropy | StrategyKind::LeastConfident) {
-            return None;
-        }
+        let uncertainty = matches!(kind, StrategyKind::Margin | StrategyKind::Entropy | StrategyKind::LeastConfident);
+        let d = self.features.ncols();
         match &self.fitted {
-            Some(Fitted::Single(m)) if m.classes().len() >= 2 => match m.model() {
-                crate::model::any::AnyModel::Softmax(s) => {
-                    let (w, b) = s.coefficients();
-                    crate::compute::cpu::softmax_network(w, b).ok()
-                }
-                _ => None,
-            },
+            Some(Fitted::Single(m)) if uncertainty && m.classes().len() >= 2 => {
+                m.scoring_network(d, false).map(|net| ScoringModel { members: vec![net], committee: false })
+            }
+            Some(Fitted::Committee(c)) if uncertainty || kind.needs_committee() => {
+                let members = c.members().iter().map(|m| m.scoring_network(d, true)).collect::<Option<Vec<_>>>()?;
+                Some(ScoringModel { members, committee: true })
+            }
             _ => None,
         }
     }
@@ -504,7 +517,7 @@ impl Learner {
     pub fn query_with_pool_probs(&mut self, n: usize, pool_probs: ArrayView2<f32>) -> Result<Vec<Query>> {
         let classes = match &self.fitted {
             Some(Fitted::Single(m)) => m.classes().to_vec(),
-            _ => return Err(Error::State("pool probabilities need a fitted single model".into())),
+            _ => return Err(Error::State("pool probabilities need a fitted single model (a committee takes each member's)".into())),
         };
         if pool_probs.dim() != (self.labels.len(), classes.len()) {
             return Err(Error::Shape {
@@ -518,10 +531,32 @@ impl Learner {
         for (j, &c) in classes.iter().enumerate() {
             full.column_mut(c as usize).assign(&pool_probs.column(j));
         }
-        self.query_inner(n, Some(full))
+        self.query_inner(n, Some((full, None)))
     }
 
-    fn query_inner(&mut self, n: usize, pool_probs: Option<Array2<f32>>) -> Result<Vec<Query>> {
+    /// [`Learner::query`] for a committee, with every member's probabilities for every
+    /// pool row already computed (each rows × all classes, member order, from
+    /// [`Learner::scoring_network`]); the consensus is their mean, as in `query`.
+    pub fn query_with_member_probs(&mut self, n: usize, member_probs: &[ArrayView2<f32>]) -> Result<Vec<Query>> {
+        let members = match &self.fitted {
+            Some(Fitted::Committee(c)) => c.len(),
+            _ => return Err(Error::State("member probabilities need a fitted committee".into())),
+        };
+        if member_probs.len() != members {
+            return Err(Error::Shape { what: "committee members' probability matrices".into(), expected: members, got: member_probs.len() });
+        }
+        let dim = (self.labels.len(), self.n_classes);
+        if let Some(bad) = member_probs.iter().find(|p| p.dim() != dim) {
+            return Err(Error::Shape { what: format!("member probabilities (rows × {} classes)", self.n_classes), expected: dim.0 * dim.1, got: bad.len() });
+        }
+        let owned: Vec<Array2<f32>> = member_probs.iter().map(|p| p.to_owned()).collect();
+        let mean = Committee::mean_proba(&owned);
+        self.query_inner(n, Some((mean, Some(owned))))
+    }
+
+    /// `pool_probs`: probabilities for every pool row (pool-index order) and, for a
+    /// committee, each member's, computed outside (the GPU round).
+    fn query_inner(&mut self, n: usize, pool_probs: Option<(Array2<f32>, MemberProbs)>) -> Result<Vec<Query>> {
         let kind = StrategyKind::from_name(&self.strategy)?;
         let unlabelled: Vec<usize> = (0..self.labels.len()).filter(|&i| self.labels[i].is_none()).collect();
         if unlabelled.is_empty() || n == 0 {
@@ -544,7 +579,10 @@ impl Learner {
         // the pass over the pool that probabilities cost. Probabilities scored elsewhere
         // (the GPU) come in pool-index order; candidates are in storage order.
         let (probs, members) = match pool_probs {
-            Some(p) => (Some(p.select(Axis(0), &self.order[self.n_labelled..])), None),
+            Some((p, m)) => {
+                let rows = &self.order[self.n_labelled..];
+                (Some(p.select(Axis(0), rows)), m.map(|all| all.iter().map(|q| q.select(Axis(0), rows)).collect()))
+            }
             None if self.is_fitted() && kind.uses_model() => {
                 self.probabilities(x).map(|(p, m)| (Some(p), m))?
             }
@@ -959,21 +997,71 @@ mod tests {
     #[test]
     fn pool_probs_from_the_scoring_network_give_the_same_queries() {
         let (x, y) = blobs();
-        let mut l = taught("softmax", 0);
-        l.set_strategy("margin").unwrap();
-        for i in 9..15 {
-            l.teach(i, y[i]).unwrap();
+        for model in ["softmax", "mlp"] {
+            let mut l = taught(model, 0);
+            l.set_strategy("margin").unwrap();
+            for i in 9..15 {
+                l.teach(i, y[i]).unwrap();
+            }
+            l.fit().unwrap();
+            let sm = l.scoring_network().expect("a single model with margin scores as one network");
+            assert!(!sm.committee);
+            assert_eq!(sm.members.len(), 1);
+            let p = crate::compute::cpu::forward(&sm.members[0], x.view()).unwrap();
+            let own = l.predict_proba(x.view()).unwrap();
+            assert!(p.iter().zip(own.iter()).all(|(a, b)| (a - b).abs() < 1e-5), "{model}: f32 network vs the model's f64 pass");
+            let mut r = l.clone();
+            let via_network = r.query_with_pool_probs(5, p.view()).unwrap();
+            let direct = l.query(5).unwrap();
+            assert_eq!(via_network.iter().map(|q| q.index).collect::<Vec<_>>(), direct.iter().map(|q| q.index).collect::<Vec<_>>(), "{model}");
+            assert!(matches!(r.query_with_pool_probs(1, p.slice(ndarray::s![..3, ..])), Err(Error::Shape { .. })));
+            assert!(matches!(r.query_with_member_probs(1, &[p.view()]), Err(Error::State(_))));
+            l.set_strategy("random").unwrap();
+            assert!(l.scoring_network().is_none(), "random needs no model");
         }
-        l.fit().unwrap();
-        let net = l.scoring_network().expect("softmax + margin scores as one network");
-        let p = crate::compute::cpu::forward(&net, x.view()).unwrap();
-        let mut r = l.clone();
-        let via_network = r.query_with_pool_probs(5, p.view()).unwrap();
-        let direct = l.query(5).unwrap();
-        assert_eq!(via_network.iter().map(|q| q.index).collect::<Vec<_>>(), direct.iter().map(|q| q.index).collect::<Vec<_>>());
-        assert!(matches!(r.query_with_pool_probs(1, p.slice(ndarray::s![..3, ..])), Err(Error::Shape { .. })));
-        l.set_strategy("random").unwrap();
-        assert!(l.scoring_network().is_none(), "random needs no model");
-        assert!(taught("mlp", 0).scoring_network().is_none(), "MLP weights are not exposed");
+    }
+
+    #[test]
+    fn committee_member_probs_from_the_scoring_network_give_the_same_queries() {
+        use crate::compute::{cpu, Measure, PoolMatrix, ScoreRequest};
+        let (x, y) = blobs();
+        // Class 2 labelled once: some bootstraps miss it, so members see different classes.
+        let teach: Vec<usize> = (0..60).filter(|&i| y[i] != 2).take(10).chain([2]).collect();
+        let mut pool = PoolMatrix::new_f32(2).unwrap();
+        pool.append_f32(x.view()).unwrap();
+        for (model, k, strategy) in [("softmax", 4, "vote_entropy"), ("mlp", 3, "mean_kl"), ("softmax", 4, "margin"), ("mlp", 3, "max_kl"), ("softmax", 4, "consensus_entropy")] {
+            // The first seed whose bootstraps leave some member without class 2.
+            let l = (0..40u64)
+                .map(|seed| {
+                    let mut l = Learner::new(x.clone(), 3, seed).unwrap();
+                    l.set_model(ModelSpec::from_name(model).unwrap());
+                    l.set_committee(k).unwrap();
+                    l.set_strategy(strategy).unwrap();
+                    for &i in &teach {
+                        l.teach(i, y[i]).unwrap();
+                    }
+                    assert!(l.fit().unwrap());
+                    l
+                })
+                .find(|l| matches!(&l.fitted, Some(Fitted::Committee(c)) if c.members().iter().any(|m| m.classes().len() < 3)))
+                .unwrap_or_else(|| panic!("{model}/{strategy}: no seed gave a member that missed a class"));
+            let Some(Fitted::Committee(c)) = &l.fitted else { panic!("{model}: a committee") };
+            let sm = l.scoring_network().unwrap_or_else(|| panic!("{model}/{strategy} scores as networks"));
+            assert!(sm.committee);
+            assert_eq!(sm.members.len(), k);
+            let req = ScoreRequest { members: sm.members, measure: Measure::Entropy, want_probs: false, want_member_probs: true };
+            let each = cpu::score_pool(&pool, &req).unwrap().member_probs.unwrap();
+            let own = c.member_proba(x.view()).unwrap();
+            for (a, b) in each.iter().zip(&own) {
+                assert!(a.iter().zip(b.iter()).all(|(p, q)| (p - q).abs() < 1e-5 && ((*q == 0.0) == (*p == 0.0))), "{model}: member probabilities, zeros where the member never saw the class");
+            }
+            let views: Vec<_> = each.iter().map(|p| p.view()).collect();
+            let mut r = l.clone();
+            let via_network = r.query_with_member_probs(6, &views).unwrap();
+            let direct = l.clone().query(6).unwrap();
+            assert_eq!(via_network.iter().map(|q| q.index).collect::<Vec<_>>(), direct.iter().map(|q| q.index).collect::<Vec<_>>(), "{model}/{strategy}");
+            assert!(matches!(r.query_with_member_probs(1, &views[1..]), Err(Error::Shape { .. })));
+            assert!(matches!(r.query_with_pool_probs(1, each[0].view()), Err(Error::State(_))));
+        }
     }
 }

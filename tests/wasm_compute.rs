@@ -90,7 +90,7 @@ async fn gpu_scores_match_cpu_across_chunks_layouts_and_measures() {
         pool.set_labelled(250, true).unwrap();
         for measure in [Measure::Margin, Measure::Entropy, Measure::LeastConfident] {
             for m in [1, 3] {
-                let req = ScoreRequest { members: members[..m].to_vec(), measure, want_probs: true };
+                let req = ScoreRequest { members: members[..m].to_vec(), measure, want_probs: true, want_member_probs: false };
                 let g = ctx.score_pool(&pool, &req).await.unwrap();
                 let c = cpu::score_pool(&pool, &req).unwrap();
                 let what = format!("{layout} pool, {measure:?}, {m} member(s)");
@@ -110,7 +110,7 @@ async fn incremental_updates_match_a_fresh_upload() {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut ctx = small_chunk_context().await;
     let members = committee(&mut rng, D, K);
-    let req = ScoreRequest { members, measure: Measure::Entropy, want_probs: false };
+    let req = ScoreRequest { members, measure: Measure::Entropy, want_probs: false, want_member_probs: false };
     // 150 rows first (one full chunk and half of the next), then 3 odd-sized appends that
     // land mid-word (37 bytes per row) and cross chunk boundaries, with labels in between.
     let mut pool = u8_pool(&mut rng, 150);
@@ -156,7 +156,7 @@ async fn device_loss_mid_run_falls_back_with_the_same_ids() {
     let ctx = small_chunk_context().await;
     let mut compute = Compute::with_gpu(ctx, Preference::Gpu);
     let mut pool = u8_pool(&mut rng, N);
-    let req = ScoreRequest { members: committee(&mut rng, D, K), measure: Measure::Margin, want_probs: false };
+    let req = ScoreRequest { members: committee(&mut rng, D, K), measure: Measure::Margin, want_probs: false, want_member_probs: false };
     let first = compute.score_pool(&pool, &req).await.unwrap();
     assert_eq!(compute.last_backend(), BackendKind::Gpu);
     let ids_gpu = top_k(&first.scores, 10, 99);
@@ -194,7 +194,7 @@ async fn no_webgpu_or_no_adapter_is_an_error_not_a_hang() {
     // And Compute without a GPU is simply the CPU.
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let pool = f32_pool(&mut rng, 20);
-    let req = ScoreRequest { members: committee(&mut rng, D, K), measure: Measure::Entropy, want_probs: false };
+    let req = ScoreRequest { members: committee(&mut rng, D, K), measure: Measure::Entropy, want_probs: false, want_member_probs: false };
     let mut c = Compute::cpu();
     assert_eq!(c.score_pool(&pool, &req).await.unwrap(), cpu::score_pool(&pool, &req).unwrap());
 }
@@ -213,15 +213,15 @@ async fn bad_input_is_rejected_before_the_gpu() {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let mut ctx = small_chunk_context().await;
     let pool = f32_pool(&mut rng, 10);
-    let wrong = ScoreRequest { members: committee(&mut rng, D + 1, K), measure: Measure::Margin, want_probs: false };
+    let wrong = ScoreRequest { members: committee(&mut rng, D + 1, K), measure: Measure::Margin, want_probs: false, want_member_probs: false };
     assert!(matches!(ctx.score_pool(&pool, &wrong).await, Err(Error::Shape { expected: D, got, .. }) if got == D + 1));
     let empty = PoolMatrix::new_f32(D).unwrap();
-    let req = ScoreRequest { members: committee(&mut rng, D, K), measure: Measure::Margin, want_probs: false };
+    let req = ScoreRequest { members: committee(&mut rng, D, K), measure: Measure::Margin, want_probs: false, want_member_probs: false };
     assert!(ctx.score_pool(&empty, &req).await.unwrap().scores.is_empty());
     let mut p = PoolMatrix::new_f32(2).unwrap();
     assert!(matches!(p.append_f32(ndarray::array![[f32::NAN, 0.0]].view()), Err(Error::NonFinite { row: 0, col: 0, .. })));
     // Too wide for the GPU scratch: a clear GPU error (Compute would use the CPU).
-    let wide = ScoreRequest { members: vec![Network::new(vec![layer(&mut rng, D, 1500, true), layer(&mut rng, 1500, K, false)]).unwrap()], measure: Measure::Margin, want_probs: false };
+    let wide = ScoreRequest { members: vec![Network::new(vec![layer(&mut rng, D, 1500, true), layer(&mut rng, 1500, K, false)]).unwrap()], measure: Measure::Margin, want_probs: false, want_member_probs: false };
     assert!(matches!(ctx.score_pool(&pool, &wide).await, Err(Error::Gpu(m)) if m.contains("1500")));
 }
 
@@ -288,5 +288,112 @@ async fn coates_features_gpu_match_cpu() {
         for (j, (a, b)) in gr.iter().zip(cr.iter()).enumerate() {
             assert!((a - b).abs() <= 1e-4 * scale.max(1e-3), "image {i} feature {j}: gpu {a} vs cpu {b} (scale {scale})");
         }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn committee_member_probabilities_match_cpu() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let mut ctx = small_chunk_context().await;
+    let members = committee(&mut rng, D, K);
+    for (layout, mut pool) in [("u8", u8_pool(&mut rng, N)), ("f32", f32_pool(&mut rng, N))] {
+        pool.set_labelled(101, true).unwrap();
+        for want_probs in [true, false] {
+            let req = ScoreRequest { members: members.clone(), measure: Measure::Entropy, want_probs, want_member_probs: true };
+            let g = ctx.score_pool(&pool, &req).await.unwrap();
+            let c = cpu::score_pool(&pool, &req).unwrap();
+            assert_all_close(&format!("{layout} scores"), &g.scores, &c.scores);
+            assert_eq!(g.probs.is_some(), want_probs);
+            let (gm, cm) = (g.member_probs.unwrap(), c.member_probs.unwrap());
+            assert_eq!(gm.len(), 3);
+            for (i, (a, b)) in gm.iter().zip(&cm).enumerate() {
+                assert_eq!(a.dim(), (N, K));
+                assert_all_close(&format!("{layout} member {i} probabilities (mean too: {want_probs})"), a.as_slice().unwrap(), b.as_slice().unwrap());
+            }
+        }
+    }
+}
+
+/// Blobs of K classes in D features, for learners fitted in the browser.
+fn blobs(rng: &mut ChaCha8Rng, n: usize) -> (Array2<f32>, Vec<u32>) {
+    let centres = random(rng, K, D, 1.5);
+    let y: Vec<u32> = (0..n).map(|i| (i % K) as u32).collect();
+    let x = Array2::from_shape_fn((n, D), |(i, j)| centres[[y[i] as usize, j]] + rng.random_range(-1.0..1.0f32));
+    (x, y)
+}
+
+/// The learner's own models (softmax regression, MLPs of one and two hidden layers, and
+/// committees of either, some members having missed a class) scored on the GPU: the same
+/// probabilities and member probabilities as the CPU, and the same picks as `query`.
+#[wasm_bindgen_test]
+async fn learner_models_and_committees_score_alike_on_gpu() {
+    use marginalia::learner::Learner;
+    use marginalia::model::any::ModelSpec;
+    use marginalia::model::mlp::MlpParams;
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    let (x, y) = blobs(&mut rng, N);
+    let mut pool = PoolMatrix::new_f32(D).unwrap();
+    pool.append_f32(x.view()).unwrap();
+    let ctx = small_chunk_context().await;
+    let mut compute = Compute::with_gpu(ctx, Preference::Gpu);
+    let two_hidden = ModelSpec::Mlp(MlpParams::default().hidden(&[40, 23]).max_epochs(30));
+    let cases = [
+        (ModelSpec::from_name("softmax").unwrap(), 0, "entropy"),
+        (ModelSpec::from_name("mlp").unwrap(), 0, "margin"),
+        (two_hidden.clone(), 0, "least_confident"),
+        (ModelSpec::from_name("softmax").unwrap(), 3, "vote_entropy"),
+        (two_hidden, 3, "mean_kl"),
+        (ModelSpec::from_name("mlp").unwrap(), 2, "margin"),
+    ];
+    for (spec, k, strategy) in cases {
+        let mut l = Learner::new(x.clone(), K, 5).unwrap();
+        l.set_model(spec);
+        l.set_committee(k).unwrap();
+        l.set_strategy(strategy).unwrap();
+        // Few labels of the last class, so bootstraps can miss it.
+        for i in (0..40).filter(|&i| y[i] as usize != K - 1).chain([K - 1]) {
+            l.teach(i, y[i]).unwrap();
+            pool.set_labelled(i, true).unwrap();
+        }
+        assert!(l.fit().unwrap());
+        let sm = l.scoring_network().unwrap_or_else(|| panic!("{strategy} with committee {k} scores as networks"));
+        assert_eq!(sm.committee, k > 0);
+        let req = ScoreRequest { members: sm.members, measure: Measure::Margin, want_probs: true, want_member_probs: sm.committee };
+        let g = compute.score_pool(&pool, &req).await.unwrap();
+        assert_eq!(compute.last_backend(), BackendKind::Gpu, "{strategy}/{k}");
+        let c = cpu::score_pool(&pool, &req).unwrap();
+        let what = format!("{strategy}, committee {k}");
+        assert_all_close(&format!("{what} probabilities"), g.probs.as_ref().unwrap().as_slice().unwrap(), c.probs.as_ref().unwrap().as_slice().unwrap());
+        let direct = l.clone().query(8).unwrap();
+        let via_gpu = match &g.member_probs {
+            Some(each) => {
+                for (a, b) in each.iter().zip(c.member_probs.as_ref().unwrap()) {
+                    assert_all_close(&format!("{what} member probabilities"), a.as_slice().unwrap(), b.as_slice().unwrap());
+                }
+                l.query_with_member_probs(8, &each.iter().map(|p| p.view()).collect::<Vec<_>>()).unwrap()
+            }
+            None => l.query_with_pool_probs(8, g.probs.as_ref().unwrap().view()).unwrap(),
+        };
+        assert_eq!(via_gpu.iter().map(|q| q.index).collect::<Vec<_>>(), direct.iter().map(|q| q.index).collect::<Vec<_>>(), "{what}: picks");
+        for i in 0..40 {
+            pool.set_labelled(i, false).unwrap();
+        }
+    }
+}
+
+/// Member probabilities survive a device loss too: the CPU answers the same round.
+#[wasm_bindgen_test]
+async fn device_loss_with_member_probabilities_falls_back() {
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let mut compute = Compute::with_gpu(small_chunk_context().await, Preference::Gpu);
+    let pool = u8_pool(&mut rng, N);
+    let req = ScoreRequest { members: committee(&mut rng, D, K), measure: Measure::Entropy, want_probs: false, want_member_probs: true };
+    let first = compute.score_pool(&pool, &req).await.unwrap();
+    assert_eq!(compute.last_backend(), BackendKind::Gpu);
+    compute.gpu().unwrap().destroy_device();
+    let second = compute.score_pool(&pool, &req).await.expect("falls back to the CPU");
+    assert_eq!(compute.last_backend(), BackendKind::Cpu);
+    for (a, b) in first.member_probs.unwrap().iter().zip(&second.member_probs.unwrap()) {
+        assert_all_close("member probabilities across the fallback", a.as_slice().unwrap(), b.as_slice().unwrap());
     }
 }

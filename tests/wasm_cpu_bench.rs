@@ -58,7 +58,7 @@ fn bench_wasm_cpu_table() {
         let mlp = |seed: u64| Network::new(vec![layer(&mut ChaCha8Rng::seed_from_u64(seed), d, 256, true), layer(&mut ChaCha8Rng::seed_from_u64(seed + 100), 256, 10, false)]).unwrap();
         let cases: [(&str, Vec<Network>); 3] = [("softmax", vec![Network::new(vec![layer(&mut rng, d, 10, false)]).unwrap()]), ("MLP 256", vec![mlp(1)]), ("committee 5×MLP 256", (1..=5).map(mlp).collect())];
         for (name, members) in cases {
-            let req = ScoreRequest { members, measure: Measure::Entropy, want_probs: false };
+            let req = ScoreRequest { members, measure: Measure::Entropy, want_probs: false, want_member_probs: false };
             let c = time_ms(|| {
                 std::hint::black_box(cpu::score_pool(&p, &req).unwrap());
             });

@@ -144,6 +144,11 @@ pub fn forward(net: &Network, x: ArrayView2<f32>) -> Result<Array2<f32>> {
 /// Mean probabilities of the committee (one member for a single model) on a block of rows,
 /// accumulated as Σ pᵢ·(1/m) in member order: the order the GPU uses, so both round alike.
 pub fn committee_proba(members: &[Network], x: ArrayView2<f32>) -> Result<Array2<f32>> {
+    committee_proba_with(members, x, None)
+}
+
+/// [`committee_proba`], also handing each member's probabilities to `keep` when given.
+fn committee_proba_with(members: &[Network], x: ArrayView2<f32>, mut keep: Option<&mut Vec<Array2<f32>>>) -> Result<Array2<f32>> {
     let inv = 1.0 / members.len().max(1) as f32;
     let mut acc: Option<Array2<f32>> = None;
     for net in members {
@@ -152,22 +157,34 @@ pub fn committee_proba(members: &[Network], x: ArrayView2<f32>) -> Result<Array2
             None => acc = Some(p.mapv(|v| v * inv)),
             Some(a) => a.zip_mut_with(&p, |a, &p| *a += p * inv),
         }
+        if let Some(k) = keep.as_deref_mut() {
+            k.push(p);
+        }
     }
     acc.ok_or_else(|| Error::Empty("committee".into()))
 }
 
-/// One scoring round over the whole pool, block by block: mean committee probabilities and
-/// the uncertainty score per row; labelled rows get −∞ so they rank last.
+/// One scoring round over the whole pool, block by block: mean committee probabilities (and,
+/// when asked, each member's) and the uncertainty score per row; labelled rows get −∞ so
+/// they rank last.
 pub fn score_pool(pool: &PoolMatrix, req: &ScoreRequest) -> Result<Scored> {
     let k = req.validate(pool.dim())?;
     let n = pool.n_rows();
     let mut scores = Vec::with_capacity(n);
     let mut probs = if req.want_probs { Some(Array2::zeros((n, k))) } else { None };
+    let mut member_probs = if req.want_member_probs { Some(vec![Array2::zeros((n, k)); req.members.len()]) } else { None };
     let mut start = 0;
+    let mut block_members = Vec::new();
     while start < n {
         let end = (start + BLOCK_ROWS).min(n);
         let x = pool.rows_f32(start..end)?;
-        let p = committee_proba(&req.members, x.view())?;
+        block_members.clear();
+        let p = committee_proba_with(&req.members, x.view(), member_probs.is_some().then_some(&mut block_members))?;
+        if let Some(all) = &mut member_probs {
+            for (dst, src) in all.iter_mut().zip(&block_members) {
+                dst.slice_mut(s![start..end, ..]).assign(src);
+            }
+        }
         for (i, row) in p.rows().into_iter().enumerate() {
             scores.push(if pool.is_labelled(start + i) { f32::NEG_INFINITY } else { score_row(row, req.measure) });
         }
@@ -176,7 +193,7 @@ pub fn score_pool(pool: &PoolMatrix, req: &ScoreRequest) -> Result<Scored> {
         }
         start = end;
     }
-    Ok(Scored { scores, probs })
+    Ok(Scored { scores, probs, member_probs })
 }
 
 /// Nearest centre for every pool row, block by block.
@@ -199,7 +216,48 @@ pub fn nearest_pool(pool: &PoolMatrix, centres: ArrayView2<f32>) -> Result<Neare
 /// Weights of a fitted softmax regression (f64, as the model stores them) as a one-layer
 /// network in f32 for scoring.
 pub fn softmax_network(w: &Array2<f64>, b: &Array1<f64>) -> Result<Network> {
-    Network::new(vec![super::Layer::new(w.mapv(|v| v as f32), b.mapv(|v| v as f32), false)?])
+    dense_network(&[(w, b)])
+}
+
+/// Fitted dense layers (f64; an MLP's `layers()`) as a network in f32: ReLU after every
+/// layer but the last, which gives logits.
+pub fn dense_network(layers: &[(&Array2<f64>, &Array1<f64>)]) -> Result<Network> {
+    let last = layers.len().saturating_sub(1);
+    Network::new(layers.iter().enumerate().map(|(i, (w, b))| super::Layer::new(w.mapv(|v| v as f32), b.mapv(|v| v as f32), i < last)).collect::<Result<_>>()?)
+}
+
+/// The logit that stands for "this class cannot occur": finite (layers must be), and so
+/// far below any real logit that its softmax term is exactly 0 in f32 on both backends
+/// (exp(−10³⁰) underflows), as the CPU model's probability of an unseen class is.
+pub const ABSENT_CLASS_LOGIT: f32 = -1e30;
+
+/// `net`, whose outputs are the classes `present` (in order), widened to all `n_classes`
+/// outputs: the other classes get zero weights and [`ABSENT_CLASS_LOGIT`], so their
+/// probability is 0 and the present classes keep theirs. Committee members fitted on
+/// different bootstraps can see different classes; widened, they share one output layout.
+pub fn widen_classes(net: Network, present: &[u32], n_classes: usize) -> Result<Network> {
+    let mut layers = net.layers;
+    let Some(last) = layers.pop() else { return Err(Error::Empty("network layers".into())) };
+    if present.len() != last.w.ncols() || present.iter().any(|&c| c as usize >= n_classes) {
+        return Err(Error::Shape { what: format!("present classes vs network outputs (of {n_classes} classes)"), expected: last.w.ncols(), got: present.len() });
+    }
+    let mut w = Array2::zeros((last.w.nrows(), n_classes));
+    let mut b = Array1::from_elem(n_classes, ABSENT_CLASS_LOGIT);
+    for (j, &c) in present.iter().enumerate() {
+        w.column_mut(c as usize).assign(&last.w.column(j));
+        b[c as usize] = last.b[j];
+    }
+    layers.push(super::Layer::new(w, b, last.relu)?);
+    Network::new(layers)
+}
+
+/// A network that gives class `class` probability 1 for every row of `d` features (a
+/// committee member whose bootstrap held a single class predicts it with certainty).
+pub fn certain_network(d: usize, class: u32, n_classes: usize) -> Result<Network> {
+    let mut b = Array1::from_elem(n_classes, ABSENT_CLASS_LOGIT);
+    let slot = b.get_mut(class as usize).ok_or_else(|| Error::Shape { what: "certain class vs class count".into(), expected: n_classes, got: class as usize + 1 })?;
+    *slot = 0.0;
+    Network::new(vec![super::Layer::new(Array2::zeros((d, n_classes)), b, false)?])
 }
 
 #[cfg(test)]
@@ -291,7 +349,7 @@ mod tests {
         pool.set_labelled(5, true).unwrap();
         let net = two_layer();
         let other = Network::new(vec![Layer::new(array![[0.3f32, -0.2], [-1.0, 0.7]], array![0.1f32, -0.1], false).unwrap()]).unwrap();
-        let req = ScoreRequest { members: vec![net.clone(), other.clone()], measure: Measure::Entropy, want_probs: true };
+        let req = ScoreRequest { members: vec![net.clone(), other.clone()], measure: Measure::Entropy, want_probs: true, want_member_probs: false };
         let got = score_pool(&pool, &req).unwrap();
         let x = Array2::from_shape_fn((n, 2), |(i, j)| bytes[i * 2 + j] as f32 * (1.0 / 255.0));
         let p = committee_proba(&[net, other], x.view()).unwrap();
@@ -305,10 +363,56 @@ mod tests {
     fn request_validation_carries_shapes() {
         let mut pool = PoolMatrix::new_f32(3).unwrap();
         pool.append_f32(Array2::zeros((4, 3)).view()).unwrap();
-        let req = ScoreRequest { members: vec![two_layer()], measure: Measure::Margin, want_probs: false };
+        let req = ScoreRequest { members: vec![two_layer()], measure: Measure::Margin, want_probs: false, want_member_probs: false };
         assert!(matches!(score_pool(&pool, &req), Err(Error::Shape { expected: 3, got: 2, .. })));
-        let empty = ScoreRequest { members: vec![], measure: Measure::Margin, want_probs: false };
+        let empty = ScoreRequest { members: vec![], measure: Measure::Margin, want_probs: false, want_member_probs: false };
         assert!(matches!(score_pool(&pool, &empty), Err(Error::Empty(_))));
+    }
+
+    #[test]
+    fn widened_and_certain_networks_give_zero_to_absent_classes() {
+        // Two present classes (0 and 2) of four: the widened network gives classes 1 and 3
+        // exactly 0 and classes 0 and 2 what the narrow one gave.
+        let narrow = softmax_network(&array![[1.0f64, -1.0], [0.5, 2.0]], &array![0.1f64, -0.2]).unwrap();
+        let x = array![[0.3f32, -0.7], [2.0, 1.0]];
+        let p = forward(&narrow, x.view()).unwrap();
+        let wide = widen_classes(narrow.clone(), &[0, 2], 4).unwrap();
+        let q = forward(&wide, x.view()).unwrap();
+        assert_eq!(q.dim(), (2, 4));
+        for i in 0..2 {
+            assert_eq!((q[[i, 1]], q[[i, 3]]), (0.0, 0.0));
+            assert_abs_diff_eq!(q[[i, 0]], p[[i, 0]], epsilon = 1e-7);
+            assert_abs_diff_eq!(q[[i, 2]], p[[i, 1]], epsilon = 1e-7);
+        }
+        assert_eq!(uncertainty(q.view(), Measure::Entropy), uncertainty(p.view(), Measure::Entropy));
+        assert!(matches!(widen_classes(narrow.clone(), &[0], 4), Err(Error::Shape { .. })));
+        assert!(matches!(widen_classes(narrow, &[0, 4], 4), Err(Error::Shape { .. })));
+        let c = forward(&certain_network(2, 1, 3).unwrap(), x.view()).unwrap();
+        assert_eq!(c, array![[0.0f32, 1.0, 0.0], [0.0, 1.0, 0.0]]);
+        assert!(certain_network(2, 3, 3).is_err());
+        // The MLP layout: ReLU after every layer but the last.
+        let (w1, b1, w2, b2) = (array![[1.0f64, -1.0]], array![0.0f64, 0.0], array![[1.0f64], [1.0]], array![0.5f64]);
+        let net = dense_network(&[(&w1, &b1), (&w2, &b2)]).unwrap();
+        assert_eq!(net.layers.iter().map(|l| l.relu).collect::<Vec<_>>(), vec![true, false]);
+    }
+
+    #[test]
+    fn member_probabilities_are_each_members_forward_pass() {
+        let mut pool = PoolMatrix::new_f32(2).unwrap();
+        let x = Array2::from_shape_fn((BLOCK_ROWS + 5, 2), |(i, j)| ((i * 7 + j * 3) % 11) as f32 / 5.0 - 1.0);
+        pool.append_f32(x.view()).unwrap();
+        let other = Network::new(vec![Layer::new(array![[0.3f32, -0.2], [-1.0, 0.7]], array![0.1f32, -0.1], false).unwrap()]).unwrap();
+        let members = vec![two_layer(), other];
+        let req = ScoreRequest { members: members.clone(), measure: Measure::Margin, want_probs: true, want_member_probs: true };
+        let got = score_pool(&pool, &req).unwrap();
+        let each = got.member_probs.unwrap();
+        assert_eq!(each.len(), 2);
+        for (net, p) in members.iter().zip(&each) {
+            assert_eq!(p, &forward(net, x.view()).unwrap());
+        }
+        assert_eq!(got.probs.unwrap(), committee_proba(&members, x.view()).unwrap());
+        let without = score_pool(&pool, &ScoreRequest { want_member_probs: false, ..req }).unwrap();
+        assert!(without.member_probs.is_none());
     }
 
     #[test]

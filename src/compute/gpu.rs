@@ -61,6 +61,7 @@ struct Pipelines {
     dense_f32: wgpu::ComputePipeline,
     dense_u8: wgpu::ComputePipeline,
     accumulate: wgpu::ComputePipeline,
+    member_softmax: wgpu::ComputePipeline,
     score: wgpu::ComputePipeline,
     nearest_f32: wgpu::ComputePipeline,
     nearest_u8: wgpu::ComputePipeline,
@@ -172,6 +173,7 @@ impl GpuContext {
             dense_f32: compile(&device, "dense_f32", &format!("{LOAD_F32_WGSL}\n{DENSE_WGSL}"), "main").await?,
             dense_u8: compile(&device, "dense_u8", &format!("{LOAD_U8_WGSL}\n{DENSE_WGSL}"), "main").await?,
             accumulate: compile(&device, "accumulate", SCORE_WGSL, "accumulate").await?,
+            member_softmax: compile(&device, "member_softmax", SCORE_WGSL, "member_softmax").await?,
             score: compile(&device, "score", SCORE_WGSL, "score").await?,
             nearest_f32: compile(&device, "nearest_f32", &format!("{LOAD_F32_WGSL}\n{NEAREST_WGSL}"), "main").await?,
             nearest_u8: compile(&device, "nearest_u8", &format!("{LOAD_U8_WGSL}\n{NEAREST_WGSL}"), "main").await?,
@@ -355,9 +357,19 @@ impl GpuContext {
         }
         let n = pool.n_rows();
         if n == 0 {
-            return Ok(Scored { scores: Vec::new(), probs: if req.want_probs { Some(Array2::zeros((0, k))) } else { None } });
+            return Ok(Scored {
+                scores: Vec::new(),
+                probs: req.want_probs.then(|| Array2::zeros((0, k))),
+                member_probs: req.want_member_probs.then(|| vec![Array2::zeros((0, k)); req.members.len()]),
+            });
         }
         self.sync_pool(pool)?;
+        let rpc = self.mirror.as_ref().map_or(0, |m| m.rows_per_chunk);
+        let m = req.members.len();
+        if req.want_member_probs && (m * rpc * k * 4) as u64 > self.limits.max_binding() {
+            // A committee this large is answered by the CPU (Compute falls back on Error::Gpu).
+            return Err(gpu_err(format!("{m} members × {rpc} rows × {k} classes of member probabilities exceed one storage binding")));
+        }
         self.encode_score(pool, req, k, width).await
     }
 
@@ -384,9 +396,13 @@ impl GpuContext {
         let acc = self.scratch("mean probabilities", (rpc * k * 4) as u64, wgpu::BufferUsages::empty());
         let scores = self.scratch("scores", (rpc * 4) as u64, wgpu::BufferUsages::empty());
         let probs_bytes = if req.want_probs { (n * k * 4) as u64 } else { 0 };
+        let n_members = req.members.len();
+        // Every member's probabilities for one chunk, member after member (rpc rows each).
+        let members_out = req.want_member_probs.then(|| self.scratch("member probabilities", (n_members * rpc * k * 4) as u64, wgpu::BufferUsages::empty()));
+        let member_bytes = if req.want_member_probs { (n_members * n * k * 4) as u64 } else { 0 };
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("round readback"),
-            size: (n * 4) as u64 + probs_bytes,
+            size: (n * 4) as u64 + probs_bytes + member_bytes,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -417,11 +433,17 @@ impl GpuContext {
                         input = out;
                         last = li;
                     }
-                    let params = self.uniform([rows as u32, k as u32, mi as u32, req.measure.code(), inv_members.to_bits(), f32::NEG_INFINITY.to_bits(), 0, 0]);
+                    let params = self.uniform([rows as u32, k as u32, mi as u32, req.measure.code(), inv_members.to_bits(), f32::NEG_INFINITY.to_bits(), rpc as u32, 0]);
                     let bg = self.bind(&self.pipelines.accumulate, &[(0, &params), (1, &h[last % 2]), (2, &acc)]);
                     pass.set_pipeline(&self.pipelines.accumulate);
                     pass.set_bind_group(0, &bg, &[]);
                     pass.dispatch_workgroups(div_up(rows, ROW_GROUP), 1, 1);
+                    if let Some(out) = &members_out {
+                        let bg = self.bind(&self.pipelines.member_softmax, &[(0, &params), (1, &h[last % 2]), (5, out)]);
+                        pass.set_pipeline(&self.pipelines.member_softmax);
+                        pass.set_bind_group(0, &bg, &[]);
+                        pass.dispatch_workgroups(div_up(rows, ROW_GROUP), 1, 1);
+                    }
                 }
                 let params = self.uniform([rows as u32, k as u32, 0, req.measure.code(), inv_members.to_bits(), f32::NEG_INFINITY.to_bits(), 0, 0]);
                 let bg = self.bind(&self.pipelines.score, &[(0, &params), (2, &acc), (3, &chunk.labelled), (4, &scores)]);
@@ -434,9 +456,16 @@ impl GpuContext {
             if req.want_probs {
                 encoder.copy_buffer_to_buffer(&acc, 0, &staging, (n * 4 + row0 * k * 4) as u64, Some((rows * k * 4) as u64));
             }
+            if let Some(out) = &members_out {
+                // Staging holds member after member, each n × k in pool order.
+                let base = (n * 4) as u64 + probs_bytes;
+                for mi in 0..n_members {
+                    encoder.copy_buffer_to_buffer(out, (mi * rpc * k * 4) as u64, &staging, base + ((mi * n + row0) * k * 4) as u64, Some((rows * k * 4) as u64));
+                }
+            }
         }
         let bytes = self.finish(encoder, &staging, scopes).await;
-        for b in h.iter().chain([&acc, &scores, &staging]) {
+        for b in h.iter().chain([&acc, &scores, &staging]).chain(members_out.as_ref()) {
             b.destroy();
         }
         for layers in weights {
@@ -453,7 +482,16 @@ impl GpuContext {
         } else {
             None
         };
-        Ok(Scored { scores, probs })
+        let member_probs = if req.want_member_probs {
+            let base = n + if req.want_probs { n * k } else { 0 };
+            let each = (0..n_members)
+                .map(|mi| Array2::from_shape_vec((n, k), floats[base + mi * n * k..base + (mi + 1) * n * k].to_vec()).map_err(|e| gpu_err(format!("member probabilities readback: {e}"))))
+                .collect::<Result<Vec<_>>>()?;
+            Some(each)
+        } else {
+            None
+        };
+        Ok(Scored { scores, probs, member_probs })
     }
 
     /// Nearest centre for every pool row on the GPU (same as `cpu::nearest_pool`).

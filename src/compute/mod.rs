@@ -116,6 +116,9 @@ pub struct ScoreRequest {
     pub measure: Measure,
     /// Also return the n × k mean probabilities (costs n·k·4 bytes of readback).
     pub want_probs: bool,
+    /// Also return every member's n × k probabilities, for the committee strategies that
+    /// look at disagreement (vote entropy, KL from the consensus): m·n·k·4 bytes.
+    pub want_member_probs: bool,
 }
 
 impl ScoreRequest {
@@ -139,11 +142,13 @@ impl ScoreRequest {
 }
 
 /// What a round returns: a score per pool row (−∞ for labelled rows) and, when asked, the
-/// mean probabilities.
+/// mean probabilities and each member's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
     pub scores: Vec<f32>,
     pub probs: Option<Array2<f32>>,
+    /// Each member's probabilities (n × k each, member order), when asked for.
+    pub member_probs: Option<Vec<Array2<f32>>>,
 }
 
 /// Nearest centre per row: squared distance and centre index.
@@ -212,6 +217,16 @@ impl PoolMatrix {
         self.n += rows.nrows();
         self.labelled.resize(self.n, false);
         Ok(start..self.n)
+    }
+    /// Make room for `rows` more rows at once, so appending a known number of rows in
+    /// pieces does not grow the storage by doubling (up to twice the pool's bytes).
+    pub fn reserve(&mut self, rows: usize) {
+        let values = rows.saturating_mul(self.d);
+        match &mut self.storage {
+            Storage::F32(v) => v.reserve_exact(values),
+            Storage::U8 { bytes, .. } => bytes.reserve_exact(values),
+        }
+        self.labelled.reserve_exact(rows);
     }
     /// Append rows of bytes (`bytes.len()` must be a multiple of d).
     pub fn append_u8(&mut self, bytes: &[u8]) -> Result<Range<usize>> {
@@ -481,6 +496,10 @@ mod tests {
         assert_eq!(p.label_changes_since(2), &[(0, false)]);
         assert!(matches!(p.set_labelled(2, true), Err(Error::UnknownSample { id: 2 })));
         assert_eq!(p.byte_size(), 6 + 2);
+        p.reserve(100);
+        p.append_u8(&[7; 30]).unwrap();
+        assert_eq!(p.n_rows(), 12);
+        assert_eq!(p.rows_f32(11..12).unwrap(), array![[3.5f32, 3.5, 3.5]]);
 
         let mut f = PoolMatrix::new_f32(2).unwrap();
         f.append_f32(array![[1.0f32, 2.0]].view()).unwrap();
@@ -503,7 +522,7 @@ mod tests {
         let mut pool = PoolMatrix::new_f32(2).unwrap();
         pool.append_f32(array![[1.0f32, 0.0], [0.0, 1.0], [0.5, 0.5]].view()).unwrap();
         let net = Network::new(vec![Layer::new(array![[2.0f32, 0.0], [0.0, 2.0]], array![0.0f32, 0.0], false).unwrap()]).unwrap();
-        let req = ScoreRequest { members: vec![net], measure: Measure::LeastConfident, want_probs: false };
+        let req = ScoreRequest { members: vec![net], measure: Measure::LeastConfident, want_probs: false, want_member_probs: false };
         let direct = cpu::score_pool(&pool, &req).unwrap();
         let via_trait = block_on(Cpu.score_pool(&pool, &req)).unwrap();
         let mut c = Compute::cpu();

@@ -188,6 +188,37 @@ impl ClassMapped {
         }
     }
 
+    /// The fitted model as an f32 network over `d` features for batched pool scoring
+    /// (`compute`). Its outputs are the classes present at the fit (`classes()`), or all
+    /// `n_classes` when `all_classes` (absent ones get probability exactly 0, as
+    /// `predict_proba` gives them; a single present class is predicted with certainty).
+    /// `None` before a fit, or with a single class and not `all_classes`.
+    pub fn scoring_network(&self, d: usize, all_classes: bool) -> Option<crate::compute::Network> {
+        use crate::compute::cpu;
+        match self.classes.len() {
+            0 => None,
+            1 if all_classes => cpu::certain_network(d, self.classes[0], self.n_classes).ok(),
+            1 => None,
+            _ => {
+                let net = match &self.model {
+                    AnyModel::Softmax(s) => {
+                        let (w, b) = s.coefficients();
+                        cpu::softmax_network(w, b).ok()?
+                    }
+                    AnyModel::Mlp(m) => cpu::dense_network(&m.layers()).ok()?,
+                };
+                if net.d_in() != d {
+                    return None;
+                }
+                if all_classes {
+                    cpu::widen_classes(net, &self.classes, self.n_classes).ok()
+                } else {
+                    Some(net)
+                }
+            }
+        }
+    }
+
     /// The MLP's last hidden layer for `x`, when the model is an MLP fitted on ≥ 2 classes.
     pub fn embeddings(&self, x: ArrayView2<f32>) -> Option<Array2<f32>> {
         match (&self.model, self.classes.len() >= 2) {

@@ -273,6 +273,13 @@ impl Mlp {
         Ok(self.layers.first().map(|l| l.w.nrows()))
     }
 
+    /// The fitted layers, input first, as (weights in × out, biases): hidden layers apply
+    /// ReLU, the last gives logits (softmax follows). Empty before the first fit. For
+    /// batched pool scoring elsewhere (`compute`, in f32, on the GPU or the CPU).
+    pub fn layers(&self) -> Vec<(&Array2<f64>, &Array1<f64>)> {
+        self.layers.iter().map(|l| (&l.w, &l.b)).collect()
+    }
+
     /// Epochs the last fit ran.
     pub fn last_epochs(&self) -> usize {
         self.last_epochs

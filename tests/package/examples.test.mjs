@@ -379,6 +379,19 @@ describe('npm package in a plain page (import map, static files)', () => {
         out.goesOn = (await gpu.query(2)).length;
         gpu.dispose();
         cpu.dispose();
+        // A committee of MLPs with a disagreement strategy: every member's probabilities
+        // come from the GPU round.
+        const opts = { features: 4, classes: 3, seed: 1, model: 'mlp', strategy: 'mean_kl', committee: 3 };
+        const gq = await createLearner({ ...opts, backend: 'webgpu' });
+        const cq = await createLearner({ ...opts, backend: 'cpu' });
+        for (const l of [gq, cq]) {
+          await l.addSamples(rows);
+          await l.teach(labels);
+        }
+        out.committeePicks = [ids(await gq.query(8)), ids(await cq.query(8))];
+        out.committeeBackend = (await gq.stats()).backend;
+        gq.dispose();
+        cq.dispose();
         return out;
       });
       assert.ok(r.hasGpu, 'the harness runs Chromium with WebGPU (SwiftShader when no GPU)');
@@ -390,6 +403,8 @@ describe('npm package in a plain page (import map, static files)', () => {
       assert.equal(r.afterStats.backend, 'cpu');
       assert.match(r.afterStats.gpuFallback, /\S/, 'says why the GPU was dropped');
       assert.equal(r.goesOn, 2);
+      assert.equal(r.committeeBackend, 'webgpu', 'the committee round scored on the GPU');
+      assert.deepEqual(r.committeePicks[0], r.committeePicks[1], 'committee picks on the GPU are the CPU ones');
     } finally {
       await b.close();
     }
@@ -736,7 +751,7 @@ describe("backend: 'auto' | 'webgpu' | 'cpu' is honoured and reported", () => {
       assert.deepEqual(small.auto.picks, small.cpu.picks);
       assert.deepEqual(small.webgpu.picks, small.cpu.picks);
       assert.equal(small.webgpu.committee[0], 'cpu');
-      assert.match(small.webgpu.committee[1], /the GPU scores softmax regression with margin, entropy or least_confident; this session uses softmax with vote_entropy/);
+      assert.match(small.webgpu.committee[1], /the GPU scores softmax regression, the MLP and committees with margin, entropy or least_confident \(committees also with vote_entropy, consensus_entropy, mean_kl or max_kl\); this session uses softmax with vote_entropy/);
       const big = await probe(b.page, true);
       assert.deepEqual([big.auto.backend, big.auto.why], ['webgpu', null], JSON.stringify(big.auto));
       assert.deepEqual(big.auto.picks, big.cpu.picks, 'auto on the GPU picks what the CPU picks');

@@ -90,8 +90,10 @@ export interface LearnerOptions {
    * If the GPU device is lost mid-session, scoring carries on on the CPU with the same
    * picks ({@link LearnerStats.backend} then says `'cpu'`).
    *
-   * The GPU scores softmax regression with `margin`, `entropy` or `least_confident`; other
-   * models and strategies score on the CPU whatever this says.
+   * The GPU scores softmax regression, the MLP and committees of either with `margin`,
+   * `entropy` or `least_confident`, and committees with `vote_entropy`,
+   * `consensus_entropy`, `mean_kl` or `max_kl`; other strategies score on the CPU
+   * whatever this says.
    */
   backend?: 'auto' | 'webgpu' | 'cpu';
   /** `input: 'text'`: keep words seen in at least this many texts (default 2) and at most `maxFeatures` of them (default 4096). */

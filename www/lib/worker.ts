@@ -227,7 +227,7 @@ async function append(s: Session, data: Float32Array): Promise<{ first: number; 
 async function queryNext(s: Session, n: number): Promise<Candidate[]> {
   const l = fitted(s);
   const net = l.isFitted ? l.scoringNetwork() : undefined;
-  const macs = net ? l.size * s.settings.features * net.outputs : 0;
+  const macs = net ? l.size * net.macsPerRow : 0;
   if (net && !s.scorer && s.settings.backend === 'auto' && !s.autoTried && macs >= AUTO_MIN_MACS) {
     await startScorer(s);
   }
@@ -238,9 +238,11 @@ async function queryNext(s: Session, n: number): Promise<Candidate[]> {
     return l.query(n) as Candidate[];
   }
   try {
-    const round = (await s.scorer.score(net)) as { probs: Float32Array; backend: 'webgpu' | 'cpu' };
+    const round = (await s.scorer.score(net)) as { probs: Float32Array; memberProbs?: Float32Array; backend: 'webgpu' | 'cpu' };
     s.lastBackend = round.backend;
     s.cpuReason = round.backend === 'webgpu' ? null : (s.scorer.fallbackReason ?? 'the GPU round fell back to the CPU');
+    // A committee's strategies look at every member (vote entropy, KL), not only the mean.
+    if (net.committee && round.memberProbs) return l.queryWithMemberProbs(n, round.memberProbs, net.members, net.outputs) as Candidate[];
     return l.queryWithPoolProbs(n, round.probs, net.outputs) as Candidate[];
   } finally {
     net.free();
@@ -252,7 +254,7 @@ function cpuReason(s: Session, l: WasmLearner, gpuScorable: boolean, macs: numbe
   if (s.settings.backend === 'cpu') return "backend 'cpu' was asked for";
   if (!l.isFitted) return 'no fitted model yet (cold-start picks need no scoring)';
   if (!gpuScorable) {
-    return `the GPU scores softmax regression with margin, entropy or least_confident; this session uses ${s.settings.model} with ${s.settings.strategy}${s.settings.committee ? ` and a committee of ${s.settings.committee}` : ''}`;
+    return `the GPU scores softmax regression, the MLP and committees with margin, entropy or least_confident (committees also with vote_entropy, consensus_entropy, mean_kl or max_kl); this session uses ${s.settings.model} with ${s.settings.strategy}${s.settings.committee ? ` and a committee of ${s.settings.committee}` : ''}`;
   }
   if (s.noGpu) return s.noGpu;
   if (s.scorer) return s.scorer.fallbackReason ?? 'the GPU is not available';
