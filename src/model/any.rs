@@ -158,6 +158,31 @@ impl ClassMapped {
         Ok(full)
     }
 
+    /// Whether this model can be used on `d` features over `n_classes` classes: the class
+    /// map names distinct classes below `n_classes`, and the fitted parameters have the
+    /// matching shape. For models read from a file.
+    pub fn consistent(&self, d: usize, n_classes: usize) -> bool {
+        let k = self.classes.len();
+        let map_ok = self.n_classes == n_classes
+            && k >= 1
+            && self.classes.windows(2).all(|w| w[0] < w[1])
+            && self.classes.iter().all(|&c| (c as usize) < n_classes);
+        map_ok
+            && (k < 2
+                || match &self.model {
+                    AnyModel::Softmax(m) => m.shape_is(d, k),
+                    AnyModel::Mlp(m) => m.shape_is(d, k),
+                })
+    }
+
+    /// The model family: `softmax` or `mlp` (the names `ModelSpec::from_name` takes).
+    pub fn family(&self) -> &'static str {
+        match self.spec {
+            ModelSpec::Softmax(_) => "softmax",
+            ModelSpec::Mlp(_) => "mlp",
+        }
+    }
+
     /// The MLP's last hidden layer for `x`, when the model is an MLP fitted on ≥ 2 classes.
     pub fn embeddings(&self, x: ArrayView2<f32>) -> Option<Array2<f32>> {
         match (&self.model, self.classes.len() >= 2) {

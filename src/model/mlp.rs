@@ -264,6 +264,19 @@ impl Mlp {
 
     /// The last hidden layer's activations (n × width), a learned representation of the
     /// rows for gradient embeddings (BADGE).
+    /// Whether the layers chain from `d` inputs to `k` outputs (a model read from a file
+    /// is checked before use: a mismatch would otherwise panic inside a product).
+    pub fn shape_is(&self, d: usize, k: usize) -> bool {
+        let mut width = d;
+        for l in &self.layers {
+            if l.w.nrows() != width || l.b.len() != l.w.ncols() {
+                return false;
+            }
+            width = l.w.ncols();
+        }
+        !self.layers.is_empty() && width == k
+    }
+
     pub fn hidden_representation(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
         if self.layers.is_empty() {
             return Err(Error::State("model is not fitted".into()));

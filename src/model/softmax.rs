@@ -249,6 +249,12 @@ impl SoftmaxRegression {
     }
 
     /// Weights (d × k) and intercepts (k), for inspection and the GPU forward pass.
+    /// Whether the parameters fit `d` features and `k` classes (a model read from a file
+    /// is checked before use: a mismatch would otherwise panic inside the product).
+    pub fn shape_is(&self, d: usize, k: usize) -> bool {
+        self.weights.dim() == (d, k) && self.bias.len() == k
+    }
+
     pub fn coefficients(&self) -> (&Array2<f64>, &Array1<f64>) {
         (&self.weights, &self.bias)
     }
