@@ -6,7 +6,7 @@ import { KEY_HELP, keyToAction, type View } from './keys';
 import { Session } from './session';
 import { DEMO_PROJECT, getMeta, listProjects, openStore, putProjectData, setMeta, type Db } from './store/db';
 import { renderBatch, wireBatch } from './ui/batch-view';
-import { renderDashboard, renderStorage } from './ui/dashboard';
+import { renderDashboard, renderStorage, wireDashboard } from './ui/dashboard';
 import { $, describe, el, hideAlert, showAlert, showNotice } from './ui/dom';
 import { openFinder, openNewClass, renderLabel, wireLabelView } from './ui/label-view';
 import { renderProjects, wireProjects, type AppHandle } from './ui/projects-view';
@@ -58,10 +58,17 @@ function setView(v: View): void {
     else b.removeAttribute('aria-current');
   }
   if (!session) return;
+  watch(session);
   if (v === 'batch') renderBatch(session);
   if (v === 'projects') void renderProjects(app);
   if (v === 'dashboard') void renderStorage(false);
   render();
+}
+
+/** With the dashboard on screen the worker estimates accuracy after every retrain (k fits); otherwise only now and then. */
+function watch(s: Session): void {
+  s.watching = view === 'dashboard';
+  if (s.watching) void s.evaluate();
 }
 
 async function open(id: string, keepLock = false): Promise<void> {
@@ -80,6 +87,7 @@ async function open(id: string, keepLock = false): Promise<void> {
       );
     }
     await setMeta(db, 'lastProject', id).catch(() => {});
+    watch(s);
     render();
     if (view === 'batch') renderBatch(s);
     $('labeler').setAttribute('aria-busy', 'false');
@@ -177,6 +185,7 @@ function wire(): void {
   });
   wireLabelView(() => session);
   wireBatch(() => session);
+  wireDashboard(() => session);
   wireProjects(app);
 }
 

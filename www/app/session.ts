@@ -5,9 +5,10 @@
 // what is on screen only after the commit completed; the learner is told afterwards and
 // retrains in the background (in its worker), so the person never waits on training.
 import type * as Comlink from 'comlink';
-import type { EngineApi, Pick, RoundResult } from './engine.worker';
+import type { EngineApi, Evaluation, Pick, RoundResult } from './engine.worker';
 import { lockProject, type ProjectLock } from './lock';
 import { labelProblem, pixelsToFeatures, sampleProblem } from './pool';
+import { DEFAULT_SETTINGS, estimateDue, mergeHistory, queueLength, settingsProblem, type LearnerSettings } from './settings';
 import {
   commitLabel, commitLabels, getProject, patchProject, projectLabels, projectSamples, removeLabel, saveCurrent,
   type Db, type LabelRecord, type ProjectRecord, type SampleRecord,
@@ -52,6 +53,12 @@ export class Session {
   skipped = new Set<number>();
   skips: Decision[] = [];
   problems: string[] = [];
+  /** The latest CV estimate, stop suggestion and model kind (the dashboard's). */
+  evaluation: Evaluation | null = null;
+  /** Set while the dashboard is on screen: every retrain is then followed by an estimate. */
+  watching = false;
+  strategyNames: string[] = [];
+  private evaluating = false;
   private refitting = false;
   private dirty = false;
   private saving: Promise<unknown> = Promise.resolve();
@@ -104,13 +111,93 @@ export class Session {
     if (s.pool.length === 0) throw new Error('this project has no usable samples, so there is nothing to label');
     const px = s.bytesPerSample;
     await engine.createPool(pixelsToFeatures(s.pool, px), s.pool.length, px, project.classNames, LEARNER_SEED);
+    s.strategyNames = await engine.strategyNames();
+    if (project.settings !== undefined) {
+      const why = settingsProblem(project.settings, s.strategyNames);
+      // Stored settings this version cannot use are reported and left as they are on disk;
+      // the session runs on the defaults until the person chooses again.
+      if (why) {
+        s.problems.push(`learner settings: ${why}; using the defaults`);
+        s.project = { ...project, settings: undefined };
+      }
+    }
+    await engine.configure(s.settings);
     await engine.setTest(pixelsToFeatures(s.test, px), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
     await engine.teachMany([...s.labels].map(([sid, l]) => [s.rowOf.get(sid)!, l.label]));
     const resumed = project.current;
     const keep = typeof resumed === 'number' && s.rowOf.has(resumed) && !s.labels.has(resumed) ? resumed : null;
-    s.applyRound(await engine.refit(QUEUE, keep != null ? [s.rowOf.get(keep)!] : []));
+    s.applyRound(await engine.refit(s.queueLength, keep != null ? [s.rowOf.get(keep)!] : []));
     s.current = keep ?? s.nextFromQueue();
     return s;
+  }
+
+  /** The learner's settings in force (stored, or the defaults). */
+  get settings(): LearnerSettings {
+    return this.project.settings ?? DEFAULT_SETTINGS;
+  }
+
+  get queueLength(): number {
+    return queueLength(QUEUE, this.settings.batchSize);
+  }
+
+  /**
+   * Change the model, strategy or batch size: checked, applied to the learner (which
+   * refuses names it does not know, changing nothing), stored, then retrained. If storing
+   * fails the learner goes back to the settings on disk.
+   */
+  changeSettings(patch: Partial<LearnerSettings>): Promise<void | undefined> {
+    return this.serial(async () => {
+      if (this.refuse()) return;
+      const old = this.settings;
+      const next = { ...old, ...patch };
+      const why = settingsProblem(next, this.strategyNames);
+      if (why) throw new Error(`These settings cannot be used: ${why}.`);
+      await this.engine.configure(next);
+      try {
+        await patchProject(this.db, this.project.id, { settings: next });
+      } catch (e) {
+        await this.engine.configure(old).catch(() => {});
+        throw e;
+      }
+      this.project = { ...this.project, settings: next };
+      // A new model or strategy makes the old estimate and queue stale.
+      this.evaluation = null;
+      this.hooks.changed(this);
+      this.scheduleRefit();
+    });
+  }
+
+  /**
+   * A CV estimate and stop suggestion now (the dashboard was opened), after any pending
+   * writes; also records the estimate in the chart's history.
+   */
+  async evaluate(): Promise<void> {
+    if (this.evaluating || this.closed) return;
+    this.evaluating = true;
+    try {
+      const e = await this.engine.evaluate(5);
+      if (this.closed) return;
+      this.evaluation = e;
+      if (e.cv) this.record(e.labelled, { cv: { mean: e.cv.mean, se: e.cv.se } });
+      this.hooks.changed(this);
+    } catch (err) {
+      this.hooks.problem(`The accuracy estimate failed: ${err instanceof Error ? err.message : String(err)}. Your labels are saved.`);
+    } finally {
+      this.evaluating = false;
+    }
+  }
+
+  /** The model file (docs/MODEL_FORMAT.md): bytes and what they hold. */
+  exportModel(): Promise<{ bytes: Uint8Array; kind: string; width: number; classes: number }> {
+    return this.engine.exportModel();
+  }
+
+  /** Merge a measurement into the chart's history and store it (relaxed: recomputable). */
+  private record(labels: number, patch: Parameters<typeof mergeHistory>[2]): void {
+    const history = mergeHistory(this.project.history, labels, patch);
+    this.project = { ...this.project, history };
+    // The chart's history is a convenience: a failed write is not worth interrupting for.
+    if (!this.readOnly) patchProject(this.db, this.project.id, { history }, 'relaxed').catch(() => {});
   }
 
   close(keepLock = false): void {
@@ -304,12 +391,15 @@ export class Session {
     this.accuracy = r.accuracy;
     this.fitted = r.fitted;
     const h = this.project.history;
-    if (r.accuracy != null && (h.length === 0 || h[h.length - 1].labels !== r.labelled)) {
-      const history = [...h.filter((e) => e.labels < r.labelled), { labels: r.labelled, accuracy: r.accuracy }];
-      this.project = { ...this.project, history };
-      // The chart's history is a convenience: a failed write is not worth interrupting for.
-      if (!this.readOnly) patchProject(this.db, this.project.id, { history }, 'relaxed').catch(() => {});
-    }
+    const last = h[h.length - 1];
+    if (r.accuracy != null && (!last || last.labels !== r.labelled || last.accuracy !== r.accuracy)) this.record(r.labelled, { accuracy: r.accuracy });
+  }
+
+  /** Labels at the newest CV point in the history, if any. */
+  private lastEstimateAt(): number | null {
+    const h = this.project.history;
+    for (let i = h.length - 1; i >= 0; i--) if (h[i].cv) return h[i].labels;
+    return null;
   }
 
   /**
@@ -339,11 +429,14 @@ export class Session {
           // mid-burst competes with drawing the next sample for the CPU on small machines.
           await new Promise((r) => setTimeout(r, REFIT_PAUSE_MS));
           if (this.dirty) continue;
-          const r = await this.engine.refit(QUEUE, this.current != null ? [this.rowOf.get(this.current)!] : []);
+          const r = await this.engine.refit(this.queueLength, this.current != null ? [this.rowOf.get(this.current)!] : []);
           if (this.closed) return;
           this.applyRound(r);
           if (this.current == null || this.labels.has(this.current)) this.current = this.nextFromQueue();
           this.hooks.changed(this);
+          // The chart's CV curve: with the dashboard open after every retrain, otherwise
+          // at growing spacing (estimateDue), and only while no new label is waiting.
+          if (!this.dirty && (this.watching || estimateDue(r.labelled, this.lastEstimateAt()))) await this.evaluate();
         } while (this.dirty);
       } catch (e) {
         this.hooks.problem(`Retraining failed: ${e instanceof Error ? e.message : String(e)}. Your labels are saved.`);

@@ -4,7 +4,8 @@
 // - `meta`     key → value. "lastProject": the id of the project open last.
 // - `projects` keyPath "id": ProjectRecord {id, name, kind, classNames, width, height,
 //              channels, createdAt, current (sample id on screen, so a reload resumes on
-//              it), history ([{labels, accuracy}] for the dashboard chart)}.
+//              it), history ([{labels, accuracy, cv?}] for the dashboard chart),
+//              settings? (the learner's model, strategy and batch size; absent: defaults)}.
 // - `samples`  keyPath ["project", "id"]: SampleRecord {project, id, pixels (Uint8Array,
 //              width × height × channels), truth (the dataset's own label, used only for a
 //              fixed held-out split; null when there is none), split ('pool' | 'test'),
@@ -44,7 +45,24 @@ export interface ProjectRecord {
   channels: 1 | 3;
   createdAt: number;
   current: number | null;
-  history: { labels: number; accuracy: number | null }[];
+  history: HistoryEntry[];
+  /** Chosen on the dashboard; absent in projects made before settings existed (defaults). */
+  settings?: LearnerSettings;
+}
+
+/** One point of the dashboard's chart: held-out accuracy and/or the CV estimate. */
+export interface HistoryEntry {
+  labels: number;
+  accuracy: number | null;
+  /** Cross-validated accuracy on the labelled samples (mean, standard error). */
+  cv?: { mean: number; se: number };
+}
+
+/** The learner's settings (checked by settingsProblem in settings.ts). */
+export interface LearnerSettings {
+  model: 'softmax' | 'mlp' | 'committee';
+  strategy: string;
+  batchSize: number;
 }
 
 export interface SampleRecord {

@@ -5,13 +5,11 @@ import { classForKey } from '../keys';
 import type { Session } from '../session';
 import { $, bestGuess, drawPixels, el } from './dom';
 
-export const BATCH = 12;
-
 export function renderBatch(s: Session): void {
   const grid = $('batch-grid');
   grid.replaceChildren();
   const { classNames, width, height, channels } = s.project;
-  for (const id of s.batch(BATCH)) {
+  for (const id of s.batch(s.settings.batchSize)) {
     const canvas = el('canvas', { role: 'img', 'aria-label': `sample ${id}` });
     drawPixels(canvas, s.sample(id).pixels, width, height, channels);
     const sel = el('select', { 'aria-label': `label for sample ${id}` });
