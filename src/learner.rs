@@ -632,6 +632,12 @@ impl Learner {
         cross_validate(&self.model_spec, x, &y, self.n_classes, k, self.seed).map(Some)
     }
 
+    /// What the fitted model is (`softmax`, `mlp`, `committee of k <family>`); `None`
+    /// before the first fit.
+    pub fn model_kind(&self) -> Option<String> {
+        self.fitted.as_ref().map(Fitted::kind)
+    }
+
     /// The fitted model alone, for export (see [`crate::trained`]): predicts exactly as
     /// this session does. `Error::State` before the first fit.
     pub fn export_model(&self) -> Result<TrainedModel> {
@@ -822,6 +828,7 @@ mod tests {
             let bytes = l.export_model().unwrap().to_bytes().unwrap();
             let m = TrainedModel::from_bytes(&bytes).unwrap();
             assert_eq!((m.n_features(), m.n_classes(), m.kind().as_str()), (2, 3, kind));
+            assert_eq!(l.model_kind().as_deref(), Some(kind));
             assert_eq!(m.class_names(), ["a", "b", "c"]);
             // Bit for bit the session's probabilities, on pool rows and on new rows.
             assert_eq!(bits(&m.predict_proba(x.view()).unwrap()), bits(&l.predict_proba(x.view()).unwrap()), "{kind}");

@@ -361,7 +361,7 @@ impl WasmLearner {
     /// `softmax`, `mlp`, or `committee of k <family>` once fitted; `undefined` before.
     #[wasm_bindgen(getter, js_name = modelKind)]
     pub fn model_kind(&self) -> Option<String> {
-        self.inner.export_model().ok().map(|m| m.kind())
+        self.inner.model_kind()
     }
 
     /// Whether labelling can stop: `{stop, reason, kappa, uncertainty, budgetLeft}` (the

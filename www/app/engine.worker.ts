@@ -42,7 +42,8 @@ export interface Evaluation {
   labelled: number;
   /** k-fold CV on the labelled samples; null with fewer than two labelled classes. */
   cv: { mean: number; se: number; folds: number; confusion: number[] } | null;
-  stop: { stop: boolean; reason: string; kappa: number | null; uncertainty: number | null };
+  /** Null when not asked for (it predicts the whole unlabelled pool: only for the dashboard). */
+  stop: { stop: boolean; reason: string; kappa: number | null; uncertainty: number | null } | null;
   /** What the learner trains now (`committee of 5 softmax`), null before the first fit. */
   modelKind: string | null;
   ms: number;
@@ -87,12 +88,18 @@ const api = {
     return need().stratifiedSplit(labels, testFrac, seed) as { train: Uint32Array; test: Uint32Array };
   },
 
-  createPool(features: Float32Array, rows: number, cols: number, classNames: string[], seed: number): void {
+  /**
+   * A new pool (a project opened), on the default settings (`configure` changes them).
+   * Returns the strategy names the engine knows, to check stored settings against: one
+   * round trip fewer while a project opens.
+   */
+  createPool(features: Float32Array, rows: number, cols: number, classNames: string[], seed: number): string[] {
     pool = { features, rows, cols, seed };
     taught.clear();
     test = null;
-    settings = DEFAULT_SETTINGS; // a new project: its own settings come with configure
+    settings = DEFAULT_SETTINGS;
     build(classNames);
+    return need().strategyNames();
   },
 
   /** The strategy names the engine knows (for the dashboard's menu and for checking stored settings). */
@@ -121,16 +128,16 @@ const api = {
    * labelled samples (k model fits: call it when there is time, not on every label) and
    * the engine's stop suggestion.
    */
-  evaluate(folds = 5): Evaluation {
+  evaluate(folds = 5, withStop = true): Evaluation {
     const l = learner;
     if (!l) throw new Error('no pool: createPool first');
     const t0 = performance.now();
     const e = l.estimateAccuracy(folds) as { mean: number; se: number; folds: number; confusion: Uint32Array } | undefined;
-    const s = l.stopSuggestion(undefined) as Evaluation['stop'];
+    const s = withStop ? (l.stopSuggestion(undefined) as NonNullable<Evaluation['stop']>) : null;
     return {
       labelled: l.labelledCount,
       cv: e ? { mean: e.mean, se: e.se, folds: e.folds, confusion: Array.from(e.confusion) } : null,
-      stop: { stop: s.stop, reason: s.reason, kappa: s.kappa, uncertainty: s.uncertainty },
+      stop: s && { stop: s.stop, reason: s.reason, kappa: s.kappa, uncertainty: s.uncertainty },
       modelKind: l.modelKind ?? null,
       ms: performance.now() - t0,
     };

@@ -58,6 +58,8 @@ function setView(v: View): void {
     else b.removeAttribute('aria-current');
   }
   if (!session) return;
+  // Leaving the label view is a pause: store the chart's history now (exports read storage).
+  if (v !== 'label') session.flushPendingHistory();
   watch(session);
   if (v === 'batch') renderBatch(session);
   if (v === 'projects') void renderProjects(app);
@@ -130,6 +132,8 @@ function onKey(ev: KeyboardEvent): void {
   if (!s || view !== 'label') return;
   ev.preventDefault(); // also keeps Space from pressing a focused button
   const t0 = ev.timeStamp;
+  // Whether the worker was training when the key came (the latency bench splits on it).
+  const detail = { workerBusy: s.workerBusy };
   const next = (p: Promise<unknown>) =>
     void p.then(() => {
       // Keypress → next sample on screen: measured once the frame that shows it has been
@@ -137,7 +141,7 @@ function onKey(ev: KeyboardEvent): void {
       // style, layout and paint), so the figure includes drawing, not just the script.
       requestAnimationFrame(() => {
         const ch = new MessageChannel();
-        ch.port1.onmessage = () => performance.measure('label→next', { start: t0, end: performance.now() });
+        ch.port1.onmessage = () => performance.measure('label→next', { start: t0, end: performance.now(), detail });
         ch.port2.postMessage(null);
       });
     });

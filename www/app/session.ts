@@ -8,6 +8,7 @@ import type * as Comlink from 'comlink';
 import type { EngineApi, Evaluation, Pick, RoundResult } from './engine.worker';
 import { lockProject, type ProjectLock } from './lock';
 import { labelProblem, pixelsToFeatures, sampleProblem } from './pool';
+import { nextPace, refitPause } from './pacing';
 import { DEFAULT_SETTINGS, estimateDue, mergeHistory, queueLength, settingsProblem, type LearnerSettings } from './settings';
 import {
   commitLabel, commitLabels, getProject, patchProject, projectLabels, projectSamples, removeLabel, saveCurrent,
@@ -17,8 +18,14 @@ import {
 export const QUEUE = 24;
 const LEARNER_SEED = 1;
 const HISTORY = 20;
-/** Quiet time after a label before retraining starts (see scheduleRefit). */
-const REFIT_PAUSE_MS = 150;
+/**
+ * Quiet time before the chart's history is written, and before a background accuracy
+ * estimate starts: both wait for the person to pause, so neither an IndexedDB write on
+ * the project record (which the next label's commit would queue behind) nor k model fits
+ * in the worker land in the middle of labelling.
+ */
+const QUIET_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Decision {
   sampleId: number;
@@ -59,7 +66,16 @@ export class Session {
   watching = false;
   strategyNames: string[] = [];
   private evaluating = false;
+  private evaluateAgain = false;
   private refitting = false;
+  /** A call to the worker that trains (refit, evaluate) is under way: for the latency measure. */
+  workerBusy = false;
+  /** How long the last retrain took, seen from here (paces the next one: pacing.ts). */
+  private lastRoundMs = 0;
+  /** The person's usual time between labels (pacing.ts), and when the last one came. */
+  private paceMs: number | null = null;
+  private lastLabelAt: number | null = null;
+  private historyTimer: ReturnType<typeof setTimeout> | null = null;
   private dirty = false;
   private saving: Promise<unknown> = Promise.resolve();
   lock!: ProjectLock;
@@ -110,8 +126,7 @@ export class Session {
     }
     if (s.pool.length === 0) throw new Error('this project has no usable samples, so there is nothing to label');
     const px = s.bytesPerSample;
-    await engine.createPool(pixelsToFeatures(s.pool, px), s.pool.length, px, project.classNames, LEARNER_SEED);
-    s.strategyNames = await engine.strategyNames();
+    s.strategyNames = await engine.createPool(pixelsToFeatures(s.pool, px), s.pool.length, px, project.classNames, LEARNER_SEED);
     if (project.settings !== undefined) {
       const why = settingsProblem(project.settings, s.strategyNames);
       // Stored settings this version cannot use are reported and left as they are on disk;
@@ -119,9 +134,8 @@ export class Session {
       if (why) {
         s.problems.push(`learner settings: ${why}; using the defaults`);
         s.project = { ...project, settings: undefined };
-      }
+      } else await engine.configure(project.settings);
     }
-    await engine.configure(s.settings);
     await engine.setTest(pixelsToFeatures(s.test, px), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
     await engine.teachMany([...s.labels].map(([sid, l]) => [s.rowOf.get(sid)!, l.label]));
     const resumed = project.current;
@@ -172,10 +186,16 @@ export class Session {
    * writes; also records the estimate in the chart's history.
    */
   async evaluate(): Promise<void> {
-    if (this.evaluating || this.closed) return;
+    if (this.closed) return;
+    if (this.evaluating) {
+      this.evaluateAgain = true; // the one under way may lack the stop suggestion
+      return;
+    }
     this.evaluating = true;
     try {
-      const e = await this.engine.evaluate(5);
+      this.workerBusy = true;
+      // The stop suggestion predicts the whole unlabelled pool: only for the dashboard.
+      const e = await this.engine.evaluate(5, this.watching).finally(() => (this.workerBusy = false));
       if (this.closed) return;
       this.evaluation = e;
       if (e.cv) this.record(e.labelled, { cv: { mean: e.cv.mean, se: e.cv.se } });
@@ -184,6 +204,10 @@ export class Session {
       this.hooks.problem(`The accuracy estimate failed: ${err instanceof Error ? err.message : String(err)}. Your labels are saved.`);
     } finally {
       this.evaluating = false;
+      if (this.evaluateAgain) {
+        this.evaluateAgain = false;
+        if (this.watching) void this.evaluate();
+      }
     }
   }
 
@@ -192,15 +216,44 @@ export class Session {
     return this.engine.exportModel();
   }
 
-  /** Merge a measurement into the chart's history and store it (relaxed: recomputable). */
+  /** Merge a measurement into the chart's history; stored at the next pause (flushHistory). */
   private record(labels: number, patch: Parameters<typeof mergeHistory>[2]): void {
     const history = mergeHistory(this.project.history, labels, patch);
     this.project = { ...this.project, history };
-    // The chart's history is a convenience: a failed write is not worth interrupting for.
-    if (!this.readOnly) patchProject(this.db, this.project.id, { history }, 'relaxed').catch(() => {});
+    this.storeHistorySoon();
+  }
+
+  /** (Re)start the wait for a pause before writing the history; each label restarts it. */
+  private storeHistorySoon(): void {
+    if (this.historyTimer) clearTimeout(this.historyTimer);
+    this.historyTimer = setTimeout(() => this.flushHistory(), QUIET_MS);
+  }
+
+  /** Write the chart's history now if a write is waiting (the person left the label view: a pause). */
+  flushPendingHistory(): void {
+    if (this.historyTimer) this.flushHistory();
+  }
+
+  private flushHistory(): void {
+    if (this.historyTimer) clearTimeout(this.historyTimer);
+    this.historyTimer = null;
+    // The chart's history is a convenience (relaxed, no wait for the disk), and a failed
+    // write is not worth interrupting for; at worst a point of the curve is missing.
+    if (!this.readOnly && !this.closed) patchProject(this.db, this.project.id, { history: this.project.history }, 'relaxed').catch(() => {});
+  }
+
+  /** Queued picks not yet labelled, skipped or on screen. */
+  private freshInQueue(): number {
+    let n = 0;
+    for (const q of this.queue) {
+      const id = this.pool[q.index].id;
+      if (!this.labels.has(id) && !this.skipped.has(id) && id !== this.current) n++;
+    }
+    return n;
   }
 
   close(keepLock = false): void {
+    if (this.historyTimer) this.flushHistory();
     this.closed = true;
     if (!keepLock) this.lock.release();
   }
@@ -283,6 +336,9 @@ export class Session {
       const id = this.current;
       if (id == null) return;
       if (classIndex < 0 || classIndex >= this.project.classNames.length) return;
+      const now = performance.now();
+      if (this.lastLabelAt != null) this.paceMs = nextPace(this.paceMs, now - this.lastLabelAt);
+      this.lastLabelAt = now;
       const next = this.nextFromQueue(id);
       const rec = { project: this.project.id, sampleId: id, label: classIndex, labelledAt: Date.now() };
       const t0 = performance.now();
@@ -294,6 +350,7 @@ export class Session {
       this.current = next;
       this.hooks.changed(this);
       this.teachInBackground(() => this.engine.teach(this.rowOf.get(id)!, classIndex));
+      if (this.historyTimer) this.storeHistorySoon(); // still labelling: not yet
     });
   }
 
@@ -424,19 +481,31 @@ export class Session {
       try {
         do {
           this.dirty = false;
-          // While labels keep coming (a burst of keypresses), wait for a pause before
-          // retraining: the queue holds enough picks to go on with, and a retrain started
-          // mid-burst competes with drawing the next sample for the CPU on small machines.
-          await new Promise((r) => setTimeout(r, REFIT_PAUSE_MS));
+          // Time the retrain to fit between two labels (pacing.ts): at once when a round
+          // is shorter than the person's pace, else after a pause as long as a round
+          // (the queue holds enough picks to go on with), and soon when the queue runs
+          // low. A retrain that is running when a key comes competes with drawing the
+          // next sample for the CPU on small machines.
+          await sleep(refitPause(this.freshInQueue(), this.queue.length, this.lastRoundMs, this.paceMs));
           if (this.dirty) continue;
-          const r = await this.engine.refit(this.queueLength, this.current != null ? [this.rowOf.get(this.current)!] : []);
+          this.workerBusy = true;
+          const t0 = performance.now();
+          const r = await this.engine.refit(this.queueLength, this.current != null ? [this.rowOf.get(this.current)!] : []).finally(() => (this.workerBusy = false));
+          this.lastRoundMs = performance.now() - t0;
+          // A label being committed right now is showing its next sample: let it, then
+          // take the new round (its render would otherwise come before that paint).
+          await this.saving;
           if (this.closed) return;
           this.applyRound(r);
           if (this.current == null || this.labels.has(this.current)) this.current = this.nextFromQueue();
           this.hooks.changed(this);
-          // The chart's CV curve: with the dashboard open after every retrain, otherwise
-          // at growing spacing (estimateDue), and only while no new label is waiting.
-          if (!this.dirty && (this.watching || estimateDue(r.labelled, this.lastEstimateAt()))) await this.evaluate();
+          // The chart's CV curve: with the dashboard open after every retrain; otherwise at
+          // growing spacing (estimateDue) and only once the person pauses.
+          if (!this.dirty && !this.watching && estimateDue(r.labelled, this.lastEstimateAt())) {
+            await sleep(QUIET_MS);
+            if (this.dirty || this.closed) continue;
+            await this.evaluate();
+          } else if (!this.dirty && this.watching) await this.evaluate();
         } while (this.dirty);
       } catch (e) {
         this.hooks.problem(`Retraining failed: ${e instanceof Error ? e.message : String(e)}. Your labels are saved.`);

@@ -56,7 +56,7 @@ function renderChart(s: Session): void {
   const lastCv = [...h].reverse().find((e) => e.cv);
   const lastHeld = [...h].reverse().find((e) => e.accuracy != null);
   const notes: string[] = [];
-  if (lastCv?.cv) notes.push(`Cross-validated estimate: ${pct(lastCv.cv.mean)} ± ${pct(lastCv.cv.se)} (5-fold, on the ${lastCv.labels} labels; ± one standard error, somewhat optimistic).`);
+  if (lastCv?.cv) notes.push(`Cross-validated estimate: ${pct(lastCv.cv.mean)} ± ${pct(lastCv.cv.se)} (cross-validation on the ${lastCv.labels} labels, 5 folds or one per label when fewer; ± one standard error, somewhat optimistic).`);
   if (lastHeld) notes.push(`Held-out accuracy: ${pct(lastHeld.accuracy!)} with ${lastHeld.labels} labels (held-out set of ${s.test.length}).`);
   if (!s.test.length) notes.push('This project has no held-out set, so only the cross-validated estimate is shown.');
   if (h.length === 0) notes.unshift('The chart appears once the model has been measured (label a few samples of two classes).');
@@ -121,9 +121,7 @@ function renderConfusion(s: Session): void {
 
 function renderStop(s: Session): void {
   const st = s.evaluation?.stop;
-  $('stop').textContent = !st
-    ? 'Computing…'
-    : `${st.stop ? 'You could stop here' : 'Keep labelling'}: ${st.reason}`;
+  $('stop').textContent = !st ? 'Computing…' : `${st.stop ? 'You could stop here' : 'Keep labelling'}: ${st.reason}`;
 }
 
 /** Read the settings form; a problem is shown next to it and nothing is changed. */
