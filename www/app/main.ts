@@ -70,6 +70,7 @@ function setView(v: View): void {
 /** With the dashboard on screen the worker estimates accuracy after every retrain (k fits); otherwise only now and then. */
 function watch(s: Session): void {
   s.watching = view === 'dashboard';
+  s.labelling = view === 'label';
   if (s.watching) void s.evaluate();
 }
 

@@ -64,6 +64,8 @@ export class Session {
   evaluation: Evaluation | null = null;
   /** Set while the dashboard is on screen: every retrain is then followed by an estimate. */
   watching = false;
+  /** Set while the label view is on screen: history writes then wait for a pause. */
+  labelling = true;
   strategyNames: string[] = [];
   private evaluating = false;
   private evaluateAgain = false;
@@ -220,7 +222,10 @@ export class Session {
   private record(labels: number, patch: Parameters<typeof mergeHistory>[2]): void {
     const history = mergeHistory(this.project.history, labels, patch);
     this.project = { ...this.project, history };
-    this.storeHistorySoon();
+    // Only labelling needs the write kept out of the way; elsewhere (an export may read
+    // the record next) it goes now.
+    if (this.labelling) this.storeHistorySoon();
+    else this.flushHistory();
   }
 
   /** (Re)start the wait for a pause before writing the history; each label restarts it. */
@@ -447,9 +452,12 @@ export class Session {
     this.probabilities = r.probabilities;
     this.accuracy = r.accuracy;
     this.fitted = r.fitted;
+    // One held-out point per label count: the first measurement at that count stays (a
+    // reopened or restored project refits from scratch and may differ in the last digit;
+    // its stored history stays as it was).
     const h = this.project.history;
-    const last = h[h.length - 1];
-    if (r.accuracy != null && (!last || last.labels !== r.labelled || last.accuracy !== r.accuracy)) this.record(r.labelled, { accuracy: r.accuracy });
+    const at = h.find((e) => e.labels === r.labelled);
+    if (r.accuracy != null && (h.length === 0 || h[h.length - 1].labels !== r.labelled) && at?.accuracy == null) this.record(r.labelled, { accuracy: r.accuracy });
   }
 
   /** Labels at the newest CV point in the history, if any. */
