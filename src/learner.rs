@@ -13,6 +13,7 @@ use crate::model::any::{argmax_rows, ClassMapped, ModelSpec};
 use crate::model::committee::Committee;
 use crate::stopping::{choose_stop_set, suggest, StopInput, StopParams, StopSuggestion};
 use crate::strategy::{Context, Query, StrategyKind};
+use crate::trained::TrainedModel;
 use crate::{Error, Result};
 
 /// Committee size used when the strategy needs a committee and none was configured
@@ -31,9 +32,36 @@ const STOP_HISTORY_KEPT: usize = 8;
 /// the size difference: a session holds exactly one.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-enum Fitted {
+pub(crate) enum Fitted {
     Single(ClassMapped),
     Committee(Committee),
+}
+
+impl Fitted {
+    /// Class probabilities (a committee's consensus: the mean of its members').
+    pub(crate) fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        match self {
+            Fitted::Single(m) => m.predict_proba(x),
+            Fitted::Committee(c) => Ok(Committee::mean_proba(&c.member_proba(x)?)),
+        }
+    }
+
+    /// `softmax`, `mlp`, or `committee of k <family>`.
+    pub(crate) fn kind(&self) -> String {
+        match self {
+            Fitted::Single(m) => m.family().to_string(),
+            Fitted::Committee(c) => format!("committee of {} {}", c.len(), c.members().first().map_or("?", |m| m.family())),
+        }
+    }
+
+    /// Whether every model fits `d` features and `n_classes` classes (see
+    /// [`ClassMapped::consistent`]); for models read from a file.
+    pub(crate) fn consistent(&self, d: usize, n_classes: usize) -> bool {
+        match self {
+            Fitted::Single(m) => m.consistent(d, n_classes),
+            Fitted::Committee(c) => c.len() >= 2 && c.members().iter().all(|m| m.consistent(d, n_classes)),
+        }
+    }
 }
 
 /// Each committee member's probabilities, when there is a committee.
@@ -642,6 +670,19 @@ impl Learner {
         cross_validate(&self.model_spec, x, &y, self.n_classes, k, self.seed).map(Some)
     }
 
+    /// What the fitted model is (`softmax`, `mlp`, `committee of k <family>`); `None`
+    /// before the first fit.
+    pub fn model_kind(&self) -> Option<String> {
+        self.fitted.as_ref().map(Fitted::kind)
+    }
+
+    /// The fitted model alone, for export (see [`crate::trained`]): predicts exactly as
+    /// this session does. `Error::State` before the first fit.
+    pub fn export_model(&self) -> Result<TrainedModel> {
+        let fitted = self.fitted.clone().ok_or_else(|| Error::State("there is no trained model yet: label samples of at least two classes first".into()))?;
+        Ok(TrainedModel::new(fitted, self.features.ncols(), self.n_classes, self.class_names.clone()))
+    }
+
     /// The whole session (pool, labels, model, history, generator state) as bytes
     /// (postcard). [`Learner::restore`] gives back a session that predicts and queries
     /// bit for bit the same.
@@ -846,6 +887,39 @@ mod tests {
             let err = Learner::restore(&l.snapshot().unwrap()).unwrap_err();
             assert!(matches!(&err, Error::Shape { what, expected: 3, got: 4 } if what.contains("classes")), "{model}/{committee}: {err}");
         }
+    }
+
+    #[test]
+    fn exported_model_predicts_as_the_session_and_refuses_bad_bytes() {
+        let (x, _) = blobs();
+        assert!(Learner::new(x.clone(), 3, 0).unwrap().export_model().is_err(), "nothing to export before a fit");
+        for (model, committee, kind) in [("softmax", 0, "softmax"), ("mlp", 0, "mlp"), ("softmax", 3, "committee of 3 softmax")] {
+            let mut l = taught(model, committee);
+            l.set_class_names(vec!["a".into(), "b".into(), "c".into()]);
+            let bytes = l.export_model().unwrap().to_bytes().unwrap();
+            let m = TrainedModel::from_bytes(&bytes).unwrap();
+            assert_eq!((m.n_features(), m.n_classes(), m.kind().as_str()), (2, 3, kind));
+            assert_eq!(l.model_kind().as_deref(), Some(kind));
+            assert_eq!(m.class_names(), ["a", "b", "c"]);
+            // Bit for bit the session's probabilities, on pool rows and on new rows.
+            assert_eq!(bits(&m.predict_proba(x.view()).unwrap()), bits(&l.predict_proba(x.view()).unwrap()), "{kind}");
+            let new = ndarray::array![[0.3f32, -7.0], [100.0, 2.5]];
+            assert_eq!(bits(&m.predict_proba(new.view()).unwrap()), bits(&l.predict_proba(new.view()).unwrap()));
+            // The model file holds no pool: smaller than the session snapshot.
+            assert!(bytes.len() < l.snapshot().unwrap().len());
+            // Wrong width is a shape error, not a panic.
+            assert!(matches!(m.predict_proba(ndarray::Array2::<f32>::zeros((1, 3)).view()), Err(Error::Shape { expected: 2, got: 3, .. })));
+            // Truncated or foreign bytes, and a session snapshot, are refused with a reason.
+            for bad in [&bytes[..bytes.len() - 3], b"PK\x03\x04 a zip".as_slice(), l.snapshot().unwrap().as_slice()] {
+                assert!(matches!(TrainedModel::from_bytes(bad), Err(Error::Format { .. })));
+            }
+        }
+        // A newer version says so.
+        let bytes = taught("softmax", 0).export_model().unwrap().to_bytes().unwrap();
+        let mut newer = bytes.clone();
+        newer[1 + crate::trained::MODEL_MAGIC.len()] = 9; // the varint right after the magic
+        let e = TrainedModel::from_bytes(&newer).unwrap_err().to_string();
+        assert!(e.contains("version 9 is not supported"), "{e}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`strategy`]: query strategies as pure functions from probabilities/features to scores.
 //! - [`stopping`]: stop suggestions (stabilizing predictions, overall uncertainty, budget).
 //! - [`learner`]: the active-learning loop, synchronous and free of JS types.
+//! - [`trained`]: a fitted model detached from its session, as bytes (model export).
 //! - `sim` (native only): the simulation harness behind the `marginalia-sim` binary.
 //! - `fuzzing` (native only): the bodies of the `cargo fuzz` targets (docs/FUZZING.md).
 //! - [`compute`]: batched kernels, CPU reference and (on wasm) WebGPU.
@@ -24,6 +25,7 @@ pub mod model;
 pub mod sim;
 pub mod stopping;
 pub mod strategy;
+pub mod trained;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

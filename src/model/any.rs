@@ -219,6 +219,21 @@ impl ClassMapped {
         }
     }
 
+    /// Whether this model can be used on `d` features over `n_classes` classes: the class
+    /// map names distinct classes below `n_classes`, and the fitted parameters have the
+    /// matching shape. For models read from a file.
+    pub fn consistent(&self, d: usize, n_classes: usize) -> bool {
+        !self.classes.is_empty() && self.check_shape(d, n_classes).is_ok()
+    }
+
+    /// The model family: `softmax` or `mlp` (the names `ModelSpec::from_name` takes).
+    pub fn family(&self) -> &'static str {
+        match self.spec {
+            ModelSpec::Softmax(_) => "softmax",
+            ModelSpec::Mlp(_) => "mlp",
+        }
+    }
+
     /// The MLP's last hidden layer for `x`, when the model is an MLP fitted on ≥ 2 classes.
     pub fn embeddings(&self, x: ArrayView2<f32>) -> Option<Array2<f32>> {
         match (&self.model, self.classes.len() >= 2) {

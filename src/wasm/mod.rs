@@ -335,8 +335,10 @@ impl WasmLearner {
         Ok(WasmLearner { inner, n_cols })
     }
 
-    /// `k`-fold cross-validated accuracy on the labelled samples: `{mean, se, folds}`, or
-    /// `undefined` with fewer than two labelled classes.
+    /// `k`-fold cross-validated accuracy on the labelled samples: `{mean, se, folds,
+    /// confusion}` (`confusion`: a Uint32Array, `nClasses × nClasses` row-major, row = the
+    /// label given, column = the out-of-fold prediction), or `undefined` with fewer than
+    /// two labelled classes.
     #[wasm_bindgen(js_name = estimateAccuracy)]
     pub fn estimate_accuracy(&self, k: usize) -> Result<JsValue, JsValue> {
         let Some(e) = self.inner.estimate_accuracy(k).map_err(js_error)? else {
@@ -346,7 +348,22 @@ impl WasmLearner {
         set(&o, "mean", e.mean);
         set(&o, "se", e.se);
         set(&o, "folds", e.folds as u32);
+        set(&o, "confusion", Uint32Array::from(e.confusion.as_slice()));
         Ok(o.into())
+    }
+
+    /// The fitted model alone as bytes (no pool, no labels): `TrainedModel.fromBytes` reads
+    /// it back and predicts the same. `E_STATE` before the first fit.
+    #[wasm_bindgen(js_name = exportModel)]
+    pub fn export_model(&self) -> Result<Uint8Array, JsValue> {
+        let bytes = self.inner.export_model().and_then(|m| m.to_bytes()).map_err(js_error)?;
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// `softmax`, `mlp`, or `committee of k <family>` once fitted; `undefined` before.
+    #[wasm_bindgen(getter, js_name = modelKind)]
+    pub fn model_kind(&self) -> Option<String> {
+        self.inner.model_kind()
     }
 
     /// Whether labelling can stop: `{stop, reason, kappa, uncertainty, budgetLeft}` (the
@@ -362,6 +379,55 @@ impl WasmLearner {
         set(&o, "uncertainty", num(s.uncertainty));
         set(&o, "budgetLeft", num(s.budget_left.map(|b| b as f64)));
         Ok(o.into())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// An exported model read back (see `trained` and docs/MODEL_FORMAT.md).
+
+/// A trained model from `Learner.exportModel` bytes.
+#[wasm_bindgen(js_name = TrainedModel)]
+pub struct WasmTrainedModel {
+    inner: crate::trained::TrainedModel,
+}
+
+#[wasm_bindgen(js_class = TrainedModel)]
+impl WasmTrainedModel {
+    /// Read model bytes; foreign, corrupt or newer files are `E_FORMAT` saying which.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8]) -> Result<WasmTrainedModel, JsValue> {
+        crate::trained::TrainedModel::from_bytes(bytes).map(|inner| WasmTrainedModel { inner }).map_err(js_error)
+    }
+
+    /// Features per sample.
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> usize {
+        self.inner.n_features()
+    }
+
+    /// Number of classes (columns of `predictProba`).
+    #[wasm_bindgen(getter, js_name = nClasses)]
+    pub fn n_classes(&self) -> usize {
+        self.inner.n_classes()
+    }
+
+    /// Class names as the session had them.
+    #[wasm_bindgen(getter, js_name = classNames)]
+    pub fn class_names(&self) -> Vec<String> {
+        self.inner.class_names().to_vec()
+    }
+
+    /// `softmax`, `mlp` or `committee of k <family>`.
+    #[wasm_bindgen(getter)]
+    pub fn kind(&self) -> String {
+        self.inner.kind()
+    }
+
+    /// Class probabilities for `features` (row-major, `width` each): rows × `nClasses`.
+    #[wasm_bindgen(js_name = predictProba)]
+    pub fn predict_proba(&self, features: &[f32]) -> Result<Float32Array, JsValue> {
+        let x = rows_of(features, self.inner.n_features(), "features")?;
+        self.inner.predict_proba(x.view()).map(|p| matrix_to_js(&p)).map_err(js_error)
     }
 }
 

@@ -175,6 +175,14 @@ describe('storage', () => {
       await page.goto(server.url);
       for (const k of ['1', '2', '3']) await labelCurrent(page, k);
       await press(page, ' '); // a skip moves the resume point, stored too
+      // Let the background work on the demo finish first (the retrain's held-out point and
+      // the cross-validated estimate go into the chart's history, written in a pause), so
+      // the record compared below is the one backed up.
+      for (let t = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
+        const h = (await readStore(page, 'projects')).find((p) => p.id === 'demo')?.history ?? [];
+        if (h.some((e) => e.labels === 3 && e.accuracy != null && e.cv)) break;
+        if (Date.now() - t > 30_000) throw new Error(`the demo's history never got its 3-label point: ${JSON.stringify(h)}`);
+      }
       await page.keyboard.press('p');
       const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-backup')]);
       await page.setInputFiles('#restore', await dl.path());

@@ -5,6 +5,7 @@
 // changes the wasm Learner's class count, fixed at construction) rebuilds the Learner here
 // without sending the features across again.
 import * as Comlink from 'comlink';
+import { COMMITTEE_SIZE, DEFAULT_SETTINGS, type LearnerSettings } from './settings';
 
 type Core = typeof import('../pkg/simd/marginalia.js');
 type WasmLearner = InstanceType<Core['Learner']>;
@@ -35,6 +36,26 @@ let learner: WasmLearner | null = null;
 let pool: { features: Float32Array; rows: number; cols: number; seed: number } | null = null;
 const taught = new Map<number, number>(); // pool row → label, mirrored into the Learner
 let test: { features: Float32Array; labels: Uint32Array } | null = null;
+let settings: LearnerSettings = DEFAULT_SETTINGS;
+
+export interface Evaluation {
+  labelled: number;
+  /** k-fold CV on the labelled samples; null with fewer than two labelled classes. */
+  cv: { mean: number; se: number; folds: number; confusion: number[] } | null;
+  /** Null when not asked for (it predicts the whole unlabelled pool: only for the dashboard). */
+  stop: { stop: boolean; reason: string; kappa: number | null; uncertainty: number | null } | null;
+  /** What the learner trains now (`committee of 5 softmax`), null before the first fit. */
+  modelKind: string | null;
+  ms: number;
+}
+
+/** Apply `s` to the learner (throws on a name the engine does not know). */
+function apply(l: WasmLearner, s: LearnerSettings): void {
+  l.setModel(s.model === 'committee' ? 'softmax' : s.model);
+  l.setCommittee(s.model === 'committee' ? COMMITTEE_SIZE : 0);
+  l.setStrategy(s.strategy);
+  l.setBatchSize(s.batchSize);
+}
 
 function build(classNames: string[]): void {
   if (!pool) throw new Error('no pool: createPool first');
@@ -44,6 +65,7 @@ function build(classNames: string[]): void {
   const k = Math.max(2, classNames.length);
   learner = new (need().Learner)(pool.features, pool.rows, pool.cols, k, pool.seed);
   learner.setClassNames(classNames);
+  apply(learner, settings);
   for (const [row, label] of taught) learner.teach(row, label);
 }
 
@@ -66,11 +88,88 @@ const api = {
     return need().stratifiedSplit(labels, testFrac, seed) as { train: Uint32Array; test: Uint32Array };
   },
 
-  createPool(features: Float32Array, rows: number, cols: number, classNames: string[], seed: number): void {
+  /**
+   * A new pool (a project opened), on the default settings (`configure` changes them).
+   * Returns the strategy names the engine knows, to check stored settings against: one
+   * round trip fewer while a project opens.
+   */
+  createPool(features: Float32Array, rows: number, cols: number, classNames: string[], seed: number): string[] {
     pool = { features, rows, cols, seed };
     taught.clear();
     test = null;
+    settings = DEFAULT_SETTINGS;
     build(classNames);
+    return need().strategyNames();
+  },
+
+  /** The strategy names the engine knows (for the dashboard's menu and for checking stored settings). */
+  strategyNames(): string[] {
+    return need().strategyNames();
+  },
+
+  /**
+   * Model, strategy and batch size, applied at once (the fitted model is dropped when the
+   * model changes: refit). A name the engine does not know throws and changes nothing.
+   */
+  configure(s: LearnerSettings): void {
+    const l = learner;
+    if (!l) throw new Error('no pool: createPool first');
+    try {
+      apply(l, s);
+    } catch (e) {
+      apply(l, settings); // back to the settings in force: all or nothing
+      throw e;
+    }
+    settings = { ...s };
+  },
+
+  /**
+   * How good the model is without a test set, and whether to stop: k-fold CV on the
+   * labelled samples (k model fits: call it when there is time, not on every label) and
+   * the engine's stop suggestion.
+   */
+  evaluate(folds = 5, withStop = true): Evaluation {
+    const l = learner;
+    if (!l) throw new Error('no pool: createPool first');
+    const t0 = performance.now();
+    const e = l.estimateAccuracy(folds) as { mean: number; se: number; folds: number; confusion: Uint32Array } | undefined;
+    const s = withStop ? (l.stopSuggestion(undefined) as NonNullable<Evaluation['stop']>) : null;
+    return {
+      labelled: l.labelledCount,
+      cv: e ? { mean: e.mean, se: e.se, folds: e.folds, confusion: Array.from(e.confusion) } : null,
+      stop: s && { stop: s.stop, reason: s.reason, kappa: s.kappa, uncertainty: s.uncertainty },
+      modelKind: l.modelKind ?? null,
+      ms: performance.now() - t0,
+    };
+  },
+
+  /** The fitted model as bytes (see docs/MODEL_FORMAT.md) and what it is. */
+  exportModel(): { bytes: Uint8Array; kind: string; width: number; classes: number } {
+    const l = learner;
+    if (!l) throw new Error('no pool: createPool first');
+    const bytes = l.exportModel();
+    const r = { bytes, kind: l.modelKind ?? '', width: l.width, classes: l.nClasses };
+    return Comlink.transfer(r, [bytes.buffer]);
+  },
+
+  /**
+   * Probabilities from exported model bytes on `features` (row-major): reads the file
+   * back exactly as another program would, so the app can check an export round-trips.
+   */
+  predictWithModel(bytes: Uint8Array, features: Float32Array): { kind: string; classNames: string[]; probs: Float32Array } {
+    const m = need().TrainedModel.fromBytes(bytes);
+    try {
+      return { kind: m.kind, classNames: m.classNames, probs: m.predictProba(features) };
+    } finally {
+      m.free();
+    }
+  },
+
+  /** Probabilities of the session's model for `features` (row-major, the pool's width). */
+  predict(features: Float32Array): Float32Array {
+    const l = learner;
+    if (!l) throw new Error('no pool: createPool first');
+    return l.predictProba(features);
   },
 
   /** A new class list (a class was added): rebuild the Learner, keeping every label. */

@@ -136,3 +136,56 @@ export function download(data: Uint8Array | string, fileName: string, type: stri
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/** What model.json says about a model file (docs/MODEL_FORMAT.md). */
+export interface ModelManifest {
+  format: 'marginalia-model';
+  version: 1;
+  model: string;
+  classNames: string[];
+  features: {
+    width: number;
+    input: string;
+    image?: { width: number; height: number; channels: number; scaling: string };
+  };
+  strategy: string;
+  labels: number;
+  project: string;
+  exportedAt: string;
+  files: { 'model.bin': string };
+}
+
+/** The manifest for an exported model (pure: the caller supplies the time). */
+export function modelManifest(
+  project: ProjectRecord,
+  info: { kind: string; width: number },
+  strategy: string,
+  labels: number,
+  now: Date,
+): ModelManifest {
+  const image = project.kind === 'image';
+  return {
+    format: 'marginalia-model',
+    version: 1,
+    model: info.kind,
+    classNames: project.classNames,
+    features: {
+      width: info.width,
+      input: project.kind,
+      ...(image
+        ? { image: { width: project.width, height: project.height, channels: project.channels, scaling: 'each pixel byte / 255, row-major (row, column, channel)' } }
+        : {}),
+    },
+    strategy,
+    labels,
+    project: project.name,
+    exportedAt: now.toISOString(),
+    files: { 'model.bin': 'the model: read with TrainedModel.fromBytes (Marginalia wasm core), then predictProba(features)' },
+  };
+}
+
+/** model.bin and model.json in one zip (the model's bytes compress poorly: stored as is). */
+export function modelZip(bytes: Uint8Array, manifest: ModelManifest): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n');
+  return zipSync({ 'model.bin': [bytes, { level: 0 }], 'model.json': json });
+}

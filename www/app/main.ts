@@ -6,7 +6,7 @@ import { KEY_HELP, keyToAction, type View } from './keys';
 import { Session } from './session';
 import { DEMO_PROJECT, getMeta, listProjects, openStore, putProjectData, setMeta, type Db } from './store/db';
 import { renderBatch, wireBatch } from './ui/batch-view';
-import { renderDashboard, renderStorage } from './ui/dashboard';
+import { renderDashboard, renderStorage, wireDashboard } from './ui/dashboard';
 import { $, describe, el, hideAlert, showAlert, showNotice } from './ui/dom';
 import { openFinder, openNewClass, renderLabel, wireLabelView } from './ui/label-view';
 import { renderProjects, wireProjects, type AppHandle } from './ui/projects-view';
@@ -59,10 +59,20 @@ function setView(v: View): void {
     else b.removeAttribute('aria-current');
   }
   if (!session) return;
+  // Leaving the label view is a pause: store the chart's history now (exports read storage).
+  if (v !== 'label') session.flushPendingHistory();
+  watch(session);
   if (v === 'batch') renderBatch(session);
   if (v === 'projects') void renderProjects(app);
   if (v === 'dashboard') void renderStorage(false);
   render();
+}
+
+/** With the dashboard on screen the worker estimates accuracy after every retrain (k fits); otherwise only now and then. */
+function watch(s: Session): void {
+  s.watching = view === 'dashboard';
+  s.labelling = view === 'label';
+  if (s.watching) void s.evaluate();
 }
 
 async function open(id: string, keepLock = false): Promise<void> {
@@ -81,6 +91,7 @@ async function open(id: string, keepLock = false): Promise<void> {
       );
     }
     await setMeta(db, 'lastProject', id).catch(() => {});
+    watch(s);
     render();
     if (view === 'batch') renderBatch(s);
     $('labeler').setAttribute('aria-busy', 'false');
@@ -123,6 +134,8 @@ function onKey(ev: KeyboardEvent): void {
   if (!s || view !== 'label') return;
   ev.preventDefault(); // also keeps Space from pressing a focused button
   const t0 = ev.timeStamp;
+  // Whether the worker was training when the key came (the latency bench splits on it).
+  const detail = { workerBusy: s.workerBusy };
   const next = (p: Promise<unknown>) =>
     void p.then(() => {
       // Keypress → next sample on screen: measured once the frame that shows it has been
@@ -130,7 +143,7 @@ function onKey(ev: KeyboardEvent): void {
       // style, layout and paint), so the figure includes drawing, not just the script.
       requestAnimationFrame(() => {
         const ch = new MessageChannel();
-        ch.port1.onmessage = () => performance.measure('label→next', { start: t0, end: performance.now() });
+        ch.port1.onmessage = () => performance.measure('label→next', { start: t0, end: performance.now(), detail });
         ch.port2.postMessage(null);
       });
     });
@@ -178,6 +191,7 @@ function wire(): void {
   });
   wireLabelView(() => session);
   wireBatch(() => session);
+  wireDashboard(() => session);
   wireProjects(app);
   wireDataImport(app);
 }

@@ -5,9 +5,11 @@
 // what is on screen only after the commit completed; the learner is told afterwards and
 // retrains in the background (in its worker), so the person never waits on training.
 import * as Comlink from 'comlink';
-import type { EngineApi, Pick, RoundResult } from './engine.worker';
+import type { EngineApi, Evaluation, Pick, RoundResult } from './engine.worker';
 import { lockProject, type ProjectLock } from './lock';
 import { featureRows, featureWidth, labelProblem, poolFeatures, sampleProblem } from './pool';
+import { nextPace, refitPause } from './pacing';
+import { DEFAULT_SETTINGS, estimateDue, mergeHistory, queueLength, settingsProblem, type LearnerSettings } from './settings';
 import {
   commitLabel, commitLabels, getProject, patchProject, projectFeatures, projectLabels, projectSamples, removeLabel, saveCurrent,
   type Db, type LabelRecord, type ProjectRecord, type SampleRecord,
@@ -16,8 +18,14 @@ import {
 export const QUEUE = 24;
 const LEARNER_SEED = 1;
 const HISTORY = 20;
-/** Quiet time after a label before retraining starts (see scheduleRefit). */
-const REFIT_PAUSE_MS = 150;
+/**
+ * Quiet time before the chart's history is written, and before a background accuracy
+ * estimate starts: both wait for the person to pause, so neither an IndexedDB write on
+ * the project record (which the next label's commit would queue behind) nor k model fits
+ * in the worker land in the middle of labelling.
+ */
+const QUIET_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Decision {
   sampleId: number;
@@ -54,7 +62,24 @@ export class Session {
   skipped = new Set<number>();
   skips: Decision[] = [];
   problems: string[] = [];
+  /** The latest CV estimate, stop suggestion and model kind (the dashboard's). */
+  evaluation: Evaluation | null = null;
+  /** Set while the dashboard is on screen: every retrain is then followed by an estimate. */
+  watching = false;
+  /** Set while the label view is on screen: history writes then wait for a pause. */
+  labelling = true;
+  strategyNames: string[] = [];
+  private evaluating = false;
+  private evaluateAgain = false;
   private refitting = false;
+  /** A call to the worker that trains (refit, evaluate) is under way: for the latency measure. */
+  workerBusy = false;
+  /** How long the last retrain took, seen from here (paces the next one: pacing.ts). */
+  private lastRoundMs = 0;
+  /** The person's usual time between labels (pacing.ts), and when the last one came. */
+  private paceMs: number | null = null;
+  private lastLabelAt: number | null = null;
+  private historyTimer: ReturnType<typeof setTimeout> | null = null;
   private dirty = false;
   private saving: Promise<unknown> = Promise.resolve();
   lock!: ProjectLock;
@@ -115,17 +140,137 @@ export class Session {
     const px = s.bytesPerSample;
     // Handed over, not copied: the matrix can be hundreds of MB and the page keeps none of it.
     const matrix = poolFeatures(project, s.pool, features?.rowOf);
-    await engine.createPool(Comlink.transfer(matrix, [matrix.buffer]), s.pool.length, px, project.classNames, LEARNER_SEED);
+    s.strategyNames = await engine.createPool(Comlink.transfer(matrix, [matrix.buffer]), s.pool.length, px, project.classNames, LEARNER_SEED);
+    if (project.settings !== undefined) {
+      const why = settingsProblem(project.settings, s.strategyNames);
+      // Stored settings this version cannot use are reported and left as they are on disk;
+      // the session runs on the defaults until the person chooses again.
+      if (why) {
+        s.problems.push(`learner settings: ${why}; using the defaults`);
+        s.project = { ...project, settings: undefined };
+      } else await engine.configure(project.settings);
+    }
     await engine.setTest(poolFeatures(project, s.test, features?.rowOf), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
     await engine.teachMany([...s.labels].map(([sid, l]) => [s.rowOf.get(sid)!, l.label]));
     const resumed = project.current;
     const keep = typeof resumed === 'number' && s.rowOf.has(resumed) && !s.labels.has(resumed) ? resumed : null;
-    s.applyRound(await engine.refit(QUEUE, keep != null ? [s.rowOf.get(keep)!] : []));
+    s.applyRound(await engine.refit(s.queueLength, keep != null ? [s.rowOf.get(keep)!] : []));
     s.current = keep ?? s.nextFromQueue();
     return s;
   }
 
+  /** The learner's settings in force (stored, or the defaults). */
+  get settings(): LearnerSettings {
+    return this.project.settings ?? DEFAULT_SETTINGS;
+  }
+
+  get queueLength(): number {
+    return queueLength(QUEUE, this.settings.batchSize);
+  }
+
+  /**
+   * Change the model, strategy or batch size: checked, applied to the learner (which
+   * refuses names it does not know, changing nothing), stored, then retrained. If storing
+   * fails the learner goes back to the settings on disk.
+   */
+  changeSettings(patch: Partial<LearnerSettings>): Promise<void | undefined> {
+    return this.serial(async () => {
+      if (this.refuse()) return;
+      const old = this.settings;
+      const next = { ...old, ...patch };
+      const why = settingsProblem(next, this.strategyNames);
+      if (why) throw new Error(`These settings cannot be used: ${why}.`);
+      await this.engine.configure(next);
+      try {
+        await patchProject(this.db, this.project.id, { settings: next });
+      } catch (e) {
+        await this.engine.configure(old).catch(() => {});
+        throw e;
+      }
+      this.project = { ...this.project, settings: next };
+      // A new model or strategy makes the old estimate and queue stale.
+      this.evaluation = null;
+      this.hooks.changed(this);
+      this.scheduleRefit();
+    });
+  }
+
+  /**
+   * A CV estimate and stop suggestion now (the dashboard was opened), after any pending
+   * writes; also records the estimate in the chart's history.
+   */
+  async evaluate(): Promise<void> {
+    if (this.closed) return;
+    if (this.evaluating) {
+      this.evaluateAgain = true; // the one under way may lack the stop suggestion
+      return;
+    }
+    this.evaluating = true;
+    try {
+      this.workerBusy = true;
+      // The stop suggestion predicts the whole unlabelled pool: only for the dashboard.
+      const e = await this.engine.evaluate(5, this.watching).finally(() => (this.workerBusy = false));
+      if (this.closed) return;
+      this.evaluation = e;
+      if (e.cv) this.record(e.labelled, { cv: { mean: e.cv.mean, se: e.cv.se } });
+      this.hooks.changed(this);
+    } catch (err) {
+      this.hooks.problem(`The accuracy estimate failed: ${err instanceof Error ? err.message : String(err)}. Your labels are saved.`);
+    } finally {
+      this.evaluating = false;
+      if (this.evaluateAgain) {
+        this.evaluateAgain = false;
+        if (this.watching) void this.evaluate();
+      }
+    }
+  }
+
+  /** The model file (docs/MODEL_FORMAT.md): bytes and what they hold. */
+  exportModel(): Promise<{ bytes: Uint8Array; kind: string; width: number; classes: number }> {
+    return this.engine.exportModel();
+  }
+
+  /** Merge a measurement into the chart's history; stored at the next pause (flushHistory). */
+  private record(labels: number, patch: Parameters<typeof mergeHistory>[2]): void {
+    const history = mergeHistory(this.project.history, labels, patch);
+    this.project = { ...this.project, history };
+    // Only labelling needs the write kept out of the way; elsewhere (an export may read
+    // the record next) it goes now.
+    if (this.labelling) this.storeHistorySoon();
+    else this.flushHistory();
+  }
+
+  /** (Re)start the wait for a pause before writing the history; each label restarts it. */
+  private storeHistorySoon(): void {
+    if (this.historyTimer) clearTimeout(this.historyTimer);
+    this.historyTimer = setTimeout(() => this.flushHistory(), QUIET_MS);
+  }
+
+  /** Write the chart's history now if a write is waiting (the person left the label view: a pause). */
+  flushPendingHistory(): void {
+    if (this.historyTimer) this.flushHistory();
+  }
+
+  private flushHistory(): void {
+    if (this.historyTimer) clearTimeout(this.historyTimer);
+    this.historyTimer = null;
+    // The chart's history is a convenience (relaxed, no wait for the disk), and a failed
+    // write is not worth interrupting for; at worst a point of the curve is missing.
+    if (!this.readOnly && !this.closed) patchProject(this.db, this.project.id, { history: this.project.history }, 'relaxed').catch(() => {});
+  }
+
+  /** Queued picks not yet labelled, skipped or on screen. */
+  private freshInQueue(): number {
+    let n = 0;
+    for (const q of this.queue) {
+      const id = this.pool[q.index].id;
+      if (!this.labels.has(id) && !this.skipped.has(id) && id !== this.current) n++;
+    }
+    return n;
+  }
+
   close(keepLock = false): void {
+    if (this.historyTimer) this.flushHistory();
     this.closed = true;
     if (!keepLock) this.lock.release();
   }
@@ -208,6 +353,9 @@ export class Session {
       const id = this.current;
       if (id == null) return;
       if (classIndex < 0 || classIndex >= this.project.classNames.length) return;
+      const now = performance.now();
+      if (this.lastLabelAt != null) this.paceMs = nextPace(this.paceMs, now - this.lastLabelAt);
+      this.lastLabelAt = now;
       const next = this.nextFromQueue(id);
       const rec = { project: this.project.id, sampleId: id, label: classIndex, labelledAt: Date.now() };
       const t0 = performance.now();
@@ -219,6 +367,7 @@ export class Session {
       this.current = next;
       this.hooks.changed(this);
       this.teachInBackground(() => this.engine.teach(this.rowOf.get(id)!, classIndex));
+      if (this.historyTimer) this.storeHistorySoon(); // still labelling: not yet
     });
   }
 
@@ -315,13 +464,19 @@ export class Session {
     this.probabilities = r.probabilities;
     this.accuracy = r.accuracy;
     this.fitted = r.fitted;
+    // One held-out point per label count: the first measurement at that count stays (a
+    // reopened or restored project refits from scratch and may differ in the last digit;
+    // its stored history stays as it was).
     const h = this.project.history;
-    if (r.accuracy != null && (h.length === 0 || h[h.length - 1].labels !== r.labelled)) {
-      const history = [...h.filter((e) => e.labels < r.labelled), { labels: r.labelled, accuracy: r.accuracy }];
-      this.project = { ...this.project, history };
-      // The chart's history is a convenience: a failed write is not worth interrupting for.
-      if (!this.readOnly) patchProject(this.db, this.project.id, { history }, 'relaxed').catch(() => {});
-    }
+    const at = h.find((e) => e.labels === r.labelled);
+    if (r.accuracy != null && (h.length === 0 || h[h.length - 1].labels !== r.labelled) && at?.accuracy == null) this.record(r.labelled, { accuracy: r.accuracy });
+  }
+
+  /** Labels at the newest CV point in the history, if any. */
+  private lastEstimateAt(): number | null {
+    const h = this.project.history;
+    for (let i = h.length - 1; i >= 0; i--) if (h[i].cv) return h[i].labels;
+    return null;
   }
 
   /**
@@ -346,16 +501,31 @@ export class Session {
       try {
         do {
           this.dirty = false;
-          // While labels keep coming (a burst of keypresses), wait for a pause before
-          // retraining: the queue holds enough picks to go on with, and a retrain started
-          // mid-burst competes with drawing the next sample for the CPU on small machines.
-          await new Promise((r) => setTimeout(r, REFIT_PAUSE_MS));
+          // Time the retrain to fit between two labels (pacing.ts): at once when a round
+          // is shorter than the person's pace, else after a pause as long as a round
+          // (the queue holds enough picks to go on with), and soon when the queue runs
+          // low. A retrain that is running when a key comes competes with drawing the
+          // next sample for the CPU on small machines.
+          await sleep(refitPause(this.freshInQueue(), this.queue.length, this.lastRoundMs, this.paceMs));
           if (this.dirty) continue;
-          const r = await this.engine.refit(QUEUE, this.current != null ? [this.rowOf.get(this.current)!] : []);
+          this.workerBusy = true;
+          const t0 = performance.now();
+          const r = await this.engine.refit(this.queueLength, this.current != null ? [this.rowOf.get(this.current)!] : []).finally(() => (this.workerBusy = false));
+          this.lastRoundMs = performance.now() - t0;
+          // A label being committed right now is showing its next sample: let it, then
+          // take the new round (its render would otherwise come before that paint).
+          await this.saving;
           if (this.closed) return;
           this.applyRound(r);
           if (this.current == null || this.labels.has(this.current)) this.current = this.nextFromQueue();
           this.hooks.changed(this);
+          // The chart's CV curve: with the dashboard open after every retrain; otherwise at
+          // growing spacing (estimateDue) and only once the person pauses.
+          if (!this.dirty && !this.watching && estimateDue(r.labelled, this.lastEstimateAt())) {
+            await sleep(QUIET_MS);
+            if (this.dirty || this.closed) continue;
+            await this.evaluate();
+          } else if (!this.dirty && this.watching) await this.evaluate();
         } while (this.dirty);
       } catch (e) {
         this.hooks.problem(`Retraining failed: ${e instanceof Error ? e.message : String(e)}. Your labels are saved.`);

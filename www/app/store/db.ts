@@ -5,7 +5,8 @@
 // - `projects` keyPath "id": ProjectRecord {id, name, kind ('image' | 'text' | 'table' |
 //              'embedding'), classNames, width, height, channels, createdAt, current
 //              (sample id on screen, so a reload resumes on it), history ([{labels,
-//              accuracy}] for the dashboard chart)}. Kinds other than 'image' add
+//              accuracy, cv?}] for the dashboard chart), settings? (the learner's model,
+//              strategy and batch size; absent: defaults)}. Kinds other than 'image' add
 //              `columns` (a table's column names, in the order of `SampleRecord.row`),
 //              `featurizer` (the fitted TF-IDF or table encoder's snapshot, bytes, so the
 //              same columns can be computed again without refitting) and `sourceName`.
@@ -68,7 +69,24 @@ export interface ProjectRecord {
   sourceName?: string;
   createdAt: number;
   current: number | null;
-  history: { labels: number; accuracy: number | null }[];
+  history: HistoryEntry[];
+  /** Chosen on the dashboard; absent in projects made before settings existed (defaults). */
+  settings?: LearnerSettings;
+}
+
+/** One point of the dashboard's chart: held-out accuracy and/or the CV estimate. */
+export interface HistoryEntry {
+  labels: number;
+  accuracy: number | null;
+  /** Cross-validated accuracy on the labelled samples (mean, standard error). */
+  cv?: { mean: number; se: number };
+}
+
+/** The learner's settings (checked by settingsProblem in settings.ts). */
+export interface LearnerSettings {
+  model: 'softmax' | 'mlp' | 'committee';
+  strategy: string;
+  batchSize: number;
 }
 
 export interface SampleRecord {

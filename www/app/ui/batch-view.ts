@@ -6,13 +6,11 @@ import type { Session } from '../session';
 import { $, bestGuess, el } from './dom';
 import { sampleElement } from './sample';
 
-export const BATCH = 12;
-
 export function renderBatch(s: Session): void {
   const grid = $('batch-grid');
   grid.replaceChildren();
   const { classNames } = s.project;
-  for (const id of s.batch(BATCH)) {
+  for (const id of s.batch(s.settings.batchSize)) {
     const canvas = sampleElement(s.project, s.sample(id), `sample ${id}`, s.features?.get(id));
     const sel = el('select', { 'aria-label': `label for sample ${id}` });
     sel.append(el('option', { value: '' }, '(leave unlabelled)'));

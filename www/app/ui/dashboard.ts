@@ -1,44 +1,194 @@
-// The dashboard: labels per class, held-out accuracy against the number of labels
-// (uPlot), the learner's settings and the storage status.
+// The dashboard: labels per class; accuracy against the number of labels (uPlot): the
+// cross-validated estimate with ± one standard error, and held-out accuracy when the
+// project has a held-out set; the confusion matrix of the cross-validated predictions;
+// the engine's stop suggestion; the learner's settings (changeable); the model export;
+// the storage status. The numbers come from the worker (Session.evaluate), never from
+// work on this thread.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { QUEUE, type Session } from '../session';
+import type { Session } from '../session';
+import { MAX_BATCH, MODEL_LABELS, MODELS, type LearnerSettings } from '../settings';
+import { download, modelManifest, modelZip, safeName } from '../export';
+import { pixelsToFeatures } from '../pool';
 import { storageStatus } from '../store/db';
-import { $, el, formatBytes } from './dom';
-import { BATCH } from './batch-view';
+import { $, describe, el, formatBytes } from './dom';
 
 let plot: uPlot | null = null;
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 export function renderDashboard(s: Session): void {
-  const counts = new Array(s.project.classNames.length).fill(0);
+  const names = s.project.classNames;
+  const counts = new Array(names.length).fill(0);
   for (const l of s.labels.values()) counts[l.label]++;
   const body = $('per-class').querySelector('tbody')!;
-  body.replaceChildren(...s.project.classNames.map((n, i) => el('tr', {}, el('td', {}, n), el('td', {}, String(counts[i])))));
-  $('set-batch').textContent = `${BATCH} in the batch view; ${QUEUE} queued ahead`;
-  const h = s.project.history;
+  body.replaceChildren(...names.map((n, i) => el('tr', {}, el('td', {}, n), el('td', {}, String(counts[i])))));
+  renderSettings(s);
+  renderChart(s);
+  renderConfusion(s);
+  renderStop(s);
+}
+
+function renderSettings(s: Session): void {
+  const model = $<HTMLSelectElement>('set-model');
+  if (!model.options.length) model.append(...MODELS.map((m) => el('option', { value: m }, MODEL_LABELS[m])));
+  const strategy = $<HTMLSelectElement>('set-strategy');
+  if (strategy.options.length !== s.strategyNames.length) {
+    strategy.replaceChildren(...s.strategyNames.map((n) => el('option', { value: n }, n)));
+  }
+  const batch = $<HTMLInputElement>('set-batch');
+  batch.max = String(MAX_BATCH);
+  const st = s.settings;
+  model.value = st.model;
+  strategy.value = st.strategy;
+  // Not while the person is typing a number in it.
+  if (document.activeElement !== batch) batch.value = String(st.batchSize);
+  for (const c of [model, strategy, batch]) c.disabled = s.readOnly;
+  const kind = s.evaluation?.modelKind;
+  $('set-trained').textContent = kind ? `${kind}, after every label, in the background (in a Web Worker)` : 'not yet (label samples of two classes)';
+}
+
+function renderChart(s: Session): void {
+  const h = s.project.history.filter((e) => e.cv || e.accuracy != null);
   const box = $('chart');
   plot?.destroy();
   plot = null;
   box.replaceChildren();
-  if (h.length < 2) {
-    $('chart-note').textContent = s.test.length
-      ? 'The chart appears once the model has been measured twice (label a few samples of two classes).'
-      : 'This project has no held-out set with known labels, so accuracy cannot be measured (the demo has one).';
-    return;
-  }
-  $('chart-note').textContent = `Latest: ${(h[h.length - 1].accuracy! * 100).toFixed(1)}% with ${h[h.length - 1].labels} labels (held-out set of ${s.test.length}).`;
+  const lastCv = [...h].reverse().find((e) => e.cv);
+  const lastHeld = [...h].reverse().find((e) => e.accuracy != null);
+  const notes: string[] = [];
+  if (lastCv?.cv) notes.push(`Cross-validated estimate: ${pct(lastCv.cv.mean)} ± ${pct(lastCv.cv.se)} (cross-validation on the ${lastCv.labels} labels, 5 folds or one per label when fewer; ± one standard error, somewhat optimistic).`);
+  if (lastHeld) notes.push(`Held-out accuracy: ${pct(lastHeld.accuracy!)} with ${lastHeld.labels} labels (held-out set of ${s.test.length}).`);
+  if (!s.test.length) notes.push('This project has no held-out set, so only the cross-validated estimate is shown.');
+  if (h.length === 0) notes.unshift('The chart appears once the model has been measured (label a few samples of two classes).');
+  $('chart-note').textContent = notes.join(' ');
+  if (h.length === 0) return;
+  const x = h.map((e) => e.labels);
+  const cv = h.map((e) => (e.cv ? e.cv.mean * 100 : null));
+  const lo = h.map((e) => (e.cv ? Math.max(0, (e.cv.mean - e.cv.se) * 100) : null));
+  const hi = h.map((e) => (e.cv ? Math.min(100, (e.cv.mean + e.cv.se) * 100) : null));
+  const held = h.map((e) => (e.accuracy != null ? e.accuracy * 100 : null));
   plot = new uPlot(
     {
       width: 420,
       height: 220,
       scales: { x: { time: false }, y: { range: [0, 100] } },
       axes: [{ label: 'labels' }, { label: 'accuracy %' }],
-      series: [{}, { label: 'held-out accuracy', stroke: '#2b6cb0', width: 2, points: { show: true } }],
-      legend: { show: false },
+      series: [
+        {},
+        { label: 'CV estimate', stroke: '#b7410e', width: 2, points: { show: true }, spanGaps: true },
+        { label: '+1 SE', stroke: 'rgba(183,65,14,0.25)', width: 1, spanGaps: true },
+        { label: '−1 SE', stroke: 'rgba(183,65,14,0.25)', width: 1, spanGaps: true },
+        { label: 'held-out accuracy', stroke: '#2b6cb0', width: 2, points: { show: true }, spanGaps: true },
+      ],
+      // The band between +1 SE and −1 SE: the estimate's uncertainty.
+      bands: [{ series: [2, 3], fill: 'rgba(183,65,14,0.12)' }],
+      legend: { show: true, live: false },
     },
-    [h.map((e) => e.labels), h.map((e) => (e.accuracy ?? 0) * 100)],
+    [x, cv, hi, lo, held],
     box,
   );
+}
+
+function renderConfusion(s: Session): void {
+  const names = s.project.classNames;
+  const table = $<HTMLTableElement>('confusion');
+  const cv = s.evaluation?.cv;
+  const note = $('confusion-note');
+  if (!cv) {
+    table.hidden = true;
+    note.textContent = s.evaluation
+      ? 'Appears once samples of at least two classes are labelled.'
+      : 'Computing the cross-validated predictions in the background…';
+    return;
+  }
+  const k = Math.round(Math.sqrt(cv.confusion.length));
+  const n = names.length;
+  table.hidden = false;
+  const head = el('tr', {}, el('td', {}), ...names.map((c) => el('th', { scope: 'col' }, c)));
+  const rows = names.map((c, i) => {
+    const cells = names.map((_, j) => {
+      const v = i < k && j < k ? cv.confusion[i * k + j] : 0;
+      return el('td', { class: v === 0 ? 'zero' : i === j ? 'hit' : 'miss' }, String(v));
+    });
+    return el('tr', {}, el('th', { scope: 'row' }, c), ...cells);
+  });
+  table.querySelector('thead')!.replaceChildren(head);
+  table.querySelector('tbody')!.replaceChildren(...rows);
+  const total = cv.confusion.reduce((a, b) => a + b, 0);
+  const right = names.reduce((a, _, i) => a + (i < k ? cv.confusion[i * k + i] : 0), 0);
+  note.textContent = `Each labelled sample predicted by a model that did not train on it (${cv.folds}-fold cross-validation): ${right} of ${total} right. Rows: the label given; columns: the prediction.${n > 12 ? ' Scroll sideways for every class.' : ''}`;
+}
+
+function renderStop(s: Session): void {
+  const st = s.evaluation?.stop;
+  $('stop').textContent = !st ? 'Computing…' : `${st.stop ? 'You could stop here' : 'Keep labelling'}: ${st.reason}`;
+}
+
+/** Read the settings form; a problem is shown next to it and nothing is changed. */
+function wireSettings(get: () => Session | null): void {
+  const status = $('settings-status');
+  const change = async (patch: Partial<LearnerSettings>) => {
+    const s = get();
+    if (!s) return;
+    const cur = s.settings;
+    if (Object.entries(patch).every(([k, v]) => cur[k as keyof LearnerSettings] === v)) return; // nothing changed
+    status.textContent = 'Applying…';
+    await s.changeSettings(patch);
+    // changeSettings reports its own failures (hooks.problem); show what is in force.
+    const now = s.settings;
+    status.textContent = `In force: ${MODEL_LABELS[now.model]}, strategy ${now.strategy}, batches of ${now.batchSize}. Retraining…`;
+    renderSettings(s);
+  };
+  $<HTMLSelectElement>('set-model').addEventListener('change', (ev) => void change({ model: (ev.target as HTMLSelectElement).value as LearnerSettings['model'] }));
+  $<HTMLSelectElement>('set-strategy').addEventListener('change', (ev) => void change({ strategy: (ev.target as HTMLSelectElement).value }));
+  const batch = $<HTMLInputElement>('set-batch');
+  // Enter in the number field submits the form: apply the value instead of navigating.
+  $('learner-settings').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    batch.dispatchEvent(new Event('change'));
+  });
+  batch.addEventListener('change', () => {
+    const v = Number(batch.value);
+    if (!Number.isInteger(v) || v < 1 || v > MAX_BATCH) {
+      status.textContent = `The batch size must be a whole number from 1 to ${MAX_BATCH}; “${batch.value}” was not applied.`;
+      const s = get();
+      if (s) batch.value = String(s.settings.batchSize);
+      return;
+    }
+    void change({ batchSize: v });
+  });
+}
+
+/**
+ * Export the trained model: the worker writes the bytes, the app reads them back (as any
+ * other program would, through TrainedModel.fromBytes) and checks they predict exactly as
+ * the session on some pool samples before offering the download.
+ */
+async function exportModel(s: Session): Promise<void> {
+  const status = $('model-status');
+  status.textContent = 'Exporting…';
+  try {
+    const info = await s.exportModel();
+    const rows = s.pool.slice(0, 64);
+    const feats = pixelsToFeatures(rows, s.bytesPerSample);
+    const [back, live] = await Promise.all([s.engine.predictWithModel(info.bytes, feats), s.engine.predict(feats)]);
+    const same = back.probs.length === live.length && back.probs.every((v, i) => Object.is(v, live[i]));
+    if (!same) throw new Error('the exported file does not predict what the session predicts (please report this)');
+    const manifest = modelManifest(s.project, info, s.settings.strategy, s.labels.size, new Date());
+    const zip = modelZip(info.bytes, manifest);
+    download(zip, `${safeName(s.project.name, 'project')}-model.zip`, 'application/zip');
+    status.textContent = `Downloaded: ${info.kind}, ${info.width} features, ${s.project.classNames.length} classes, ${formatBytes(zip.length)}. Read back and checked: identical predictions on ${rows.length} samples.`;
+  } catch (e) {
+    status.textContent = `The model could not be exported: ${describe(e)}. Nothing stored was changed.`;
+  }
+}
+
+export function wireDashboard(get: () => Session | null): void {
+  wireSettings(get);
+  $('export-model').addEventListener('click', () => {
+    const s = get();
+    if (s) void exportModel(s);
+  });
 }
 
 /** Ask for persistent storage once; show whether granted and the space used. */
