@@ -17,17 +17,42 @@ use crate::data::dataset::{Dataset, FeatureKind};
 use crate::data::idx::{self, IdxU8};
 use crate::data::npy::parse_npy;
 use crate::data::split::stratified;
-use crate::data::table::{parse_csv, parse_jsonl, parse_tsv, Table};
+use crate::data::embeddings::vectors;
+use crate::data::table::{parse_csv, parse_delimited, parse_delimited_lenient, parse_jsonl, parse_lines, parse_tsv, Table};
 use crate::data::tabular::TabularEncoder;
 use crate::data::text::{terms, TfidfParams};
 
-/// CSV and TSV: the same bytes through both parsers.
+/// CSV and TSV: the same bytes through both parsers, and through the lenient parser the
+/// app's import uses (rows of the wrong width skipped and listed), then read as
+/// embedding vectors as the app does for a CSV of vectors.
 pub fn csv_tsv(data: &[u8]) {
     if let Ok(t) = parse_csv(data) {
         table(&t);
     }
     if let Ok(t) = parse_tsv(data) {
         table(&t);
+    }
+    for (delim, quoting) in [(b',', true), (b'\t', false)] {
+        let strict = parse_delimited(data, delim, quoting, "fuzz");
+        let Ok((t, skipped)) = parse_delimited_lenient(data, delim, quoting, "fuzz") else {
+            assert!(strict.is_err(), "the lenient parser accepts whatever the strict one does");
+            continue;
+        };
+        table(&t);
+        if let Ok(st) = &strict {
+            assert!(skipped.is_empty(), "a file the strict parser accepts has no row to skip");
+            assert_eq!((&st.columns, &st.rows), (&t.columns, &t.rows), "both parsers agree on a well-formed file");
+        }
+        for r in &skipped {
+            assert_ne!(r.fields, r.expected, "only rows of the wrong width are skipped");
+            assert_eq!(r.expected, t.columns.len());
+            assert!(!t.lines.contains(&r.line), "a skipped line is not also a row");
+        }
+        let cols: Vec<usize> = (0..t.columns.len()).collect();
+        if let Ok(x) = vectors(&t, &cols, 0..t.rows.len()) {
+            assert_eq!(x.dim(), (t.rows.len(), t.columns.len()));
+            assert!(x.iter().all(|v| v.is_finite()), "vectors are finite");
+        }
     }
 }
 
@@ -101,6 +126,16 @@ pub fn npy(data: &[u8]) {
 /// byte picks `min_df` and `max_features` so small vocabularies get exercised too.
 pub fn text(data: &[u8]) {
     let Some((&knob, rest)) = data.split_first() else { return };
+    // The app's plain-text importer: one row per non-blank line, in file order.
+    if let Ok(t) = parse_lines(rest) {
+        assert_eq!(t.columns, ["text"]);
+        assert!(t.rows.iter().all(|r| r.len() == 1 && r[0].as_deref().is_some_and(|l| !l.trim().is_empty())));
+        assert!(t.lines.windows(2).all(|w| w[0] < w[1]), "rows keep file order");
+    } else {
+        // A leading byte-order mark is not text (the importer drops it, as editors do).
+        let blank = |s: &str| s.strip_prefix('\u{feff}').unwrap_or(s).lines().all(|l| l.trim().is_empty());
+        assert!(std::str::from_utf8(rest).map_or(true, blank), "valid UTF-8 with a non-blank line parses");
+    }
     let Ok(text) = std::str::from_utf8(rest) else { return };
     let docs: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let min_df = 1 + (knob & 3) as usize;
