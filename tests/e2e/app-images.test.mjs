@@ -174,7 +174,13 @@ describe('image projects', () => {
       }, files);
       await page.waitForFunction(() => /Imported 3 images/.test(document.getElementById('import-report')?.textContent ?? ''), null, { timeout: 60_000 });
       assert.match(await page.textContent('#import-report'), /broken\.gif: not a readable image/);
-      const id = await openProjectId(page);
+      // The report shows before the new project has finished opening: wait for it.
+      let id = await openProjectId(page);
+      for (let i = 0; i < 300 && id === 'demo'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        id = await openProjectId(page);
+      }
+      assert.notEqual(id, 'demo');
       const samples = (await readStore(page, 'samples')).filter((s) => s.project === id);
       assert.deepEqual(samples.map((s) => s.source).sort(), ['drop-0.png', 'drop-1.png', 'drop-2.png']);
       // No subfolders: no classes yet; the project says how to add one.
