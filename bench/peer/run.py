@@ -84,6 +84,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--only", default="")
+    # A partial run (--only) would replace the whole section with its few rows: print only.
+    ap.add_argument("--no-write", action="store_true", help="print the table, leave docs/BENCHMARKS.md alone")
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "--bin", "marginalia-sim"], cwd=ROOT, check=True)
     ours_names = [s for s in OURS if known(s)]
@@ -121,7 +123,8 @@ Load average (1 min) before → after each dataset: {'; '.join(loads)}.
 
 {table(results, a.seeds)}
 """
-    write_section(text)
+    if not a.no_write:
+        write_section(text)
     print(text)
 
 
