@@ -1,9 +1,9 @@
 //! The CPU reference kernels: small pure functions over f32 ndarrays. The GPU shaders in
 //! `shaders/` compute exactly these, and tests compare the two.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
 
-use super::matmul::{gemm_packed, matmul_act, PackedB};
+use super::matmul::matmul;
 use super::{Measure, Nearest, Network, PoolMatrix, ScoreRequest, Scored};
 use crate::{Error, Result};
 
@@ -14,7 +14,11 @@ pub const BLOCK_ROWS: usize = 2048;
 
 /// Dense layer: X·W + b, with ReLU when `relu`. X is n×d, W d×m, b m.
 pub fn dense(x: ArrayView2<f32>, w: ArrayView2<f32>, b: ArrayView1<f32>, relu: bool) -> Result<Array2<f32>> {
-    matmul_act(x, w, Some(b), relu)
+    let mut y = matmul(x, w, Some(b))?;
+    if relu {
+        y.mapv_inplace(|v| v.max(0.0));
+    }
+    Ok(y)
 }
 
 /// Row-wise softmax in place, stable: the row maximum is subtracted before `exp`, so large
@@ -127,187 +131,68 @@ pub fn nearest(x: ArrayView2<f32>, c: ArrayView2<f32>) -> Result<Nearest> {
 
 /// Forward pass of one network to probabilities (softmax of the last layer).
 pub fn forward(net: &Network, x: ArrayView2<f32>) -> Result<Array2<f32>> {
-    let packed = PackedNet::new(net)?;
-    let x = x.as_standard_layout();
-    let xs = x.as_slice().ok_or_else(|| Error::State("forward: input not contiguous after copy".into()))?;
-    check_width(&packed, x.ncols())?;
-    let mut s = Scratch::default();
-    let z = packed.logits(xs, x.nrows(), &mut s);
-    let k = packed.n_classes();
-    for row in z.chunks_exact_mut(k.max(1)) {
-        softmax_row(row);
+    let mut layers = net.layers.iter();
+    let first = layers.next().ok_or_else(|| Error::Empty("network layers".into()))?;
+    let mut z = dense(x, first.w.view(), first.b.view(), first.relu)?;
+    for layer in layers {
+        z = dense(z.view(), layer.w.view(), layer.b.view(), layer.relu)?;
     }
-    Array2::from_shape_vec((x.nrows(), k), z.to_vec()).map_err(|e| Error::State(format!("forward result: {e}")))
+    softmax_rows(&mut z);
+    Ok(z)
 }
 
 /// Mean probabilities of the committee (one member for a single model) on a block of rows,
 /// accumulated as Σ pᵢ·(1/m) in member order: the order the GPU uses, so both round alike.
 pub fn committee_proba(members: &[Network], x: ArrayView2<f32>) -> Result<Array2<f32>> {
-    let first = members.first().ok_or_else(|| Error::Empty("committee".into()))?;
-    let k = first.n_classes();
-    let packed = members.iter().map(PackedNet::new).collect::<Result<Vec<_>>>()?;
-    let x = x.as_standard_layout();
-    let xs = x.as_slice().ok_or_else(|| Error::State("committee_proba: input not contiguous after copy".into()))?;
-    for p in &packed {
-        check_width(p, x.ncols())?;
-        if p.n_classes() != k {
-            return Err(Error::Shape { what: "member class count vs member 0".into(), expected: k, got: p.n_classes() });
+    committee_proba_with(members, x, None)
+}
+
+/// [`committee_proba`], also handing each member's probabilities to `keep` when given.
+fn committee_proba_with(members: &[Network], x: ArrayView2<f32>, mut keep: Option<&mut Vec<Array2<f32>>>) -> Result<Array2<f32>> {
+    let inv = 1.0 / members.len().max(1) as f32;
+    let mut acc: Option<Array2<f32>> = None;
+    for net in members {
+        let p = forward(net, x)?;
+        match &mut acc {
+            None => acc = Some(p.mapv(|v| v * inv)),
+            Some(a) => a.zip_mut_with(&p, |a, &p| *a += p * inv),
+        }
+        if let Some(k) = keep.as_deref_mut() {
+            k.push(p);
         }
     }
-    let mut mean = vec![0.0f32; x.nrows() * k];
-    committee_block(&packed, xs, x.nrows(), &mut mean, &mut Scratch::default(), |_, _| {}, |_, _| {});
-    Array2::from_shape_vec((x.nrows(), k), mean).map_err(|e| Error::State(format!("committee_proba result: {e}")))
-}
-
-/// A network's layers packed for the matrix kernel (bias and ReLU in its epilogue), built
-/// once per round rather than once per block of rows.
-struct PackedNet {
-    layers: Vec<PackedB>,
-}
-
-impl PackedNet {
-    fn new(net: &Network) -> Result<PackedNet> {
-        let mut layers = Vec::with_capacity(net.layers.len());
-        for (i, l) in net.layers.iter().enumerate() {
-            if let Some(prev) = layers.last().map(|p: &PackedB| p.m()) {
-                if prev != l.w.nrows() {
-                    return Err(Error::Shape { what: format!("layer {i} input width vs layer {} output", i - 1), expected: prev, got: l.w.nrows() });
-                }
-            }
-            if l.b.len() != l.w.ncols() {
-                return Err(Error::Shape { what: "layer bias length vs weight columns".into(), expected: l.w.ncols(), got: l.b.len() });
-            }
-            let w = l.w.as_standard_layout();
-            let ws = w.as_slice().ok_or_else(|| Error::State("layer weights not contiguous after copy".into()))?;
-            let b: Vec<f32> = l.b.iter().copied().collect();
-            layers.push(PackedB::new(ws, l.w.nrows(), l.w.ncols(), Some(&b), l.relu));
-        }
-        if layers.is_empty() {
-            return Err(Error::Empty("network layers".into()));
-        }
-        Ok(PackedNet { layers })
-    }
-
-    fn d_in(&self) -> usize {
-        self.layers.first().map_or(0, |l| l.k())
-    }
-
-    fn n_classes(&self) -> usize {
-        self.layers.last().map_or(0, |l| l.m())
-    }
-
-    /// Logits of `rows` rows of `x` (row-major, rows × d_in), in one of the scratch buffers:
-    /// layers alternate between the two, so a block allocates nothing once they have grown.
-    fn logits<'s>(&self, x: &[f32], rows: usize, s: &'s mut Scratch) -> &'s mut [f32] {
-        let (mut cur, mut next) = (&mut s.a, &mut s.b);
-        for (i, layer) in self.layers.iter().enumerate() {
-            next.resize(rows * layer.m(), 0.0);
-            let input: &[f32] = if i == 0 { x } else { cur };
-            gemm_packed(input, rows, layer, next);
-            std::mem::swap(&mut cur, &mut next);
-        }
-        &mut cur[..]
-    }
-}
-
-fn check_width(net: &PackedNet, d: usize) -> Result<()> {
-    if net.d_in() != d {
-        return Err(Error::Shape { what: "network input width vs features".into(), expected: net.d_in(), got: d });
-    }
-    Ok(())
-}
-
-/// Activation buffers reused across layers, members and blocks.
-#[derive(Default)]
-struct Scratch {
-    a: Vec<f32>,
-    b: Vec<f32>,
-}
-
-/// Row softmax in place, stable (the row maximum is subtracted before `exp`); the same
-/// arithmetic as [`softmax_rows`].
-#[inline]
-fn softmax_row(row: &mut [f32]) {
-    let m = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-    let mut sum = 0.0f32;
-    for v in row.iter_mut() {
-        *v = (*v - m).exp();
-        sum += *v;
-    }
-    let inv = 1.0 / sum;
-    for v in row.iter_mut() {
-        *v *= inv;
-    }
-}
-
-/// Mean committee probabilities of one block of rows into `mean` (rows × k), one pass per
-/// member over its logits: softmax and accumulation row by row while the row is in cache.
-/// `member(i, probs)` sees member i's probabilities for the block; `row_done(r, mean_row)`
-/// is called for each row as soon as its mean is final (during the last member's pass), so
-/// the uncertainty score needs no pass of its own.
-fn committee_block(packed: &[PackedNet], x: &[f32], rows: usize, mean: &mut [f32], s: &mut Scratch, mut member: impl FnMut(usize, &[f32]), mut row_done: impl FnMut(usize, &[f32])) {
-    let inv = 1.0 / packed.len().max(1) as f32;
-    for (mi, net) in packed.iter().enumerate() {
-        let k = net.n_classes().max(1);
-        let last = mi + 1 == packed.len();
-        let z = net.logits(x, rows, s);
-        for (r, (p, acc)) in z.chunks_exact_mut(k).zip(mean.chunks_exact_mut(k)).enumerate() {
-            softmax_row(p);
-            if mi == 0 {
-                for (a, &v) in acc.iter_mut().zip(p.iter()) {
-                    *a = v * inv;
-                }
-            } else {
-                for (a, &v) in acc.iter_mut().zip(p.iter()) {
-                    *a += v * inv;
-                }
-            }
-            if last {
-                row_done(r, acc);
-            }
-        }
-        member(mi, z);
-    }
+    acc.ok_or_else(|| Error::Empty("committee".into()))
 }
 
 /// One scoring round over the whole pool, block by block: mean committee probabilities (and,
 /// when asked, each member's) and the uncertainty score per row; labelled rows get −∞ so
-/// they rank last. Weights are packed once; the u8 → f32 conversion and the activations
-/// use buffers reused from block to block; scores are taken as each row's mean is final.
+/// they rank last.
 pub fn score_pool(pool: &PoolMatrix, req: &ScoreRequest) -> Result<Scored> {
     let k = req.validate(pool.dim())?;
-    let packed = req.members.iter().map(PackedNet::new).collect::<Result<Vec<_>>>()?;
     let n = pool.n_rows();
     let mut scores = Vec::with_capacity(n);
-    let mut probs = if req.want_probs { Some(vec![0.0f32; n * k]) } else { None };
-    let mut member_probs = if req.want_member_probs { Some(vec![vec![0.0f32; n * k]; req.members.len()]) } else { None };
-    let (mut xbuf, mut s, mut mean) = (Vec::new(), Scratch::default(), Vec::new());
+    let mut probs = if req.want_probs { Some(Array2::zeros((n, k))) } else { None };
+    let mut member_probs = if req.want_member_probs { Some(vec![Array2::zeros((n, k)); req.members.len()]) } else { None };
     let mut start = 0;
+    let mut block_members = Vec::new();
     while start < n {
         let end = (start + BLOCK_ROWS).min(n);
-        let x = pool.rows_f32_in(start..end, &mut xbuf)?;
-        mean.resize((end - start) * k, 0.0);
-        committee_block(
-            &packed,
-            x,
-            end - start,
-            &mut mean,
-            &mut s,
-            |mi, p| {
-                if let Some(all) = &mut member_probs {
-                    all[mi][start * k..end * k].copy_from_slice(p);
-                }
-            },
-            |r, row| scores.push(if pool.is_labelled(start + r) { f32::NEG_INFINITY } else { score_row(ArrayView1::from(row), req.measure) }),
-        );
+        let x = pool.rows_f32(start..end)?;
+        block_members.clear();
+        let p = committee_proba_with(&req.members, x.view(), member_probs.is_some().then_some(&mut block_members))?;
+        if let Some(all) = &mut member_probs {
+            for (dst, src) in all.iter_mut().zip(&block_members) {
+                dst.slice_mut(s![start..end, ..]).assign(src);
+            }
+        }
+        for (i, row) in p.rows().into_iter().enumerate() {
+            scores.push(if pool.is_labelled(start + i) { f32::NEG_INFINITY } else { score_row(row, req.measure) });
+        }
         if let Some(all) = &mut probs {
-            all[start * k..end * k].copy_from_slice(&mean);
+            all.slice_mut(s![start..end, ..]).assign(&p);
         }
         start = end;
     }
-    let to_matrix = |v: Vec<f32>| Array2::from_shape_vec((n, k), v).map_err(|e| Error::State(format!("score_pool result: {e}")));
-    let probs = probs.map(to_matrix).transpose()?;
-    let member_probs = member_probs.map(|all| all.into_iter().map(to_matrix).collect::<Result<Vec<_>>>()).transpose()?;
     Ok(Scored { scores, probs, member_probs })
 }
 

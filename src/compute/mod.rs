@@ -301,23 +301,6 @@ impl PoolMatrix {
     pub fn label_log_len(&self) -> usize {
         self.label_log.len()
     }
-    /// Rows `range` as row-major f32 values: f32 rows borrowed in place, u8 rows scaled
-    /// into `buf`, which a caller reuses block after block (no allocation per block, and no
-    /// copy at all of an f32 pool).
-    pub fn rows_f32_in<'a>(&'a self, range: Range<usize>, buf: &'a mut Vec<f32>) -> Result<&'a [f32]> {
-        if range.start > range.end || range.end > self.n {
-            return Err(Error::Shape { what: format!("row range {}..{} end vs pool rows", range.start, range.end), expected: self.n, got: range.end });
-        }
-        let (a, b) = (range.start * self.d, range.end * self.d);
-        match &self.storage {
-            Storage::F32(v) => Ok(&v[a..b]),
-            Storage::U8 { bytes, scale } => {
-                buf.clear();
-                buf.extend(bytes[a..b].iter().map(|&x| x as f32 * scale));
-                Ok(&buf[..])
-            }
-        }
-    }
     /// Rows `range` as an f32 matrix (u8 rows are scaled).
     pub fn rows_f32(&self, range: Range<usize>) -> Result<Array2<f32>> {
         if range.start > range.end || range.end > self.n {
@@ -517,9 +500,6 @@ mod tests {
         p.append_u8(&[7; 30]).unwrap();
         assert_eq!(p.n_rows(), 12);
         assert_eq!(p.rows_f32(11..12).unwrap(), array![[3.5f32, 3.5, 3.5]]);
-        let mut buf = Vec::new();
-        assert_eq!(p.rows_f32_in(11..12, &mut buf).unwrap(), &[3.5f32, 3.5, 3.5]);
-        assert!(p.rows_f32_in(11..13, &mut buf).is_err());
 
         let mut f = PoolMatrix::new_f32(2).unwrap();
         f.append_f32(array![[1.0f32, 2.0]].view()).unwrap();
