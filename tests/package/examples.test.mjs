@@ -246,6 +246,7 @@ describe('npm package in a plain page (import map, static files)', () => {
         out.committeeReason = picks[0].reason;
         out.stats = await l.stats();
         out.estimate = await l.estimateAccuracy(4);
+        out.taughtPerClass = [0, 1].map((c) => [0, 39, 3, 36, 9, 30, 12, 27].filter((i) => truth[i] === c).length);
         // Stop suggestion: refit the same labels until four fits agree (kappa 1).
         out.stopEarly = await l.stopSuggestion(20);
         for (const m of ['softmax', 'mlp', 'softmax']) {
@@ -311,6 +312,9 @@ describe('npm package in a plain page (import map, static files)', () => {
       assert.ok(r.stats.fitted);
       assert.equal(r.estimate.folds, 4);
       assert.ok(r.estimate.mean >= 0 && r.estimate.mean <= 1 && r.estimate.se >= 0, JSON.stringify(r.estimate));
+      // Out-of-fold confusion: a row per class given, each summing to that class's labels.
+      assert.equal(r.estimate.confusion.length, 2);
+      assert.deepEqual(r.estimate.confusion.map((row) => row.reduce((a, b) => a + b, 0)), r.taughtPerClass, JSON.stringify(r.estimate.confusion));
       assert.equal(typeof r.stopEarly.reason, 'string');
       assert.equal(r.stopEarly.budgetLeft, 12);
       assert.equal(r.stopEarly.kappa, null);

@@ -166,6 +166,11 @@ export interface AccuracyEstimate {
   se: number;
   /** Folds used (at most the number of labelled samples). */
   folds: number;
+  /**
+   * Confusion matrix of the out-of-fold predictions: `confusion[given][predicted]` counts
+   * labelled samples, one row and one column per class, in the learner's class order.
+   */
+  confusion: number[][];
 }
 
 /**

@@ -589,8 +589,13 @@ const ops = {
   estimateAccuracy(folds: number) {
     const s = need();
     if (!Number.isInteger(folds) || folds < 2) fail('E_INVALID_PARAM', `estimateAccuracy needs a whole number ≥ 2 of folds, got ${folds}`);
-    const e = learnerOf(s).estimateAccuracy(folds) as { mean: number; se: number; folds: number } | undefined;
-    return e ?? null;
+    const l = learnerOf(s);
+    const e = l.estimateAccuracy(folds) as { mean: number; se: number; folds: number; confusion: Uint32Array } | undefined;
+    if (!e) return null;
+    // The core gives a flat k × k array; the API promises rows, one per class given.
+    const k = l.nClasses;
+    const confusion = Array.from({ length: k }, (_, i) => Array.from(e.confusion.subarray(i * k, (i + 1) * k)));
+    return { mean: e.mean, se: e.se, folds: e.folds, confusion };
   },
 
   stopSuggestion(budget: number | null) {
