@@ -432,6 +432,24 @@ impl Compute {
         self.fallback_reason = Some(reason);
     }
 
+    /// What a GPU attempt came to: its value (the round ran on the GPU), `None` when the GPU
+    /// failed and was dropped (the caller answers from the CPU), or an input error, which
+    /// the CPU would give too.
+    #[cfg(target_arch = "wasm32")]
+    fn settle_gpu<T>(&mut self, outcome: Result<T>) -> Result<Option<T>> {
+        match outcome {
+            Ok(v) => {
+                self.last = BackendKind::Gpu;
+                Ok(Some(v))
+            }
+            Err(Error::Gpu(msg)) => {
+                self.drop_gpu(msg);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Score the pool (one round). Shape errors come back as errors from either backend;
     /// GPU failures fall back to the CPU.
     pub async fn score_pool(&mut self, pool: &PoolMatrix, req: &ScoreRequest) -> Result<Scored> {
@@ -440,13 +458,9 @@ impl Compute {
         if self.wants_gpu(macs) {
             #[cfg(target_arch = "wasm32")]
             if let Some(g) = &mut self.gpu {
-                match g.score_pool(pool, req).await {
-                    Ok(s) => {
-                        self.last = BackendKind::Gpu;
-                        return Ok(s);
-                    }
-                    Err(Error::Gpu(msg)) => self.drop_gpu(msg),
-                    Err(e) => return Err(e),
+                let outcome = g.score_pool(pool, req).await;
+                if let Some(s) = self.settle_gpu(outcome)? {
+                    return Ok(s);
                 }
             }
         }
@@ -462,13 +476,9 @@ impl Compute {
         if self.wants_gpu(pool.n_rows() * centres.len()) {
             #[cfg(target_arch = "wasm32")]
             if let Some(g) = &mut self.gpu {
-                match g.nearest_pool(pool, centres).await {
-                    Ok(s) => {
-                        self.last = BackendKind::Gpu;
-                        return Ok(s);
-                    }
-                    Err(Error::Gpu(msg)) => self.drop_gpu(msg),
-                    Err(e) => return Err(e),
+                let outcome = g.nearest_pool(pool, centres).await;
+                if let Some(s) = self.settle_gpu(outcome)? {
+                    return Ok(s);
                 }
             }
         }
