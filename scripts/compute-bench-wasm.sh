@@ -8,13 +8,5 @@ cd "$(dirname "$0")/.."
 source scripts/compute-env.sh
 export WASM_BINDGEN_TEST_TIMEOUT=1800
 which="${1:-both}"
-base='--cfg getrandom_backend="wasm_js"'
-run() {
-  local name="$1" flags="$2" dir="$3"
-  echo "== wasm benchmark, $name build (release) =="
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$flags" CARGO_TARGET_DIR="$dir" \
-    $WASM_CARGO test --release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS --test wasm_bench -- --nocapture \
-    2>&1 | grep -E '^BENCH|^test result|panicked|error' | sed 's/^BENCH //'
-}
-if [[ "$which" == scalar || "$which" == both ]]; then run scalar "$base" target; fi
-if [[ "$which" == simd || "$which" == both ]]; then MARGINALIA_BENCH_NO_GPU=1 run simd "$base -C target-feature=+simd128" target/simd; fi
+if [[ "$which" == scalar || "$which" == both ]]; then bench_run scalar "$bench_flags" target wasm_bench; fi
+if [[ "$which" == simd || "$which" == both ]]; then MARGINALIA_BENCH_NO_GPU=1 bench_run simd "$bench_flags -C target-feature=+simd128" target/simd wasm_bench; fi
