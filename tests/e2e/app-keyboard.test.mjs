@@ -57,7 +57,8 @@ describe('keyboard', () => {
       // Space skips (nothing stored); Backspace brings it back.
       assert.equal(await press(page, ' '), first);
       assert.deepEqual(await readStore(page, 'labels'), []);
-      assert.match(await page.textContent('#decisions'), /skipped/);
+      // The decisions list is built just after the next sample shows (off the labelling path).
+      await page.waitForFunction(() => /skipped/.test(document.getElementById('decisions').textContent));
       await page.keyboard.press('Backspace');
       await page.waitForFunction((id) => document.getElementById('labeler').dataset.sampleId === String(id), first);
 
@@ -86,7 +87,9 @@ describe('keyboard', () => {
       await page.keyboard.press('Escape');
       assert.equal(await page.evaluate(() => window.__xss), undefined);
 
-      // Change an earlier label from the list, by keyboard on its menu.
+      // Change an earlier label from the list, by keyboard on its menu (once the list,
+      // built after the sample shows, has the newest label at its top).
+      await page.waitForFunction((id) => document.querySelector('#decisions li')?.dataset.sampleId === String(id), target);
       const oldest = await page.locator('#decisions li select').last();
       const oldestId = Number(await page.locator('#decisions li').last().getAttribute('data-sample-id'));
       await oldest.focus();
