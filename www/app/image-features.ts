@@ -1,0 +1,60 @@
+// Convolutional features for an image project's samples, computed in coates.worker.ts
+// and returned as what db.ts stores: the feature chunks and the project fields
+// (imageFeatures, featurizer). Used by the image import and by a project switching
+// from pixels to convolutional features.
+import * as Comlink from 'comlink';
+import { COATES_DEFAULTS, coatesProblem, greyStack } from './coates';
+import type { CoatesApi, CoatesProgress } from './coates.worker';
+import { featureChunks, type FeatureChunk, type ImageFeatures, type ProjectRecord, type SampleRecord } from './store/db';
+
+export interface ComputedFeatures {
+  imageFeatures: ImageFeatures;
+  featurizer: Uint8Array;
+  chunks: FeatureChunk[];
+  /** Worker time: learning the filters, encoding every image (ms). */
+  fitMs: number;
+  encodeMs: number;
+}
+
+/**
+ * Fit convolutional features on the samples' images and encode them all, off the main
+ * thread. Throws an Error saying why when they cannot be had (too few images: checked
+ * before the worker starts). The samples' ids index the stored rows (ids not present stay
+ * zero rows that no sample reads, as a restored backup's).
+ */
+export async function computeImageFeatures(
+  project: Pick<ProjectRecord, 'id' | 'width' | 'height' | 'channels'>,
+  samples: SampleRecord[],
+  progress: CoatesProgress,
+): Promise<ComputedFeatures> {
+  const why = coatesProblem(samples.length, project.width);
+  if (why) throw new Error(why);
+  if (project.width !== project.height) throw new Error(`the images are ${project.width}×${project.height}; convolutional features need square images`);
+  const sorted = samples.slice().sort((a, b) => a.id - b.id);
+  const images = greyStack(sorted, project.width, project.channels);
+  const worker = new Worker(new URL('./coates.worker.ts', import.meta.url), { type: 'module' });
+  const api = Comlink.wrap<CoatesApi>(worker);
+  try {
+    const s = COATES_DEFAULTS;
+    const r = await api.fit(
+      Comlink.transfer({ images, side: project.width, centroids: s.centroids, patch: s.patch, patches: s.patches, seed: s.seed }, [images.buffer as ArrayBuffer]),
+      Comlink.proxy(progress),
+    );
+    const n = sorted.length ? sorted[sorted.length - 1].id + 1 : 0;
+    let dense = r.features;
+    // Contiguous ids 0..n-1 (every import): the rows are already in place.
+    if (n !== sorted.length) {
+      dense = new Float32Array(n * r.width);
+      sorted.forEach((sm, i) => dense.set(r.features.subarray(i * r.width, (i + 1) * r.width), sm.id * r.width));
+    }
+    return {
+      imageFeatures: { kind: 'coates', centroids: s.centroids, patch: s.patch, patches: s.patches, seed: s.seed, fittedOn: r.fittedOn },
+      featurizer: r.snapshot,
+      chunks: featureChunks(project.id, dense, r.width),
+      fitMs: r.fitMs,
+      encodeMs: r.encodeMs,
+    };
+  } finally {
+    worker.terminate();
+  }
+}
