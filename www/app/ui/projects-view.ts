@@ -36,7 +36,8 @@ export async function renderProjects(app: AppHandle): Promise<void> {
     ...projects.map((p) => {
       const open = el('button', { type: 'button', 'aria-label': `Open ${p.name}` }, 'Open');
       open.disabled = p.id === cur;
-      open.addEventListener('click', () => void app.open(p.id));
+      // Re-rendered after: which project is open (and its feature setting) changed.
+      open.addEventListener('click', () => void app.open(p.id).then(() => renderProjects(app)));
       const rename = el('button', { type: 'button', 'aria-label': `Rename ${p.name}` }, 'Rename');
       rename.addEventListener('click', () => {
         const name = prompt('New name for the project', p.name)?.trim();
