@@ -39,7 +39,11 @@ export interface CoatesResult {
   snapshot: Uint8Array;
   /** Images the filters were learned from. */
   fittedOn: number;
-  /** Time to learn the filters and to encode every image (ms, in this worker). */
+  /**
+   * Worker time (ms): the core's fit (draws the patches, whitens, k-means, and encodes the
+   * fitting images for the scaling), then encoding the images the fit did not see (0 when
+   * it saw them all).
+   */
   fitMs: number;
   encodeMs: number;
 }

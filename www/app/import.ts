@@ -207,7 +207,10 @@ export async function importImages(
         project.imageFeatures = f.imageFeatures;
         project.featurizer = f.featurizer;
         features = f.chunks;
-        notes.push(`Convolutional features: ${f.imageFeatures.centroids * 4} per image, learned from ${f.imageFeatures.fittedOn} of the images${opts.channels === 3 ? ' (in grey: the colour images were converted for them)' : ''}.`);
+        const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+        notes.push(
+          `Convolutional features: ${f.imageFeatures.centroids * 4} per image, learned from ${f.imageFeatures.fittedOn} of the images${opts.channels === 3 ? ' (in grey: the colour images were converted for them)' : ''}; computed for all ${samples.length} in ${sec(f.fitMs + f.encodeMs)}.`,
+        );
       } catch (e) {
         notes.push(`Convolutional features could not be computed (${(e as Error).message}). This project uses raw pixels; you can try again under Projects.`);
       }
