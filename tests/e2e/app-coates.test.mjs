@@ -3,14 +3,16 @@
 // label by keyboard, reload (the stored features are used, not recomputed: no featurizer
 // worker starts), export the model (model.json records the featurization; Node restores
 // the featurizer from the zip and gets the stored features back), back up and restore
-// exactly, switch the project to pixels and back keeping the labels; and a too-small
+// exactly, switch the project to pixels and back keeping the labels, add images (encoded
+// with the stored featurizer, the stored features untouched); and a too-small
 // import falls back to pixels with the reason, losing nothing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { currentSample, launch, serve } from './harness.mjs';
-import { imageFolder, openProjectId, readStore } from './app-fixtures.mjs';
+import { fashion, greyPng, imageFolder, openProjectId, readStore } from './app-fixtures.mjs';
 
 let server;
 before(async () => {
@@ -172,6 +174,31 @@ describe('image projects with convolutional features', () => {
       assert.deepEqual(back.map((c) => [c.start, c.rows, c.width]), [[0, 120, 512]]);
       assert.deepEqual(back, chunks, 'the same images and seed give the same features');
       assert.equal((await readStore(page, 'labels')).filter((l) => l.project === id).length, 13);
+
+      // Images added later are encoded with the stored featurizer: the features already
+      // stored stay; the new rows are what the exported featurizer gives for them.
+      const { images: all, labels: truth } = fashion();
+      const extra = all.filter((_, i) => truth[i] === 9).slice(0, 5);
+      const addDir = join(fx.dir, 'more');
+      mkdirSync(addDir);
+      extra.forEach((px, i) => writeFileSync(join(addDir, `boot-${i}.png`), greyPng(px, 28, 28)));
+      await page.setInputFiles('#add-images', extra.map((_, i) => join(addDir, `boot-${i}.png`)));
+      await waitText(page, 'features-text', /^Added 5 images \(unlabelled\), encoded with this project's convolutional features\.$/);
+      const grown = await chunksOf(page, id);
+      assert.deepEqual(grown.map((c) => [c.start, c.rows, c.width]), [[0, 120, 512], [120, 5, 512]]);
+      assert.deepEqual(grown[0], chunks[0]);
+      const added = (await readStore(page, 'samples')).filter((x) => x.project === id && x.id >= 120).sort((x, y) => x.id - y.id);
+      assert.deepEqual(added.map((x) => x.id), [120, 121, 122, 123, 124]);
+      const extraGrey = new Uint8Array(5 * 784);
+      extra.forEach((px, i) => extraGrey.set(px, i * 784));
+      const expected = core.CoatesFeaturizer.restore(zip['featurizer.bin']).transform(extraGrey);
+      worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - grown[1].data[i]));
+      assert.ok(worst < 1e-3, `added images' features differ from the featurizer's by up to ${worst}`);
+      // The learner has them: the pool grew, the labels stayed.
+      await page.keyboard.press('l');
+      assert.equal(await page.textContent('#label-count'), '13');
+      await labelCurrent(page, '2');
       assert.deepEqual(b.consoleErrors, []);
     } finally {
       await b.close();

@@ -72,6 +72,14 @@ describe('the pool of a project with convolutional features', () => {
   });
 });
 
+describe('feature chunks of samples added later', () => {
+  test('start at the first new id; rows stay in order', () => {
+    const c = featureChunks('p', Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 1030);
+    expect(c).toEqual([{ project: 'p', start: 1030, rows: 3, width: 2, data: Float32Array.from([1, 2, 3, 4, 5, 6]) }]);
+    expect(featureChunks('p', new Float32Array(2 * 1025), 2, 7).map((k) => [k.start, k.rows])).toEqual([[7, 1024], [1031, 1]]);
+  });
+});
+
 describe('backup of an image project with convolutional features (version 3)', () => {
   const p: ProjectRecord = { ...base, imageFeatures: coates, featurizer: Uint8Array.from([4, 5, 6]) };
   const samples: SampleRecord[] = [

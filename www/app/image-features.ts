@@ -58,3 +58,29 @@ export async function computeImageFeatures(
     worker.terminate();
   }
 }
+
+/**
+ * Encode images added to a project with its stored featurizer (`snapshot`), off the main
+ * thread: the same columns as the images already there. `samples` have consecutive ids
+ * from their first; the chunks start there.
+ */
+export async function encodeAdded(
+  project: Pick<ProjectRecord, 'id' | 'width' | 'channels' | 'featurizer'>,
+  samples: SampleRecord[],
+  progress: CoatesProgress,
+): Promise<FeatureChunk[]> {
+  if (!samples.length) return [];
+  if (!project.featurizer) throw new Error('the project has no stored featurizer to encode new images with');
+  samples.forEach((s, i) => {
+    if (s.id !== samples[0].id + i) throw new Error(`added samples must have consecutive ids (${samples[0].id + i} expected, got ${s.id})`);
+  });
+  const images = greyStack(samples, project.width, project.channels);
+  const worker = new Worker(new URL('./coates.worker.ts', import.meta.url), { type: 'module' });
+  const api = Comlink.wrap<CoatesApi>(worker);
+  try {
+    const features = await api.transform(project.featurizer, Comlink.transfer(images, [images.buffer as ArrayBuffer]), project.width, Comlink.proxy(progress));
+    return featureChunks(project.id, features, features.length / samples.length, samples[0].id);
+  } finally {
+    worker.terminate();
+  }
+}

@@ -130,13 +130,18 @@ export interface ImportResult {
   notes: string[];
 }
 
-/** Decode the images in a worker, in chunks, reporting progress; build the project. */
-export async function importImages(
-  id: string,
+export type ImportProgress = (done: number, total: number, stage?: string) => void;
+
+/**
+ * Decode the images in a worker, in chunks, reporting progress: samples with ids from 0
+ * (project '' until the caller sets it), labels from folders as `opts.folders` says, and
+ * what was skipped.
+ */
+export async function decodeImages(
   files: InputFile[],
-  opts: ImportOptions,
-  progress: (done: number, total: number, stage?: string) => void,
-): Promise<ImportResult> {
+  opts: Pick<ImportOptions, 'size' | 'channels' | 'folders'>,
+  progress: ImportProgress,
+): Promise<{ samples: SampleRecord[]; labels: LabelRecord[]; classNames: string[]; skipped: Skipped[] }> {
   const skipped: Skipped[] = [];
   const expanded = await expandZips(files, skipped);
   const t = triage(expanded);
@@ -180,6 +185,12 @@ export async function importImages(
   } finally {
     worker.terminate();
   }
+  return { samples, labels, classNames, skipped };
+}
+
+/** Decode the images (decodeImages), build the project and, if asked, its convolutional features. */
+export async function importImages(id: string, files: InputFile[], opts: ImportOptions, progress: ImportProgress): Promise<ImportResult> {
+  const { samples, labels, classNames, skipped } = await decodeImages(files, opts, progress);
   for (const s of samples) s.project = id;
   for (const l of labels) l.project = id;
   const project: ProjectRecord = {

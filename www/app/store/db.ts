@@ -137,14 +137,17 @@ export interface FeatureChunk {
 /** Samples per stored feature chunk. */
 export const FEATURE_CHUNK = 1024;
 
-/** `data` (rows × width, row i = sample id i) as chunks to store. */
-export function featureChunks(project: string, data: Float32Array, width: number): FeatureChunk[] {
+/**
+ * `data` (rows × width, row i = sample id first + i) as chunks to store. `first` > 0:
+ * samples added to a project later, in chunks of their own after the existing ones.
+ */
+export function featureChunks(project: string, data: Float32Array, width: number, first = 0): FeatureChunk[] {
   const n = width ? data.length / width : 0;
   const out: FeatureChunk[] = [];
-  for (let start = 0; start < n; start += FEATURE_CHUNK) {
-    const rows = Math.min(FEATURE_CHUNK, n - start);
+  for (let r = 0; r < n; r += FEATURE_CHUNK) {
+    const rows = Math.min(FEATURE_CHUNK, n - r);
     // slice, not subarray: a stored view would carry its whole underlying buffer.
-    out.push({ project, start, rows, width, data: data.slice(start * width, (start + rows) * width) });
+    out.push({ project, start: first + r, rows, width, data: data.slice(r * width, (r + rows) * width) });
   }
   return out;
 }
@@ -360,6 +363,25 @@ export async function replaceFeatures(db: Db, project: string, patch: Partial<Om
     await f.delete(projectRange(project));
     for (const c of chunks) void f.put(c).catch(() => {});
     await store.put({ ...p, ...patch });
+  });
+}
+
+/**
+ * Add samples (and their features) to an existing project, in one transaction: all or
+ * nothing. Their ids must be new (the caller numbers them after the project's highest).
+ */
+export async function addSamples(db: Db, project: string, samples: SampleRecord[], features: FeatureChunk[] = []): Promise<void> {
+  await write(db, ['projects', 'samples', 'features'], `add ${samples.length} samples to project ${project}`, async (tx) => {
+    if (!(await tx.objectStore('projects').get(project))) throw new Error(`project ${project} is not stored (deleted in another tab?)`);
+    const s = tx.objectStore('samples');
+    let i = 0;
+    for (const r of samples) {
+      const req = s.add(r); // add, not put: an id already taken fails the whole write
+      if (++i % 500 === 0) await req;
+      else void req.catch(() => {});
+    }
+    const f = tx.objectStore('features');
+    for (const c of features) void f.add(c).catch(() => {});
   });
 }
 

@@ -2,13 +2,13 @@
 // of what was skipped, exports (CSV, JSONL, images zip, backup) and restore.
 import { makeBackup, readBackup } from '../backup';
 import { defaultImageFeatures, describeImageFeatures, type ImageFeatureKind } from '../coates';
-import { computeImageFeatures } from '../image-features';
+import { computeImageFeatures, encodeAdded } from '../image-features';
 import { usesStoredFeatures } from '../pool';
 import { dataColumns, download, imagesZip, labelRows, toCsv, toJsonl } from '../export';
-import { fromDataTransfer, fromFileList, importImages, type FolderMode, type InputFile } from '../import';
+import { decodeImages, fromDataTransfer, fromFileList, importImages, type FolderMode, type InputFile } from '../import';
 import type { Session } from '../session';
 import {
-  deleteProject, getProject, listProjects, patchProject, projectFeatures, projectLabels, projectSamples, putProjectData, replaceFeatures,
+  addSamples, deleteProject, getProject, listProjects, patchProject, projectFeatures, projectLabels, projectSamples, putProjectData, replaceFeatures,
   type Db, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord,
 } from '../store/db';
 import { $, describe, el, showAlert, showNotice } from './dom';
@@ -57,6 +57,54 @@ export async function renderProjects(app: AppHandle): Promise<void> {
   // Only image projects have images to export by class.
   $('export-zip').hidden = !!app.session() && app.session()!.project.kind !== 'image';
   renderFeatureSetting(app);
+}
+
+/**
+ * Add images to the open image project: decoded at its size, numbered after its highest
+ * sample id, encoded with its stored featurizer when it learns from convolutional
+ * features (the stored features stay valid), stored in one transaction, then the project
+ * is reopened so the learner has them. Nothing is stored if any step fails.
+ */
+async function addImages(app: AppHandle, files: InputFile[]): Promise<void> {
+  const s = app.session();
+  if (!s || s.project.kind !== 'image' || switching || !files.length) return;
+  const text = $('features-text');
+  const bar = $('features-progress') as HTMLProgressElement;
+  if (s.readOnly) {
+    text.textContent = 'This project is open in another tab: add images there.';
+    return;
+  }
+  switching = true;
+  ($('features-apply') as HTMLButtonElement).disabled = true;
+  const id = s.project.id;
+  const show = (done: number, total: number, stage?: string) => {
+    bar.hidden = false;
+    bar.max = Math.max(total, 1);
+    bar.value = done;
+    text.textContent = `${stage ?? 'decoding'}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`;
+  };
+  try {
+    const project = (await getProject(app.db, id)) ?? s.project;
+    const existing = (await projectSamples(app.db, id)) as { id?: unknown }[];
+    const first = existing.reduce((m: number, r) => (Number.isInteger(r?.id) ? Math.max(m, r.id as number) : m), -1) + 1;
+    const d = await decodeImages(files, { size: project.width, channels: project.channels, folders: 'ignore' }, show);
+    const samples = d.samples.map((r, i) => ({ ...r, project: id, id: first + i }));
+    const skipped = d.skipped.map((k) => `${k.path}: ${k.reason}`);
+    if (!samples.length) {
+      text.textContent = `No image could be added.${skipped.length ? ` Skipped: ${skipped.join('; ')}` : ''}`;
+      return;
+    }
+    const chunks = project.imageFeatures ? await encodeAdded(project, samples, (a, b, stage) => show(a, b, stage)) : [];
+    await addSamples(app.db, id, samples, chunks);
+    await app.open(id, true);
+    text.textContent = `Added ${samples.length} images (unlabelled)${project.imageFeatures ? ', encoded with this project\'s convolutional features' : ''}.${skipped.length ? ` Skipped ${skipped.length}: ${skipped.join('; ')}` : ''}`;
+  } catch (e) {
+    text.textContent = `No images were added: ${describe(e)}. The project is as it was.`;
+  } finally {
+    bar.hidden = true;
+    switching = false;
+    await renderProjects(app);
+  }
 }
 
 /** The open image project's feature setting: what the learner sees, and the switch. */
@@ -284,6 +332,12 @@ export function wireProjects(app: AppHandle): void {
   };
   size.addEventListener('change', follow);
   follow();
+  const add = $('add-images') as HTMLInputElement;
+  add.addEventListener('change', () => {
+    const files = fromFileList(add.files ?? []);
+    add.value = '';
+    void addImages(app, files);
+  });
   $('features-apply').addEventListener('click', () => void switchFeatures(app, ($('features-choice') as HTMLSelectElement).value as ImageFeatureKind));
 
   for (const id of ['pick-files', 'pick-folder']) {
