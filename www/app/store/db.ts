@@ -362,7 +362,11 @@ export async function replaceFeatures(db: Db, project: string, patch: Partial<Om
     const f = tx.objectStore('features');
     await f.delete(projectRange(project));
     for (const c of chunks) void f.put(c).catch(() => {});
-    await store.put({ ...p, ...patch });
+    // A field patched to undefined is removed, so a project switched back to pixels is
+    // stored exactly as one that never had convolutional features (and backs up as one).
+    const next: Record<string, unknown> = { ...p, ...patch };
+    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete next[k];
+    await store.put(next as unknown as ProjectRecord);
   });
 }
 

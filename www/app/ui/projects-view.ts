@@ -146,7 +146,7 @@ async function switchFeatures(app: AppHandle, to: ImageFeatureKind): Promise<voi
   const id = s.project.id;
   try {
     if (to === 'pixels') {
-      await replaceFeatures(app.db, id, { imageFeatures: null, featurizer: null }, []);
+      await replaceFeatures(app.db, id, { imageFeatures: undefined, featurizer: undefined }, []);
     } else {
       bar.hidden = false;
       text.textContent = 'Reading the images…';
