@@ -135,3 +135,16 @@ describe('model export of a project with convolutional features', () => {
     expect(Object.keys(unzipSync(modelZip(Uint8Array.from([9]), plain, null))).sort()).toEqual(['model.bin', 'model.json']);
   });
 });
+
+describe('where the features are encoded', () => {
+  test('the address can force the CPU or WebGPU; anything else is auto', async () => {
+    const { coatesBackend, encodedWhere } = await import('../../www/app/image-features');
+    expect(coatesBackend('?coates=cpu')).toBe('cpu');
+    expect(coatesBackend('?x=1&coates=webgpu')).toBe('webgpu');
+    expect(coatesBackend('?coates=gpu')).toBe('auto');
+    expect(coatesBackend('')).toBe('auto');
+    expect(encodedWhere({ backend: 'webgpu', adapter: 'NVIDIA H100', why: null })).toBe('on the GPU (NVIDIA H100)');
+    expect(encodedWhere({ backend: 'cpu', adapter: null, why: 'no WebGPU adapter is available' })).toBe('on the CPU (no WebGPU adapter is available)');
+    expect(encodedWhere({ backend: 'cpu', adapter: null, why: null })).toBe('on the CPU');
+  });
+});

@@ -3,6 +3,12 @@
 // chunks, reporting progress between them, so the page stays responsive and shows how far
 // it is. A worker of its own (not the data worker): image projects need nothing else of
 // the data import, and it is started only while features are being computed.
+//
+// Encoding (not the fit: k-means and the whitening stay on the CPU) runs on the GPU
+// through the core's CoatesGpu when a hardware WebGPU adapter is there, and on the CPU
+// otherwise or when the GPU fails midway; both give the same features within 1e-4
+// (tests/wasm_compute.rs). A software adapter (SwiftShader) is passed over: it runs the
+// shaders on the CPU, far slower than the SIMD CPU path.
 import * as Comlink from 'comlink';
 import { COATES_CHUNK, COATES_FIT_IMAGES, evenlySpaced } from './coates';
 
@@ -30,6 +36,7 @@ export interface CoatesRequest {
   patch: number;
   patches: number;
   seed: number;
+  backend: CoatesBackend;
 }
 
 export interface CoatesResult {
@@ -39,6 +46,8 @@ export interface CoatesResult {
   snapshot: Uint8Array;
   /** Images the filters were learned from. */
   fittedOn: number;
+  /** Where the images were encoded (the fit itself is always on the CPU). */
+  encodedOn: EncodedOn;
   /**
    * Worker time (ms): the core's fit (draws the patches, whitens, k-means, and encodes the
    * fitting images for the scaling), then encoding the images the fit did not see (0 when
@@ -50,15 +59,87 @@ export interface CoatesResult {
 
 export type CoatesProgress = (done: number, total: number, stage: string) => void;
 
-/** Encode `images` (n × px) with a fitted featurizer, in chunks, into `out` (n × width). */
-function encode(f: import('../pkg/simd/marginalia.js').CoatesFeaturizer, images: Uint8Array, px: number, out: Float32Array, progress: CoatesProgress): void {
+/** 'auto': the GPU when a hardware adapter is there; 'webgpu': the GPU or an error; 'cpu'. */
+export type CoatesBackend = 'auto' | 'webgpu' | 'cpu';
+
+type CpuFeaturizer = import('../pkg/simd/marginalia.js').CoatesFeaturizer;
+type GpuFeaturizer = import('../pkg/simd/marginalia.js').CoatesGpu;
+
+/** Where the images were encoded, and why not on the GPU when not (null: nothing to say). */
+export interface EncodedOn {
+  backend: 'webgpu' | 'cpu';
+  adapter: string | null;
+  why: string | null;
+}
+
+interface GpuAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { vendor?: string; architecture?: string };
+}
+
+/** The GPU encoder for `snapshot`, or null and why not. */
+async function gpuEncoder(c: Core, snapshot: Uint8Array, backend: CoatesBackend): Promise<{ gpu: GpuFeaturizer | null; why: string | null }> {
+  if (backend === 'cpu') return { gpu: null, why: null };
+  const gpuApi = (self.navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+  const none = (why: string) => {
+    if (backend === 'webgpu') throw new Error(`WebGPU was asked for, but ${why}`);
+    return { gpu: null, why };
+  };
+  if (!gpuApi) return none('this browser has no WebGPU');
+  if (backend === 'auto') {
+    const a = await gpuApi.requestAdapter().catch(() => null);
+    if (!a) return none('no WebGPU adapter is available');
+    const arch = a.info?.architecture ?? '';
+    if (a.isFallbackAdapter || /swiftshader/i.test(arch)) return none(`the WebGPU adapter is a software one (${a.info?.vendor ?? '?'} ${arch}), slower than the CPU`);
+  }
+  try {
+    return { gpu: await c.CoatesGpu.create(snapshot), why: null };
+  } catch (e) {
+    return none(`the GPU could not be started (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Encode `images` (n × px) in chunks into `out` (n × width): on the GPU when given one
+ * (larger chunks: each is one submission and one readback), else on the CPU. A GPU that
+ * fails midway ('auto') hands the rest to the CPU, which gives the same features.
+ */
+async function encode(
+  c: Core,
+  f: CpuFeaturizer,
+  snapshot: Uint8Array,
+  backend: CoatesBackend,
+  images: Uint8Array,
+  px: number,
+  out: Float32Array,
+  progress: CoatesProgress,
+): Promise<EncodedOn> {
   const n = images.length / px;
   const w = f.width;
-  for (let i = 0; i < n; i += COATES_CHUNK) {
-    const end = Math.min(i + COATES_CHUNK, n);
-    out.set(f.transform(images.subarray(i * px, end * px)), i * w);
-    progress(end, n, 'encoding the images');
+  let { gpu, why } = await gpuEncoder(c, snapshot, backend);
+  const adapter = gpu?.adapter ?? null;
+  try {
+    for (let i = 0; i < n; ) {
+      const end = Math.min(i + (gpu ? 4 : 1) * COATES_CHUNK, n);
+      const part = images.subarray(i * px, end * px);
+      if (gpu) {
+        try {
+          out.set((await gpu.transform(part)) as Float32Array, i * w);
+        } catch (e) {
+          if (backend === 'webgpu') throw e;
+          why = `the GPU failed (${(e as Error).message}); the CPU encoded the rest`;
+          gpu.free();
+          gpu = null;
+          continue; // this chunk again, on the CPU
+        }
+      } else out.set(f.transform(part), i * w);
+      progress(end, n, gpu ? 'encoding the images on the GPU' : 'encoding the images');
+      i = end;
+    }
+  } finally {
+    gpu?.free();
   }
+  return { backend: gpu ? 'webgpu' : 'cpu', adapter: gpu ? adapter : null, why };
 }
 
 const api = {
@@ -82,15 +163,17 @@ const api = {
       const w = f.width;
       let features: Float32Array;
       const t1 = performance.now();
+      const snapshot = f.snapshot();
+      let encodedOn: EncodedOn = { backend: 'cpu', adapter: null, why: null };
       if (pick.length === n) {
         // The fit encoded every image already (for the scaling): take those rows.
         features = f.takePoolFeatures()!;
         progress(n, n, 'encoding the images');
       } else {
         features = new Float32Array(n * w);
-        encode(f, req.images, px, features, progress);
+        encodedOn = await encode(c, f, snapshot, req.backend, req.images, px, features, progress);
       }
-      const r: CoatesResult = { features, width: w, snapshot: f.snapshot(), fittedOn: pick.length, fitMs, encodeMs: performance.now() - t1 };
+      const r: CoatesResult = { features, width: w, snapshot, fittedOn: pick.length, fitMs, encodeMs: performance.now() - t1, encodedOn };
       return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
     } finally {
       f.free();
@@ -98,14 +181,21 @@ const api = {
   },
 
   /** Encode images with a stored featurizer (its snapshot): the same columns as at import. */
-  async transform(snapshot: Uint8Array, images: Uint8Array, side: number, progress: CoatesProgress): Promise<Float32Array> {
+  async transform(
+    snapshot: Uint8Array,
+    images: Uint8Array,
+    side: number,
+    backend: CoatesBackend,
+    progress: CoatesProgress,
+  ): Promise<{ features: Float32Array; encodedOn: EncodedOn; ms: number }> {
     const c = await load();
     const f = c.CoatesFeaturizer.restore(snapshot);
     try {
       const px = side * side;
       const out = new Float32Array((images.length / px) * f.width);
-      encode(f, images, px, out, progress);
-      return Comlink.transfer(out, [out.buffer as ArrayBuffer]);
+      const t0 = performance.now();
+      const encodedOn = await encode(c, f, snapshot, backend, images, px, out, progress);
+      return Comlink.transfer({ features: out, encodedOn, ms: performance.now() - t0 }, [out.buffer as ArrayBuffer]);
     } finally {
       f.free();
     }

@@ -4,7 +4,7 @@
 // from pixels to convolutional features.
 import * as Comlink from 'comlink';
 import { COATES_DEFAULTS, coatesProblem, greyStack } from './coates';
-import type { CoatesApi, CoatesProgress } from './coates.worker';
+import type { CoatesApi, CoatesBackend, CoatesProgress, EncodedOn } from './coates.worker';
 import { featureChunks, type FeatureChunk, type ImageFeatures, type ProjectRecord, type SampleRecord } from './store/db';
 
 export interface ComputedFeatures {
@@ -14,6 +14,16 @@ export interface ComputedFeatures {
   /** Worker time: learning the filters, encoding every image (ms). */
   fitMs: number;
   encodeMs: number;
+  encodedOn: EncodedOn;
+}
+
+/**
+ * Where to encode: `?coates=cpu` or `?coates=webgpu` in the page's address forces one
+ * (for comparing them: bench/coates-app.mjs); otherwise 'auto' (a hardware GPU if any).
+ */
+export function coatesBackend(search: string = typeof location === 'undefined' ? '' : location.search): CoatesBackend {
+  const v = new URLSearchParams(search).get('coates');
+  return v === 'cpu' || v === 'webgpu' ? v : 'auto';
 }
 
 /**
@@ -37,7 +47,7 @@ export async function computeImageFeatures(
   try {
     const s = COATES_DEFAULTS;
     const r = await api.fit(
-      Comlink.transfer({ images, side: project.width, centroids: s.centroids, patch: s.patch, patches: s.patches, seed: s.seed }, [images.buffer as ArrayBuffer]),
+      Comlink.transfer({ images, side: project.width, centroids: s.centroids, patch: s.patch, patches: s.patches, seed: s.seed, backend: coatesBackend() }, [images.buffer as ArrayBuffer]),
       Comlink.proxy(progress),
     );
     const n = sorted.length ? sorted[sorted.length - 1].id + 1 : 0;
@@ -53,6 +63,7 @@ export async function computeImageFeatures(
       chunks: featureChunks(project.id, dense, r.width),
       fitMs: r.fitMs,
       encodeMs: r.encodeMs,
+      encodedOn: r.encodedOn,
     };
   } finally {
     worker.terminate();
@@ -68,8 +79,8 @@ export async function encodeAdded(
   project: Pick<ProjectRecord, 'id' | 'width' | 'channels' | 'featurizer'>,
   samples: SampleRecord[],
   progress: CoatesProgress,
-): Promise<FeatureChunk[]> {
-  if (!samples.length) return [];
+): Promise<{ chunks: FeatureChunk[]; encodedOn: EncodedOn | null; ms: number }> {
+  if (!samples.length) return { chunks: [], encodedOn: null, ms: 0 };
   if (!project.featurizer) throw new Error('the project has no stored featurizer to encode new images with');
   samples.forEach((s, i) => {
     if (s.id !== samples[0].id + i) throw new Error(`added samples must have consecutive ids (${samples[0].id + i} expected, got ${s.id})`);
@@ -78,9 +89,15 @@ export async function encodeAdded(
   const worker = new Worker(new URL('./coates.worker.ts', import.meta.url), { type: 'module' });
   const api = Comlink.wrap<CoatesApi>(worker);
   try {
-    const features = await api.transform(project.featurizer, Comlink.transfer(images, [images.buffer as ArrayBuffer]), project.width, Comlink.proxy(progress));
-    return featureChunks(project.id, features, features.length / samples.length, samples[0].id);
+    const r = await api.transform(project.featurizer, Comlink.transfer(images, [images.buffer as ArrayBuffer]), project.width, coatesBackend(), Comlink.proxy(progress));
+    return { chunks: featureChunks(project.id, r.features, r.features.length / samples.length, samples[0].id), encodedOn: r.encodedOn, ms: r.ms };
   } finally {
     worker.terminate();
   }
+}
+
+/** Where images were encoded, in words ("on the GPU (adapter)", "on the CPU: why"). */
+export function encodedWhere(e: EncodedOn): string {
+  if (e.backend === 'webgpu') return `on the GPU (${e.adapter ?? 'WebGPU'})`;
+  return e.why ? `on the CPU (${e.why})` : 'on the CPU';
 }

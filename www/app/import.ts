@@ -5,7 +5,7 @@ import * as Comlink from 'comlink';
 import { unzipSync } from 'fflate';
 import { coatesProblem, type ImageFeatureKind } from './coates';
 import type { DecodeApi } from './decode.worker';
-import { computeImageFeatures } from './image-features';
+import { computeImageFeatures, encodedWhere } from './image-features';
 import type { FeatureChunk, LabelRecord, ProjectRecord, SampleRecord } from './store/db';
 
 export interface InputFile {
@@ -220,7 +220,7 @@ export async function importImages(id: string, files: InputFile[], opts: ImportO
         features = f.chunks;
         const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
         notes.push(
-          `Convolutional features: ${f.imageFeatures.centroids * 4} per image, learned from ${f.imageFeatures.fittedOn} of the images${opts.channels === 3 ? ' (in grey: the colour images were converted for them)' : ''}; computed for all ${samples.length} in ${sec(f.fitMs + f.encodeMs)}.`,
+          `Convolutional features: ${f.imageFeatures.centroids * 4} per image, learned from ${f.imageFeatures.fittedOn} of the images${opts.channels === 3 ? ' (in grey: the colour images were converted for them)' : ''}; computed for all ${samples.length} in ${sec(f.fitMs + f.encodeMs)}${f.imageFeatures.fittedOn < samples.length ? ` (encoded ${encodedWhere(f.encodedOn)})` : ''}.`,
         );
       } catch (e) {
         notes.push(`Convolutional features could not be computed (${(e as Error).message}). This project uses raw pixels; you can try again under Projects.`);

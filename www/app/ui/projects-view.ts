@@ -2,7 +2,7 @@
 // of what was skipped, exports (CSV, JSONL, images zip, backup) and restore.
 import { makeBackup, readBackup } from '../backup';
 import { defaultImageFeatures, describeImageFeatures, type ImageFeatureKind } from '../coates';
-import { computeImageFeatures, encodeAdded } from '../image-features';
+import { computeImageFeatures, encodeAdded, encodedWhere } from '../image-features';
 import { usesStoredFeatures } from '../pool';
 import { dataColumns, download, imagesZip, labelRows, toCsv, toJsonl } from '../export';
 import { decodeImages, fromDataTransfer, fromFileList, importImages, type FolderMode, type InputFile } from '../import';
@@ -94,10 +94,11 @@ async function addImages(app: AppHandle, files: InputFile[]): Promise<void> {
       text.textContent = `No image could be added.${skipped.length ? ` Skipped: ${skipped.join('; ')}` : ''}`;
       return;
     }
-    const chunks = project.imageFeatures ? await encodeAdded(project, samples, (a, b, stage) => show(a, b, stage)) : [];
-    await addSamples(app.db, id, samples, chunks);
+    const enc = project.imageFeatures ? await encodeAdded(project, samples, (a, b, stage) => show(a, b, stage)) : null;
+    await addSamples(app.db, id, samples, enc?.chunks ?? []);
     await app.open(id, true);
-    text.textContent = `Added ${samples.length} images (unlabelled)${project.imageFeatures ? ', encoded with this project\'s convolutional features' : ''}.${skipped.length ? ` Skipped ${skipped.length}: ${skipped.join('; ')}` : ''}`;
+    const on = enc?.encodedOn ? ` in ${(enc.ms / 1000).toFixed(1)} s ${encodedWhere(enc.encodedOn)}` : '';
+    text.textContent = `Added ${samples.length} images (unlabelled)${project.imageFeatures ? `, encoded with this project's convolutional features${on}` : ''}.${skipped.length ? ` Skipped ${skipped.length}: ${skipped.join('; ')}` : ''}`;
   } catch (e) {
     text.textContent = `No images were added: ${describe(e)}. The project is as it was.`;
   } finally {
