@@ -34,6 +34,13 @@ export const COATES_FIT_IMAGES = 2_000;
 export const COATES_CHUNK = 256;
 
 /**
+ * Images per GPU submission. Small: 256 (1.6 G multiply-adds at 28 px) took over the
+ * readback's 60 s limit on SwiftShader under load; 64 costs a real GPU little more in
+ * submissions and keeps a slow integrated one well inside it.
+ */
+export const COATES_GPU_CHUNK = 64;
+
+/**
  * What a new image project should use by default, from the size chosen. Tiny images
  * (below 32 px: digits, Fashion-MNIST-like icons) are usually centred and aligned, so
  * each pixel already means the same thing in every image and raw pixels learn well,

@@ -10,7 +10,7 @@
 // (tests/wasm_compute.rs). A software adapter (SwiftShader) is passed over: it runs the
 // shaders on the CPU, far slower than the SIMD CPU path.
 import * as Comlink from 'comlink';
-import { COATES_CHUNK, COATES_FIT_IMAGES, evenlySpaced } from './coates';
+import { COATES_CHUNK, COATES_FIT_IMAGES, COATES_GPU_CHUNK, evenlySpaced } from './coates';
 
 type Core = typeof import('../pkg/simd/marginalia.js');
 
@@ -78,7 +78,7 @@ interface GpuAdapterLike {
 }
 
 /** The GPU encoder for `snapshot`, or null and why not. */
-async function gpuEncoder(c: Core, snapshot: Uint8Array, backend: CoatesBackend): Promise<{ gpu: GpuFeaturizer | null; why: string | null }> {
+async function gpuEncoder(c: Core, snapshot: Uint8Array, backend: CoatesBackend): Promise<{ gpu: GpuFeaturizer | null; name?: string; why: string | null }> {
   if (backend === 'cpu') return { gpu: null, why: null };
   const gpuApi = (self.navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
   const none = (why: string) => {
@@ -86,14 +86,14 @@ async function gpuEncoder(c: Core, snapshot: Uint8Array, backend: CoatesBackend)
     return { gpu: null, why };
   };
   if (!gpuApi) return none('this browser has no WebGPU');
-  if (backend === 'auto') {
-    const a = await gpuApi.requestAdapter().catch(() => null);
-    if (!a) return none('no WebGPU adapter is available');
-    const arch = a.info?.architecture ?? '';
-    if (a.isFallbackAdapter || /swiftshader/i.test(arch)) return none(`the WebGPU adapter is a software one (${a.info?.vendor ?? '?'} ${arch}), slower than the CPU`);
-  }
+  const a = await gpuApi.requestAdapter().catch(() => null);
+  if (!a) return none('no WebGPU adapter is available');
+  // The browser's own words for the adapter: wgpu's adapter info is empty on the web.
+  const name = [a.info?.vendor, a.info?.architecture].filter(Boolean).join(' ') || 'WebGPU';
+  if (backend === 'auto' && (a.isFallbackAdapter || /swiftshader/i.test(a.info?.architecture ?? '')))
+    return none(`the WebGPU adapter is a software one (${name}), slower than the CPU`);
   try {
-    return { gpu: await c.CoatesGpu.create(snapshot), why: null };
+    return { gpu: await c.CoatesGpu.create(snapshot), name, why: null };
   } catch (e) {
     return none(`the GPU could not be started (${(e as Error).message})`);
   }
@@ -101,7 +101,8 @@ async function gpuEncoder(c: Core, snapshot: Uint8Array, backend: CoatesBackend)
 
 /**
  * Encode `images` (n × px) in chunks into `out` (n × width): on the GPU when given one
- * (larger chunks: each is one submission and one readback), else on the CPU. A GPU that
+ * (each chunk one submission and one readback; COATES_GPU_CHUNK images keep a slow
+ * adapter's submission well inside the readback's 60 s limit), else on the CPU. A GPU that
  * fails midway ('auto') hands the rest to the CPU, which gives the same features.
  */
 async function encode(
@@ -116,11 +117,12 @@ async function encode(
 ): Promise<EncodedOn> {
   const n = images.length / px;
   const w = f.width;
-  let { gpu, why } = await gpuEncoder(c, snapshot, backend);
-  const adapter = gpu?.adapter ?? null;
+  const found = await gpuEncoder(c, snapshot, backend);
+  let { gpu, why } = found;
+  const adapter = found.name ?? null;
   try {
     for (let i = 0; i < n; ) {
-      const end = Math.min(i + (gpu ? 4 : 1) * COATES_CHUNK, n);
+      const end = Math.min(i + (gpu ? COATES_GPU_CHUNK : COATES_CHUNK), n);
       const part = images.subarray(i * px, end * px);
       if (gpu) {
         try {

@@ -97,7 +97,7 @@ async function addImages(app: AppHandle, files: InputFile[]): Promise<void> {
     const enc = project.imageFeatures ? await encodeAdded(project, samples, (a, b, stage) => show(a, b, stage)) : null;
     await addSamples(app.db, id, samples, enc?.chunks ?? []);
     await app.open(id, true);
-    const on = enc?.encodedOn ? ` in ${(enc.ms / 1000).toFixed(1)} s ${encodedWhere(enc.encodedOn)}` : '';
+    const on = enc?.encodedOn ? ` in ${(enc.ms / 1000).toFixed(2)} s ${encodedWhere(enc.encodedOn)}` : '';
     text.textContent = `Added ${samples.length} images (unlabelled)${project.imageFeatures ? `, encoded with this project's convolutional features${on}` : ''}.${skipped.length ? ` Skipped ${skipped.length}: ${skipped.join('; ')}` : ''}`;
   } catch (e) {
     text.textContent = `No images were added: ${describe(e)}. The project is as it was.`;
