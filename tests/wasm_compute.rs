@@ -292,6 +292,26 @@ async fn coates_features_gpu_match_cpu() {
 }
 
 #[wasm_bindgen_test]
+async fn standardized_coates_features_gpu_match_cpu_within_1e4() {
+    use marginalia::compute::coates::CoatesParams;
+    use marginalia::data::image::CoatesFeaturizer;
+    // What the app stores: the featurizer standardizes the pooled sums (per-feature mean
+    // and spread), so the GPU's rounding is compared after that, as the learner sees it.
+    // 40 images of 28×28 (the app's Fashion-MNIST size), K = 32, chunks of 7 images.
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let (side, n) = (28usize, 40usize);
+    let images: Vec<u8> = (0..n * side * side).map(|i| ((i % 251) as u8).wrapping_mul(7).wrapping_add(rng.random_range(0..60))).collect();
+    let p = CoatesParams { n_centroids: 32, n_patches: 2000, kmeans_iters: 5, ..Default::default() };
+    let (f, _) = CoatesFeaturizer::fit(&p, &images, side, side).unwrap();
+    let ctx = GpuContext::new(GpuOptions { max_chunk_rows: Some(7), ..Default::default() }).await.unwrap();
+    let g = f.transform_gpu(&ctx, &images).await.unwrap();
+    let c = f.transform(&images).unwrap();
+    assert_eq!(g.dim(), (n, 128));
+    let worst = g.iter().zip(c.iter()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst <= 1e-4, "standardized GPU features differ from the CPU's by up to {worst}");
+}
+
+#[wasm_bindgen_test]
 async fn committee_member_probabilities_match_cpu() {
     let mut rng = ChaCha8Rng::seed_from_u64(21);
     let mut ctx = small_chunk_context().await;

@@ -66,6 +66,13 @@ impl CoatesFeaturizer {
         Ok(self.standardize(self.extractor.transform(images)?))
     }
 
+    /// The same rows as `transform`, encoded on the GPU (`GpuContext::coates_transform`)
+    /// and standardized here; the CPU path is the reference they are tested against.
+    #[cfg(target_arch = "wasm32")]
+    pub async fn transform_gpu(&self, ctx: &crate::compute::gpu::GpuContext, images: &[u8]) -> Result<Array2<f32>> {
+        Ok(self.standardize(ctx.coates_transform(&self.extractor, images).await?))
+    }
+
     fn standardize(&self, mut x: Array2<f32>) -> Array2<f32> {
         for mut row in x.rows_mut() {
             for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.inv_sd) {

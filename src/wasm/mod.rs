@@ -632,6 +632,48 @@ impl CoatesFeaturizer {
     }
 }
 
+/// A fitted `CoatesFeaturizer` (its snapshot) encoding on the GPU: the same standardized
+/// features as `CoatesFeaturizer.transform`, within float rounding. Holds the device, so a
+/// page makes one and encodes every chunk with it.
+#[wasm_bindgen]
+pub struct CoatesGpu {
+    // Shared with the futures `transform` returns: wasm-bindgen futures must own their state.
+    ctx: Rc<crate::compute::gpu::GpuContext>,
+    inner: Rc<ImageCoates>,
+}
+
+#[wasm_bindgen]
+impl CoatesGpu {
+    /// From `CoatesFeaturizer.snapshot` bytes; `E_GPU` when no WebGPU adapter or device can
+    /// be had, `E_FORMAT` for bytes that are not a snapshot.
+    pub async fn create(snapshot: Vec<u8>) -> Result<CoatesGpu, JsValue> {
+        let inner: ImageCoates = postcard::from_bytes(&snapshot).map_err(coates_format_error)?;
+        let ctx = crate::compute::gpu::GpuContext::new(Default::default()).await.map_err(js_error)?;
+        Ok(CoatesGpu { ctx: Rc::new(ctx), inner: Rc::new(inner) })
+    }
+
+    /// The adapter in use (name, backend, driver), e.g. to tell a software one.
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> String {
+        self.ctx.adapter_info().to_string()
+    }
+
+    /// Features per image: 4 quadrants × centroids.
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> usize {
+        self.inner.width()
+    }
+
+    /// Resolves to one standardized row per image (bytes as for `CoatesFeaturizer.transform`).
+    pub fn transform(&self, images: Vec<u8>) -> js_sys::Promise {
+        let (ctx, inner) = (Rc::clone(&self.ctx), Rc::clone(&self.inner));
+        wasm_bindgen_futures::future_to_promise(async move {
+            let x = inner.transform_gpu(&ctx, &images).await.map_err(js_error)?;
+            Ok(matrix_to_js(&x).into())
+        })
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Import of text, tables and embeddings: the file is parsed once into a `ParsedTable` that
 // stays in wasm memory (in the app's import worker), and the featurizers read row ranges

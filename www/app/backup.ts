@@ -9,21 +9,26 @@
 // everything before it stores anything, and stores the project in one transaction, as a
 // new project (nothing existing is overwritten).
 //
-// Version 2 added features.bin, featurizer.bin and text/row; a version 1 file (images
-// only) reads as before.
+// Version 2 added features.bin, featurizer.bin and text/row; version 3, image projects
+// with convolutional features: the project's `imageFeatures`, and their features in
+// features.bin (4 × centroids per image) beside pixels.bin, with the fitted featurizer in
+// featurizer.bin, so a restore learns from exactly the same numbers without recomputing.
+// Version 1 and 2 files read as before; a page that knows only version 2 refuses a
+// version 3 file instead of silently reading a convolutional project as pixels.
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { featureChunks, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord } from './store/db';
-import { featureRows } from './pool';
+import { imageFeaturesProblem } from './coates';
+import { featureRows, featureWidth, usesStoredFeatures } from './pool';
 
 export const BACKUP_FORMAT = 'marginalia-backup';
-export const BACKUP_VERSION = 2;
+export const BACKUP_VERSION = 3;
 
 interface SampleMeta {
   id: number;
   truth: number | null;
   split: 'pool' | 'test';
   source: string | null;
-  /** Pixel bytes (images) or feature values (other kinds). */
+  /** Pixel bytes (images) or feature values (other kinds; images' features are width each). */
   bytes: number;
   file: { type: string } | null;
   text?: string;
@@ -59,19 +64,22 @@ export async function makeBackup(
 ): Promise<Uint8Array> {
   const sorted = samples.slice().sort((a, b) => a.id - b.id);
   const image = (project.kind ?? 'image') === 'image';
-  const rows = image ? new Map<number, Float32Array>() : featureRows(chunks, project.width).rowOf;
-  for (const s of sorted) if (!image && !rows.has(s.id)) throw new Error(`sample ${s.id} has no stored features`);
-  const total = sorted.reduce((n, s) => n + (image ? s.pixels!.length : project.width), 0);
-  const pixels = new Uint8Array(image ? total : 0);
-  const features = new Float32Array(image ? 0 : total);
+  const stored = usesStoredFeatures({ kind: project.kind ?? 'image', imageFeatures: project.imageFeatures });
+  const fw = featureWidth({ ...project, kind: project.kind ?? 'image' });
+  const rows = stored ? featureRows(chunks, fw).rowOf : new Map<number, Float32Array>();
+  for (const s of sorted) if (stored && !rows.has(s.id)) throw new Error(`sample ${s.id} has no stored features`);
+  const pixels = new Uint8Array(image ? sorted.reduce((n, s) => n + s.pixels!.length, 0) : 0);
+  const features = new Float32Array(stored ? sorted.length * fw : 0);
   let o = 0;
+  let fo = 0;
   const files: Zippable = {};
   const metas: SampleMeta[] = [];
   for (const s of sorted) {
     const n = image ? s.pixels!.length : project.width;
     if (image) pixels.set(s.pixels!, o);
-    else features.set(rows.get(s.id)!, o);
     o += n;
+    if (stored) features.set(rows.get(s.id)!, fo);
+    fo += fw;
     if (s.file) files[`files/${s.id}`] = [new Uint8Array(await s.file.arrayBuffer()), { level: 0 }];
     const meta: SampleMeta = { id: s.id, truth: s.truth, split: s.split, source: s.source, bytes: n, file: s.file ? { type: s.file.type } : null };
     if (s.text !== undefined) meta.text = s.text;
@@ -89,7 +97,7 @@ export async function makeBackup(
   };
   files['marginalia-backup.json'] = strToU8(JSON.stringify(manifest));
   files['pixels.bin'] = pixels;
-  if (!image) files['features.bin'] = f32Bytes(features);
+  if (stored) files['features.bin'] = f32Bytes(features);
   if (featurizer) files['featurizer.bin'] = featurizer;
   return zipSync(files);
 }
@@ -110,23 +118,31 @@ export function readBackup(
   if (!json || !pixels) throw new Error('not a Marginalia backup: marginalia-backup.json or pixels.bin is missing');
   const m = JSON.parse(strFromU8(json)) as Manifest;
   if (m.format !== BACKUP_FORMAT) throw new Error(`not a Marginalia backup (format ${String(m.format)})`);
-  if (m.version !== 1 && m.version !== BACKUP_VERSION) throw new Error(`backup version ${m.version} is not one this page reads (1 to ${BACKUP_VERSION})`);
+  if (![1, 2, BACKUP_VERSION].includes(m.version)) throw new Error(`backup version ${m.version} is not one this page reads (1 to ${BACKUP_VERSION})`);
   const p = m.project;
   const image = (p.kind ?? 'image') === 'image';
+  const imageWhy = image ? imageFeaturesProblem(p.imageFeatures) : null;
+  if (imageWhy) throw new Error(`backup is damaged: ${imageWhy}`);
+  const stored = usesStoredFeatures({ kind: p.kind ?? 'image', imageFeatures: p.imageFeatures });
+  const fw = featureWidth({ ...p, kind: p.kind ?? 'image' });
   let features: Float32Array = new Float32Array(0);
   if (image) {
     const per = p.width * p.height * p.channels;
     if (m.samples.length * per !== pixels.length)
       throw new Error(`backup is damaged: pixels.bin has ${pixels.length} bytes, expected ${m.samples.length} × ${per}`);
-  } else {
+  }
+  if (stored) {
     const fb = entries['features.bin'];
     if (!fb) throw new Error('backup is damaged: features.bin is missing');
-    if (fb.length !== m.samples.length * p.width * 4)
-      throw new Error(`backup is damaged: features.bin has ${fb.length} bytes, expected ${m.samples.length} × ${p.width} × 4`);
+    if (fb.length !== m.samples.length * fw * 4)
+      throw new Error(`backup is damaged: features.bin has ${fb.length} bytes, expected ${m.samples.length} × ${fw} × 4`);
     features = f32FromBytes(fb);
   }
   const per = image ? p.width * p.height * p.channels : p.width;
   const featurizer = entries['featurizer.bin'];
+  // Images added to the project later are encoded with the fitted featurizer: without it
+  // the project could not grow with the same columns.
+  if (image && p.imageFeatures && !featurizer) throw new Error('backup is damaged: featurizer.bin (the convolutional features\' filters) is missing');
   const project: ProjectRecord = { ...p, id: newId, ...(featurizer ? { featurizer: featurizer.slice() } : {}) };
   const ids = new Set<number>();
   const samples: SampleRecord[] = m.samples.map((s, i) => {
@@ -157,11 +173,11 @@ export function readBackup(
   // Features by sample id (row id of a dense matrix; ids not in the backup stay zero rows
   // that no sample reads), stored in chunks like an import's.
   let chunks: FeatureChunk[] = [];
-  if (!image && samples.length) {
+  if (stored && samples.length) {
     const n = Math.max(...samples.map((s) => s.id)) + 1;
-    const dense = new Float32Array(n * per);
-    samples.forEach((s, i) => dense.set(features.subarray(i * per, (i + 1) * per), s.id * per));
-    chunks = featureChunks(newId, dense, per);
+    const dense = new Float32Array(n * fw);
+    samples.forEach((s, i) => dense.set(features.subarray(i * fw, (i + 1) * fw), s.id * fw));
+    chunks = featureChunks(newId, dense, fw);
   }
   return { project, samples, labels, features: chunks };
 }

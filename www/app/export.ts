@@ -147,12 +147,14 @@ export interface ModelManifest {
     width: number;
     input: string;
     image?: { width: number; height: number; channels: number; scaling: string };
+    /** Images with convolutional features: how they were made; their featurizer is featurizer.bin. */
+    coates?: { centroids: number; patch: number; patches: number; seed: number; fittedOn: number; grey: string; encoding: string };
   };
   strategy: string;
   labels: number;
   project: string;
   exportedAt: string;
-  files: { 'model.bin': string };
+  files: { 'model.bin': string; 'featurizer.bin'?: string };
 }
 
 /** The manifest for an exported model (pure: the caller supplies the time). */
@@ -164,6 +166,7 @@ export function modelManifest(
   now: Date,
 ): ModelManifest {
   const image = project.kind === 'image';
+  const cf = image ? project.imageFeatures : null;
   return {
     format: 'marginalia-model',
     version: 1,
@@ -172,20 +175,33 @@ export function modelManifest(
     features: {
       width: info.width,
       input: project.kind,
-      ...(image
+      ...(image && !cf
         ? { image: { width: project.width, height: project.height, channels: project.channels, scaling: 'each pixel byte / 255, row-major (row, column, channel)' } }
+        : {}),
+      ...(cf
+        ? {
+          image: { width: project.width, height: project.height, channels: project.channels, scaling: 'none: the model reads the convolutional features below, not pixels' },
+          coates: {
+            centroids: cf.centroids, patch: cf.patch, patches: cf.patches, seed: cf.seed, fittedOn: cf.fittedOn,
+            grey: project.channels === 3 ? 'each RGB pixel to round(0.299 R + 0.587 G + 0.114 B) (ITU-R BT.601 luma), one byte per pixel' : 'the pixel bytes as they are',
+            encoding: 'CoatesFeaturizer.restore(featurizer.bin).transform(grey bytes of the images, row-major): 4 × centroids standardized values per image',
+          },
+        }
         : {}),
     },
     strategy,
     labels,
     project: project.name,
     exportedAt: now.toISOString(),
-    files: { 'model.bin': 'the model: read with TrainedModel.fromBytes (Marginalia wasm core), then predictProba(features)' },
+    files: {
+      'model.bin': 'the model: read with TrainedModel.fromBytes (Marginalia wasm core), then predictProba(features)',
+      ...(cf ? { 'featurizer.bin': 'the fitted convolutional featurizer: CoatesFeaturizer.restore (Marginalia wasm core) turns images into the features' } : {}),
+    },
   };
 }
 
 /** model.bin and model.json in one zip (the model's bytes compress poorly: stored as is). */
-export function modelZip(bytes: Uint8Array, manifest: ModelManifest): Uint8Array {
+export function modelZip(bytes: Uint8Array, manifest: ModelManifest, featurizer?: Uint8Array | null): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n');
-  return zipSync({ 'model.bin': [bytes, { level: 0 }], 'model.json': json });
+  return zipSync({ 'model.bin': [bytes, { level: 0 }], 'model.json': json, ...(featurizer && manifest.files['featurizer.bin'] ? { 'featurizer.bin': featurizer } : {}) });
 }

@@ -3,8 +3,10 @@
 // convention), decoding in a worker with progress, and a report of what was skipped.
 import * as Comlink from 'comlink';
 import { unzipSync } from 'fflate';
+import { coatesProblem, type ImageFeatureKind } from './coates';
 import type { DecodeApi } from './decode.worker';
-import type { LabelRecord, ProjectRecord, SampleRecord } from './store/db';
+import { computeImageFeatures, encodedWhere } from './image-features';
+import type { FeatureChunk, LabelRecord, ProjectRecord, SampleRecord } from './store/db';
 
 export interface InputFile {
   /** Path inside what was chosen: "root/cat/1.png", or just "1.png". */
@@ -25,6 +27,8 @@ export interface ImportOptions {
   channels: 1 | 3;
   /** Subfolders: 'labels' = import as labelled; 'classes' = class list only; 'ignore'. */
   folders: FolderMode;
+  /** What the learner sees: raw pixels, or convolutional features learned from the images. Default 'pixels'. */
+  features?: ImageFeatureKind;
 }
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|gif|bmp)$/i;
@@ -120,15 +124,24 @@ export interface ImportResult {
   samples: SampleRecord[];
   labels: LabelRecord[];
   skipped: Skipped[];
+  /** Convolutional features (empty for pixels), stored with the project. */
+  features: FeatureChunk[];
+  /** What the person should know (features fell back to pixels, and why). */
+  notes: string[];
 }
 
-/** Decode the images in a worker, in chunks, reporting progress; build the project. */
-export async function importImages(
-  id: string,
+export type ImportProgress = (done: number, total: number, stage?: string) => void;
+
+/**
+ * Decode the images in a worker, in chunks, reporting progress: samples with ids from 0
+ * (project '' until the caller sets it), labels from folders as `opts.folders` says, and
+ * what was skipped.
+ */
+export async function decodeImages(
   files: InputFile[],
-  opts: ImportOptions,
-  progress: (done: number, total: number) => void,
-): Promise<ImportResult> {
+  opts: Pick<ImportOptions, 'size' | 'channels' | 'folders'>,
+  progress: ImportProgress,
+): Promise<{ samples: SampleRecord[]; labels: LabelRecord[]; classNames: string[]; skipped: Skipped[] }> {
   const skipped: Skipped[] = [];
   const expanded = await expandZips(files, skipped);
   const t = triage(expanded);
@@ -172,6 +185,12 @@ export async function importImages(
   } finally {
     worker.terminate();
   }
+  return { samples, labels, classNames, skipped };
+}
+
+/** Decode the images (decodeImages), build the project and, if asked, its convolutional features. */
+export async function importImages(id: string, files: InputFile[], opts: ImportOptions, progress: ImportProgress): Promise<ImportResult> {
+  const { samples, labels, classNames, skipped } = await decodeImages(files, opts, progress);
   for (const s of samples) s.project = id;
   for (const l of labels) l.project = id;
   const project: ProjectRecord = {
@@ -186,5 +205,27 @@ export async function importImages(
     current: null,
     history: [],
   };
-  return { project, samples, labels, skipped };
+  const notes: string[] = [];
+  let features: FeatureChunk[] = [];
+  if (opts.features === 'coates' && samples.length) {
+    // Too few images is known before any work: said plainly, and the project is made
+    // with raw pixels (it can switch later, under Projects, once it has more).
+    const why = coatesProblem(samples.length, opts.size);
+    if (why) notes.push(`Convolutional features were not used: ${why}. This project uses raw pixels.`);
+    else {
+      try {
+        const f = await computeImageFeatures(project, samples, (d, t, stage) => progress(d, t, stage));
+        project.imageFeatures = f.imageFeatures;
+        project.featurizer = f.featurizer;
+        features = f.chunks;
+        const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+        notes.push(
+          `Convolutional features: ${f.imageFeatures.centroids * 4} per image, learned from ${f.imageFeatures.fittedOn} of the images${opts.channels === 3 ? ' (in grey: the colour images were converted for them)' : ''}; computed for all ${samples.length} in ${sec(f.fitMs + f.encodeMs)}${f.imageFeatures.fittedOn < samples.length ? ` (encoded ${encodedWhere(f.encodedOn)})` : ''}.`,
+        );
+      } catch (e) {
+        notes.push(`Convolutional features could not be computed (${(e as Error).message}). This project uses raw pixels; you can try again under Projects.`);
+      }
+    }
+  }
+  return { project, samples, labels, skipped, features, notes };
 }

@@ -3,9 +3,25 @@ import type { FeatureChunk, LabelRecord, ProjectKind, ProjectRecord, SampleRecor
 
 export type { LabelRecord, SampleRecord };
 
-/** Values per sample the learner sees: pixel bytes for images, else the stored features. */
-export function featureWidth(p: Pick<ProjectRecord, 'kind' | 'width' | 'height' | 'channels'>): number {
-  return p.kind === 'image' ? p.width * p.height * p.channels : p.width;
+type Shape = Pick<ProjectRecord, 'kind' | 'width' | 'height' | 'channels' | 'imageFeatures'>;
+
+/**
+ * Values per sample the learner sees: pixel bytes for images, 4 × centroids for images
+ * with convolutional features, else the stored features.
+ */
+export function featureWidth(p: Shape): number {
+  if (p.kind !== 'image') return p.width;
+  return p.imageFeatures ? 4 * p.imageFeatures.centroids : pixelBytes(p);
+}
+
+/** Pixel bytes per stored image sample (0 for the other kinds, which store none). */
+export function pixelBytes(p: Pick<ProjectRecord, 'kind' | 'width' | 'height' | 'channels'>): number {
+  return p.kind === 'image' ? p.width * p.height * p.channels : 0;
+}
+
+/** Whether the learner's features are read from the `features` store (else from pixels). */
+export function usesStoredFeatures(p: Pick<ProjectRecord, 'kind' | 'imageFeatures'>): boolean {
+  return p.kind !== 'image' || !!p.imageFeatures;
 }
 
 /**
@@ -71,13 +87,9 @@ export function featureRows(chunks: unknown[], width: number): { rowOf: Map<numb
 }
 
 /** The learner's matrix for validated samples of a project, row-major. */
-export function poolFeatures(
-  p: Pick<ProjectRecord, 'kind' | 'width' | 'height' | 'channels'>,
-  samples: SampleRecord[],
-  rows: Map<number, Float32Array> = new Map(),
-): Float32Array {
+export function poolFeatures(p: Shape, samples: SampleRecord[], rows: Map<number, Float32Array> = new Map()): Float32Array {
   const w = featureWidth(p);
-  if (p.kind === 'image') return pixelsToFeatures(samples, w);
+  if (!usesStoredFeatures(p)) return pixelsToFeatures(samples, w);
   const out = new Float32Array(samples.length * w);
   samples.forEach((s, i) => out.set(rows.get(s.id)!, i * w));
   return out;

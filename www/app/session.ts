@@ -6,8 +6,9 @@
 // retrains in the background (in its worker), so the person never waits on training.
 import * as Comlink from 'comlink';
 import type { EngineApi, Evaluation, Pick, RoundResult } from './engine.worker';
+import { imageFeaturesProblem } from './coates';
 import { lockProject, type ProjectLock } from './lock';
-import { featureRows, featureWidth, labelProblem, poolFeatures, sampleProblem } from './pool';
+import { featureRows, featureWidth, labelProblem, pixelBytes, poolFeatures, sampleProblem, usesStoredFeatures } from './pool';
 import { nextPace, refitPause } from './pacing';
 import { DEFAULT_SETTINGS, estimateDue, mergeHistory, queueLength, settingsProblem, type LearnerSettings } from './settings';
 import {
@@ -96,7 +97,7 @@ export class Session {
     return !this.lock.held;
   }
 
-  /** Values per sample the learner sees (pixel bytes for images). */
+  /** Values per sample the learner sees (pixel bytes for images with raw pixels). */
   get bytesPerSample(): number {
     return featureWidth(this.project);
   }
@@ -110,15 +111,23 @@ export class Session {
     // letting go and asking again would hand it to the tab waiting in line.
     s.lock = lock ?? (await lockProject(id, () => hooks.lockLost(s), () => hooks.lockGained(s)));
     const k = project.classNames.length;
+    // Unusable stored image-feature settings are reported and left on disk; this session
+    // learns from the pixels (which every image sample has) until the person switches.
+    const featWhy = project.kind === 'image' ? imageFeaturesProblem(project.imageFeatures) : null;
+    if (featWhy) {
+      s.problems.push(`${featWhy}; using raw pixels`);
+      s.project = { ...project, imageFeatures: null };
+    }
     const valid: SampleRecord[] = [];
-    // Text, table and embedding features were computed at import and stored in chunks.
-    const features = project.kind === 'image' ? null : featureRows(await projectFeatures(db, id), s.bytesPerSample);
+    // Text, table and embedding features, and convolutional image features, were computed
+    // at import (or when the project switched to them) and stored in chunks.
+    const features = usesStoredFeatures(s.project) ? featureRows(await projectFeatures(db, id), s.bytesPerSample) : null;
     if (features) s.problems.push(...features.problems);
     // Only an embedding is shown by its numbers; text and rows show their own content, so
     // the page drops their features once the worker has them.
     s.features = project.kind === 'embedding' ? (features?.rowOf ?? null) : null;
     for (const rec of await projectSamples(db, id)) {
-      let why = sampleProblem(rec, s.bytesPerSample, k, project.kind);
+      let why = sampleProblem(rec, project.kind === 'image' ? pixelBytes(project) : s.bytesPerSample, k, project.kind);
       if (!why && features && !features.rowOf.has((rec as SampleRecord).id)) why = 'its features are not stored';
       if (why) s.problems.push(`sample ${String((rec as { id?: unknown })?.id)}: ${why}`);
       else valid.push(rec as SampleRecord);
@@ -139,7 +148,7 @@ export class Session {
     if (s.pool.length === 0) throw new Error('this project has no usable samples, so there is nothing to label');
     const px = s.bytesPerSample;
     // Handed over, not copied: the matrix can be hundreds of MB and the page keeps none of it.
-    const matrix = poolFeatures(project, s.pool, features?.rowOf);
+    const matrix = poolFeatures(s.project, s.pool, features?.rowOf);
     s.strategyNames = await engine.createPool(Comlink.transfer(matrix, [matrix.buffer]), s.pool.length, px, project.classNames, LEARNER_SEED);
     if (project.settings !== undefined) {
       const why = settingsProblem(project.settings, s.strategyNames);
@@ -147,10 +156,10 @@ export class Session {
       // the session runs on the defaults until the person chooses again.
       if (why) {
         s.problems.push(`learner settings: ${why}; using the defaults`);
-        s.project = { ...project, settings: undefined };
+        s.project = { ...s.project, settings: undefined };
       } else await engine.configure(project.settings);
     }
-    await engine.setTest(poolFeatures(project, s.test, features?.rowOf), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
+    await engine.setTest(poolFeatures(s.project, s.test, features?.rowOf), Uint32Array.from(s.test.map((r) => r.truth ?? 0)));
     await engine.teachMany([...s.labels].map(([sid, l]) => [s.rowOf.get(sid)!, l.label]));
     const resumed = project.current;
     const keep = typeof resumed === 'number' && s.rowOf.has(resumed) && !s.labels.has(resumed) ? resumed : null;

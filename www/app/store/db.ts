@@ -10,6 +10,9 @@
 //              `columns` (a table's column names, in the order of `SampleRecord.row`),
 //              `featurizer` (the fitted TF-IDF or table encoder's snapshot, bytes, so the
 //              same columns can be computed again without refitting) and `sourceName`.
+//              Image projects with convolutional features add `imageFeatures` (the Coates
+//              & Ng settings) and `featurizer` (its fitted snapshot); their features are
+//              in `features` like the other kinds', and their pixels stay in `samples`.
 // - `samples`  keyPath ["project", "id"]: SampleRecord {project, id, truth (the
 //              dataset's own label, used only for a fixed held-out split; null when there
 //              is none), split ('pool' | 'test'), source (file path, or "file:line" for a
@@ -19,7 +22,8 @@
 //              string or null)}.
 // - `features` keyPath ["project", "start"]: FeatureChunk {project, start (the first
 //              sample id), rows, width, data (Float32Array, rows × width, row-major)}:
-//              the features of text, table and embedding samples, computed once at
+//              the features of text, table and embedding samples (and of images in a
+//              project with convolutional features), computed once at
 //              import so a reload does not refit; row r of a chunk is sample start + r.
 //              In chunks of up to 1,024 samples rather than one array per sample record:
 //              IndexedDB clones each record on the page's main thread, and 30,000 small
@@ -63,8 +67,14 @@ export interface ProjectRecord {
   channels: 1 | 3;
   /** Tables: the column names of `SampleRecord.row`, in order. */
   columns?: string[];
-  /** Text and tables: the fitted featurizer's snapshot (wasm TextFeaturizer / TableFeaturizer). */
+  /** Text, tables, convolutional image features: the fitted featurizer's snapshot (wasm TextFeaturizer / TableFeaturizer / CoatesFeaturizer). */
   featurizer?: Uint8Array | null;
+  /**
+   * Images: the learner sees convolutional features (stored in `features`, 4 × centroids
+   * per image) instead of pixels. Absent or null: raw pixels. Added without a schema
+   * change: projects stored before it read as pixel projects, as they were.
+   */
+  imageFeatures?: ImageFeatures | null;
   /** The file the samples came from (text, tables, embeddings). */
   sourceName?: string;
   createdAt: number;
@@ -80,6 +90,17 @@ export interface HistoryEntry {
   accuracy: number | null;
   /** Cross-validated accuracy on the labelled samples (mean, standard error). */
   cv?: { mean: number; se: number };
+}
+
+/** Coates & Ng features of an image project (www/app/coates.ts): how they were fitted. */
+export interface ImageFeatures {
+  kind: 'coates';
+  centroids: number;
+  patch: number;
+  patches: number;
+  seed: number;
+  /** Images the filters were learned from (the project's own, at most 2,000). */
+  fittedOn: number;
 }
 
 /** The learner's settings (checked by settingsProblem in settings.ts). */
@@ -116,14 +137,17 @@ export interface FeatureChunk {
 /** Samples per stored feature chunk. */
 export const FEATURE_CHUNK = 1024;
 
-/** `data` (rows × width, row i = sample id i) as chunks to store. */
-export function featureChunks(project: string, data: Float32Array, width: number): FeatureChunk[] {
+/**
+ * `data` (rows × width, row i = sample id first + i) as chunks to store. `first` > 0:
+ * samples added to a project later, in chunks of their own after the existing ones.
+ */
+export function featureChunks(project: string, data: Float32Array, width: number, first = 0): FeatureChunk[] {
   const n = width ? data.length / width : 0;
   const out: FeatureChunk[] = [];
-  for (let start = 0; start < n; start += FEATURE_CHUNK) {
-    const rows = Math.min(FEATURE_CHUNK, n - start);
+  for (let r = 0; r < n; r += FEATURE_CHUNK) {
+    const rows = Math.min(FEATURE_CHUNK, n - r);
     // slice, not subarray: a stored view would carry its whole underlying buffer.
-    out.push({ project, start, rows, width, data: data.slice(start * width, (start + rows) * width) });
+    out.push({ project, start: first + r, rows, width, data: data.slice(r * width, (r + rows) * width) });
   }
   return out;
 }
@@ -322,6 +346,46 @@ export async function putProjectData(
     for (const r of labels) void l.put(r).catch(ignore);
     const f = tx.objectStore('features');
     for (const r of features) void f.put(r).catch(ignore);
+  });
+}
+
+/**
+ * Replace all of a project's features and change its record, in one transaction (an image
+ * project switching between pixels and convolutional features): the old features stay
+ * if anything fails. Labels and samples are not touched.
+ */
+export async function replaceFeatures(db: Db, project: string, patch: Partial<Omit<ProjectRecord, 'id'>>, chunks: FeatureChunk[]): Promise<void> {
+  await write(db, ['projects', 'features'], `store the new features of project ${project}`, async (tx) => {
+    const store = tx.objectStore('projects');
+    const p = await store.get(project);
+    if (!p) throw new Error(`project ${project} is not stored (deleted in another tab?)`);
+    const f = tx.objectStore('features');
+    await f.delete(projectRange(project));
+    for (const c of chunks) void f.put(c).catch(() => {});
+    // A field patched to undefined is removed, so a project switched back to pixels is
+    // stored exactly as one that never had convolutional features (and backs up as one).
+    const next: Record<string, unknown> = { ...p, ...patch };
+    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete next[k];
+    await store.put(next as unknown as ProjectRecord);
+  });
+}
+
+/**
+ * Add samples (and their features) to an existing project, in one transaction: all or
+ * nothing. Their ids must be new (the caller numbers them after the project's highest).
+ */
+export async function addSamples(db: Db, project: string, samples: SampleRecord[], features: FeatureChunk[] = []): Promise<void> {
+  await write(db, ['projects', 'samples', 'features'], `add ${samples.length} samples to project ${project}`, async (tx) => {
+    if (!(await tx.objectStore('projects').get(project))) throw new Error(`project ${project} is not stored (deleted in another tab?)`);
+    const s = tx.objectStore('samples');
+    let i = 0;
+    for (const r of samples) {
+      const req = s.add(r); // add, not put: an id already taken fails the whole write
+      if (++i % 500 === 0) await req;
+      else void req.catch(() => {});
+    }
+    const f = tx.objectStore('features');
+    for (const c of features) void f.add(c).catch(() => {});
   });
 }
 

@@ -9,8 +9,8 @@ import 'uplot/dist/uPlot.min.css';
 import type { Session } from '../session';
 import { MAX_BATCH, MODEL_LABELS, MODELS, type LearnerSettings } from '../settings';
 import { download, modelManifest, modelZip, safeName } from '../export';
-import { pixelsToFeatures } from '../pool';
-import { storageStatus } from '../store/db';
+import { featureRows, poolFeatures, usesStoredFeatures } from '../pool';
+import { projectFeatures, storageStatus } from '../store/db';
 import { $, describe, el, formatBytes } from './dom';
 
 let plot: uPlot | null = null;
@@ -170,12 +170,15 @@ async function exportModel(s: Session): Promise<void> {
   try {
     const info = await s.exportModel();
     const rows = s.pool.slice(0, 64);
-    const feats = pixelsToFeatures(rows, s.bytesPerSample);
+    // The features the learner sees: pixels, or (convolutional, text, table) the stored ones.
+    const stored = usesStoredFeatures(s.project) ? featureRows(await projectFeatures(s.db, s.project.id), s.bytesPerSample).rowOf : undefined;
+    if (stored && rows.some((r) => !stored.has(r.id))) throw new Error('the stored features of some samples could not be read');
+    const feats = poolFeatures(s.project, rows, stored);
     const [back, live] = await Promise.all([s.engine.predictWithModel(info.bytes, feats), s.engine.predict(feats)]);
     const same = back.probs.length === live.length && back.probs.every((v, i) => Object.is(v, live[i]));
     if (!same) throw new Error('the exported file does not predict what the session predicts (please report this)');
     const manifest = modelManifest(s.project, info, s.settings.strategy, s.labels.size, new Date());
-    const zip = modelZip(info.bytes, manifest);
+    const zip = modelZip(info.bytes, manifest, s.project.featurizer);
     download(zip, `${safeName(s.project.name, 'project')}-model.zip`, 'application/zip');
     status.textContent = `Downloaded: ${info.kind}, ${info.width} features, ${s.project.classNames.length} classes, ${formatBytes(zip.length)}. Read back and checked: identical predictions on ${rows.length} samples.`;
   } catch (e) {

@@ -1,11 +1,14 @@
 // Projects (create by import, rename, delete, switch), import with progress and a report
 // of what was skipped, exports (CSV, JSONL, images zip, backup) and restore.
 import { makeBackup, readBackup } from '../backup';
+import { defaultImageFeatures, describeImageFeatures, type ImageFeatureKind } from '../coates';
+import { computeImageFeatures, encodeAdded, encodedWhere } from '../image-features';
+import { usesStoredFeatures } from '../pool';
 import { dataColumns, download, imagesZip, labelRows, toCsv, toJsonl } from '../export';
-import { fromDataTransfer, fromFileList, importImages, type FolderMode, type InputFile } from '../import';
+import { decodeImages, fromDataTransfer, fromFileList, importImages, type FolderMode, type InputFile } from '../import';
 import type { Session } from '../session';
 import {
-  deleteProject, getProject, listProjects, patchProject, projectFeatures, projectLabels, projectSamples, putProjectData,
+  addSamples, deleteProject, getProject, listProjects, patchProject, projectFeatures, projectLabels, projectSamples, putProjectData, replaceFeatures,
   type Db, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord,
 } from '../store/db';
 import { $, describe, el, showAlert, showNotice } from './dom';
@@ -19,7 +22,8 @@ export function newProjectId(): string {
 export interface AppHandle {
   db: Db;
   session(): Session | null;
-  open(id: string): Promise<void>;
+  /** Open a project; `keepLock` reopens the one open here without letting go of its tab lock. */
+  open(id: string, keepLock?: boolean): Promise<void>;
   addDemo(): Promise<void>;
   show(view: 'label'): void;
 }
@@ -32,7 +36,8 @@ export async function renderProjects(app: AppHandle): Promise<void> {
     ...projects.map((p) => {
       const open = el('button', { type: 'button', 'aria-label': `Open ${p.name}` }, 'Open');
       open.disabled = p.id === cur;
-      open.addEventListener('click', () => void app.open(p.id));
+      // Re-rendered after: which project is open (and its feature setting) changed.
+      open.addEventListener('click', () => void app.open(p.id).then(() => renderProjects(app)));
       const rename = el('button', { type: 'button', 'aria-label': `Rename ${p.name}` }, 'Rename');
       rename.addEventListener('click', () => {
         const name = prompt('New name for the project', p.name)?.trim();
@@ -44,12 +49,131 @@ export async function renderProjects(app: AppHandle): Promise<void> {
         if (!confirm(`Delete the project “${p.name}” and all its labels from this browser? Export a backup first if you may need it.`)) return;
         void removeProject(app, p);
       });
-      return el('li', { 'data-project-id': p.id }, el('span', { class: 'pname' }, p.name), ` (${p.kind ?? 'image'}, ${p.classNames.length} classes) `, open, ' ', rename, ' ', del);
+      const kind = (p.kind ?? 'image') === 'image' && p.imageFeatures ? 'image, convolutional features' : (p.kind ?? 'image');
+      return el('li', { 'data-project-id': p.id }, el('span', { class: 'pname' }, p.name), ` (${kind}, ${p.classNames.length} classes) `, open, ' ', rename, ' ', del);
     }),
   );
   $('add-demo').hidden = projects.some((p) => p.id === 'demo');
   // Only image projects have images to export by class.
   $('export-zip').hidden = !!app.session() && app.session()!.project.kind !== 'image';
+  renderFeatureSetting(app);
+}
+
+/**
+ * Add images to the open image project: decoded at its size, numbered after its highest
+ * sample id, encoded with its stored featurizer when it learns from convolutional
+ * features (the stored features stay valid), stored in one transaction, then the project
+ * is reopened so the learner has them. Nothing is stored if any step fails.
+ */
+async function addImages(app: AppHandle, files: InputFile[]): Promise<void> {
+  const s = app.session();
+  if (!s || s.project.kind !== 'image' || switching || !files.length) return;
+  const text = $('features-text');
+  const bar = $('features-progress') as HTMLProgressElement;
+  if (s.readOnly) {
+    text.textContent = 'This project is open in another tab: add images there.';
+    return;
+  }
+  switching = true;
+  ($('features-apply') as HTMLButtonElement).disabled = true;
+  const id = s.project.id;
+  const show = (done: number, total: number, stage?: string) => {
+    bar.hidden = false;
+    bar.max = Math.max(total, 1);
+    bar.value = done;
+    text.textContent = `${stage ?? 'decoding'}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`;
+  };
+  try {
+    const project = (await getProject(app.db, id)) ?? s.project;
+    const existing = (await projectSamples(app.db, id)) as { id?: unknown }[];
+    const first = existing.reduce((m: number, r) => (Number.isInteger(r?.id) ? Math.max(m, r.id as number) : m), -1) + 1;
+    const d = await decodeImages(files, { size: project.width, channels: project.channels, folders: 'ignore' }, show);
+    const samples = d.samples.map((r, i) => ({ ...r, project: id, id: first + i }));
+    const skipped = d.skipped.map((k) => `${k.path}: ${k.reason}`);
+    if (!samples.length) {
+      text.textContent = `No image could be added.${skipped.length ? ` Skipped: ${skipped.join('; ')}` : ''}`;
+      return;
+    }
+    const enc = project.imageFeatures ? await encodeAdded(project, samples, (a, b, stage) => show(a, b, stage)) : null;
+    await addSamples(app.db, id, samples, enc?.chunks ?? []);
+    await app.open(id, true);
+    const on = enc?.encodedOn ? ` in ${(enc.ms / 1000).toFixed(2)} s ${encodedWhere(enc.encodedOn)}` : '';
+    text.textContent = `Added ${samples.length} images (unlabelled)${project.imageFeatures ? `, encoded with this project's convolutional features${on}` : ''}.${skipped.length ? ` Skipped ${skipped.length}: ${skipped.join('; ')}` : ''}`;
+  } catch (e) {
+    text.textContent = `No images were added: ${describe(e)}. The project is as it was.`;
+  } finally {
+    bar.hidden = true;
+    switching = false;
+    await renderProjects(app);
+  }
+}
+
+/** The open image project's feature setting: what the learner sees, and the switch. */
+function renderFeatureSetting(app: AppHandle): void {
+  const s = app.session();
+  const image = !!s && s.project.kind === 'image';
+  $('features-setting').hidden = !image;
+  if (!s || !image) return;
+  $('features-now').textContent = describeImageFeatures(s.project.imageFeatures);
+  // Offer the other one: the select shows what Apply would switch to.
+  ($('features-choice') as HTMLSelectElement).value = s.project.imageFeatures ? 'pixels' : 'coates';
+  ($('features-apply') as HTMLButtonElement).disabled = switching;
+}
+
+let switching = false;
+
+/**
+ * Switch the open image project between raw pixels and convolutional features. The new
+ * features are computed from the stored images (off the main thread, with progress), then
+ * stored with the project record in one transaction (the old ones stay if that fails);
+ * labels and samples are untouched. The project is then reopened, so the learner retrains
+ * on what it now sees.
+ */
+async function switchFeatures(app: AppHandle, to: ImageFeatureKind): Promise<void> {
+  const s = app.session();
+  if (!s || s.project.kind !== 'image' || switching) return;
+  const text = $('features-text');
+  const bar = $('features-progress') as HTMLProgressElement;
+  if (s.readOnly) {
+    text.textContent = 'This project is open in another tab: switch its features there.';
+    return;
+  }
+  if ((to === 'coates') === !!s.project.imageFeatures) {
+    text.textContent = `This project already uses ${describeImageFeatures(s.project.imageFeatures)}.`;
+    return;
+  }
+  switching = true;
+  ($('features-apply') as HTMLButtonElement).disabled = true;
+  const id = s.project.id;
+  try {
+    if (to === 'pixels') {
+      await replaceFeatures(app.db, id, { imageFeatures: undefined, featurizer: undefined }, []);
+    } else {
+      bar.hidden = false;
+      text.textContent = 'Reading the images…';
+      const samples = (await projectSamples(app.db, id)) as SampleRecord[];
+      const project = (await getProject(app.db, id)) ?? s.project;
+      // Only records with pixels of the project's size can be encoded; the others are the
+      // ones the session already reports as unreadable.
+      const px = project.width * project.height * project.channels;
+      const usable = samples.filter((r) => r?.pixels instanceof Uint8Array && r.pixels.length === px && Number.isInteger(r.id));
+      const f = await computeImageFeatures(project, usable, (done, total, stage) => {
+        bar.max = Math.max(total, 1);
+        bar.value = done;
+        text.textContent = `${stage}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`;
+      });
+      await replaceFeatures(app.db, id, { imageFeatures: f.imageFeatures, featurizer: f.featurizer }, f.chunks);
+    }
+    await app.open(id, true);
+    const now = app.session()?.project;
+    text.textContent = `Done: the learner now sees ${describeImageFeatures(now?.imageFeatures)}. Your labels are kept.`;
+  } catch (e) {
+    text.textContent = `The features were not changed: ${describe(e)}. The project is as it was.`;
+  } finally {
+    bar.hidden = true;
+    switching = false;
+    await renderProjects(app);
+  }
 }
 
 async function renameProject(app: AppHandle, p: ProjectRecord, name: string): Promise<void> {
@@ -92,18 +216,20 @@ async function runImport(app: AppHandle, files: InputFile[]): Promise<void> {
     size: Number(($('import-size') as HTMLSelectElement).value),
     channels: Number(($('import-channels') as HTMLSelectElement).value) as 1 | 3,
     folders: ($('import-folders') as HTMLSelectElement).value as FolderMode,
+    features: ($('import-features') as HTMLSelectElement).value as ImageFeatureKind,
   };
   try {
     const id = newProjectId();
-    const r = await importImages(id, files, opts, (done, total) => {
+    const r = await importImages(id, files, opts, (done, total, stage) => {
       bar.max = Math.max(total, 1);
       bar.value = done;
-      count.textContent = `${done} / ${total}`;
+      count.textContent = `${stage ? `${stage}: ` : ''}${done} / ${total}`;
     });
     const lines: (string | Node)[] = [];
     if (r.samples.length) {
-      await putProjectData(app.db, r.project, r.samples, r.labels);
+      await putProjectData(app.db, r.project, r.samples, r.labels, r.features);
       lines.push(`Imported ${r.samples.length} images into “${r.project.name}”${r.labels.length ? ` (${r.labels.length} labelled from their folders)` : ''}.`);
+      lines.push(...r.notes);
     } else lines.push('No image could be imported, so no project was made.');
     if (r.skipped.length) {
       const ul = el('ul', { class: 'skipped' }, ...r.skipped.map((k) => el('li', {}, `${k.path}: ${k.reason}`)));
@@ -151,7 +277,7 @@ export async function exportBackup(app: AppHandle): Promise<void> {
   if (!s) return;
   const { samples, labels } = await projectData(s);
   const project = (await getProject(s.db, s.project.id)) ?? s.project;
-  const features = project.kind === 'image' ? [] : ((await projectFeatures(s.db, s.project.id)) as FeatureChunk[]);
+  const features = usesStoredFeatures(project) ? ((await projectFeatures(s.db, s.project.id)) as FeatureChunk[]) : [];
   download(await makeBackup(project, samples, labels, features), `${fileStem(s)}.marginalia.zip`, 'application/zip');
 }
 
@@ -196,6 +322,24 @@ export function wireProjects(app: AppHandle): void {
       showAlert(`${f.name} could not be restored: ${describe(e)}. Nothing was stored.`, (e as { quota?: boolean }).quota);
     }
   });
+
+  // The features' default follows the size (coates.ts says why), until the person picks one.
+  const size = $('import-size') as HTMLSelectElement;
+  const feats = $('import-features') as HTMLSelectElement;
+  let picked = false;
+  feats.addEventListener('change', () => (picked = true));
+  const follow = () => {
+    if (!picked) feats.value = defaultImageFeatures(Number(size.value));
+  };
+  size.addEventListener('change', follow);
+  follow();
+  const add = $('add-images') as HTMLInputElement;
+  add.addEventListener('change', () => {
+    const files = fromFileList(add.files ?? []);
+    add.value = '';
+    void addImages(app, files);
+  });
+  $('features-apply').addEventListener('click', () => void switchFeatures(app, ($('features-choice') as HTMLSelectElement).value as ImageFeatureKind));
 
   for (const id of ['pick-files', 'pick-folder']) {
     const input = $(id) as HTMLInputElement;

@@ -1,0 +1,103 @@
+// Convolutional features for an image project's samples, computed in coates.worker.ts
+// and returned as what db.ts stores: the feature chunks and the project fields
+// (imageFeatures, featurizer). Used by the image import and by a project switching
+// from pixels to convolutional features.
+import * as Comlink from 'comlink';
+import { COATES_DEFAULTS, coatesProblem, greyStack } from './coates';
+import type { CoatesApi, CoatesBackend, CoatesProgress, EncodedOn } from './coates.worker';
+import { featureChunks, type FeatureChunk, type ImageFeatures, type ProjectRecord, type SampleRecord } from './store/db';
+
+export interface ComputedFeatures {
+  imageFeatures: ImageFeatures;
+  featurizer: Uint8Array;
+  chunks: FeatureChunk[];
+  /** Worker time: learning the filters, encoding every image (ms). */
+  fitMs: number;
+  encodeMs: number;
+  encodedOn: EncodedOn;
+}
+
+/**
+ * Where to encode: `?coates=cpu` or `?coates=webgpu` in the page's address forces one
+ * (for comparing them: bench/coates-app.mjs); otherwise 'auto' (a hardware GPU if any).
+ */
+export function coatesBackend(search: string = typeof location === 'undefined' ? '' : location.search): CoatesBackend {
+  const v = new URLSearchParams(search).get('coates');
+  return v === 'cpu' || v === 'webgpu' ? v : 'auto';
+}
+
+/**
+ * Fit convolutional features on the samples' images and encode them all, off the main
+ * thread. Throws an Error saying why when they cannot be had (too few images: checked
+ * before the worker starts). The samples' ids index the stored rows (ids not present stay
+ * zero rows that no sample reads, as a restored backup's).
+ */
+export async function computeImageFeatures(
+  project: Pick<ProjectRecord, 'id' | 'width' | 'height' | 'channels'>,
+  samples: SampleRecord[],
+  progress: CoatesProgress,
+): Promise<ComputedFeatures> {
+  const why = coatesProblem(samples.length, project.width);
+  if (why) throw new Error(why);
+  if (project.width !== project.height) throw new Error(`the images are ${project.width}×${project.height}; convolutional features need square images`);
+  const sorted = samples.slice().sort((a, b) => a.id - b.id);
+  const images = greyStack(sorted, project.width, project.channels);
+  const worker = new Worker(new URL('./coates.worker.ts', import.meta.url), { type: 'module' });
+  const api = Comlink.wrap<CoatesApi>(worker);
+  try {
+    const s = COATES_DEFAULTS;
+    const r = await api.fit(
+      Comlink.transfer({ images, side: project.width, centroids: s.centroids, patch: s.patch, patches: s.patches, seed: s.seed, backend: coatesBackend() }, [images.buffer as ArrayBuffer]),
+      Comlink.proxy(progress),
+    );
+    const n = sorted.length ? sorted[sorted.length - 1].id + 1 : 0;
+    let dense = r.features;
+    // Contiguous ids 0..n-1 (every import): the rows are already in place.
+    if (n !== sorted.length) {
+      dense = new Float32Array(n * r.width);
+      sorted.forEach((sm, i) => dense.set(r.features.subarray(i * r.width, (i + 1) * r.width), sm.id * r.width));
+    }
+    return {
+      imageFeatures: { kind: 'coates', centroids: s.centroids, patch: s.patch, patches: s.patches, seed: s.seed, fittedOn: r.fittedOn },
+      featurizer: r.snapshot,
+      chunks: featureChunks(project.id, dense, r.width),
+      fitMs: r.fitMs,
+      encodeMs: r.encodeMs,
+      encodedOn: r.encodedOn,
+    };
+  } finally {
+    worker.terminate();
+  }
+}
+
+/**
+ * Encode images added to a project with its stored featurizer (`snapshot`), off the main
+ * thread: the same columns as the images already there. `samples` have consecutive ids
+ * from their first; the chunks start there.
+ */
+export async function encodeAdded(
+  project: Pick<ProjectRecord, 'id' | 'width' | 'channels' | 'featurizer'>,
+  samples: SampleRecord[],
+  progress: CoatesProgress,
+): Promise<{ chunks: FeatureChunk[]; encodedOn: EncodedOn | null; ms: number }> {
+  if (!samples.length) return { chunks: [], encodedOn: null, ms: 0 };
+  if (!project.featurizer) throw new Error('the project has no stored featurizer to encode new images with');
+  samples.forEach((s, i) => {
+    if (s.id !== samples[0].id + i) throw new Error(`added samples must have consecutive ids (${samples[0].id + i} expected, got ${s.id})`);
+  });
+  const images = greyStack(samples, project.width, project.channels);
+  const worker = new Worker(new URL('./coates.worker.ts', import.meta.url), { type: 'module' });
+  const api = Comlink.wrap<CoatesApi>(worker);
+  try {
+    const r = await api.transform(project.featurizer, Comlink.transfer(images, [images.buffer as ArrayBuffer]), project.width, coatesBackend(), Comlink.proxy(progress));
+    return { chunks: featureChunks(project.id, r.features, r.features.length / samples.length, samples[0].id), encodedOn: r.encodedOn, ms: r.ms };
+  } finally {
+    worker.terminate();
+  }
+}
+
+/** Where images were encoded, in words ("on the GPU (adapter)", "on the CPU: why"). */
+export function encodedWhere(e: EncodedOn): string {
+  if (e.backend === 'webgpu') return `on the GPU (${e.adapter ?? 'WebGPU'})`;
+  return e.why ? `on the CPU (${e.why})` : 'on the CPU';
+}
