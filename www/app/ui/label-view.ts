@@ -3,6 +3,7 @@
 // decisions (editable).
 import { filterClasses, keyForClass } from '../keys';
 import type { Session } from '../session';
+import { scoringText } from '../settings';
 import { $, bestGuess, drawPixels, el } from './dom';
 import { cardRows, vectorSummary } from './sample';
 
@@ -10,6 +11,7 @@ export function renderLabel(s: Session): void {
   $('label-count').textContent = String(s.labels.size);
   $('accuracy').textContent =
     s.accuracy == null ? (s.test.length ? '– (needs two classes labelled)' : '– (no held-out set)') : `${(s.accuracy * 100).toFixed(1)}%`;
+  renderScoring(s);
   renderSample(s);
   renderButtons(s);
   // The decisions list (20 rows of menus) is not what the person waits for: build it after
@@ -25,6 +27,19 @@ export function renderLabel(s: Session): void {
   }
 }
 let decisionsPending = false;
+
+/** Which backend scored the last round (and why the CPU), here and on the dashboard. */
+export function renderScoring(s: Session): void {
+  const text = s.scoring ? scoringText(s.scoring) : '–';
+  const title = s.scoring?.detail ?? s.scoring?.adapter ?? '';
+  for (const id of ['scoring', 'set-scoring']) {
+    const e = $(id);
+    if (e.textContent !== text) e.textContent = text;
+    e.title = title;
+    e.dataset.backend = s.scoring?.backend ?? '';
+    e.dataset.labelled = s.scoring ? String(s.scoring.labelled) : '';
+  }
+}
 
 export function renderSample(s: Session): void {
   const labeler = $('labeler');
