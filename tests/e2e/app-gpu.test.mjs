@@ -1,6 +1,6 @@
 // Pool scoring on the GPU in the app, in Debian's Chromium: with WebGPU (SwiftShader, a CPU
-// Vulkan: correct but slow) the "Compute" setting decides where each round scores the
-// pool, the label view and the dashboard say which backend scored the last round and why
+// Vulkan: correct but slow, which 'auto' passes over) the "Compute" setting decides where
+// each round scores the pool, the label view and the dashboard say which backend scored the last round and why
 // it was the CPU, the GPU's round queues what the CPU's queues, and a GPU lost mid-session
 // leaves the CPU to carry on with nothing lost; without an adapter,
 // asking for the GPU says so plainly and labelling carries on on the CPU.
@@ -72,7 +72,7 @@ async function batchIds(page) {
 }
 
 describe('pool scoring on the GPU', () => {
-  test('with WebGPU: auto stays on the CPU for the small demo and says why; GPU scores each round and queues what the CPU queues', async () => {
+  test('with WebGPU (SwiftShader): auto stays on the CPU for a small round and for a software adapter, saying why; GPU scores each round and queues what the CPU queues; a lost GPU loses nothing', async () => {
     const b = await launch({ serviceWorkers: 'block' });
     try {
       const { page } = b;
@@ -83,6 +83,15 @@ describe('pool scoring on the GPU', () => {
       for (const k of ['1', '2']) await press(page, k);
       await page.waitForFunction(() => document.getElementById('scoring').textContent === 'CPU: round too small for the GPU to gain');
       assert.match(await page.getAttribute('#scoring', 'title'), /a round is \d+ multiply-adds, below the 20000000/);
+
+      // The MLP's rounds on the demo are large enough for the GPU, but the only adapter
+      // here is SwiftShader, a software one: 'auto' keeps to the CPU and says why.
+      await page.keyboard.press('d');
+      await choose(page, '#set-model', 'mlp', 'model');
+      await roundOn(page, 2, /^CPU: the only WebGPU adapter is a software one, slower than the CPU$/);
+      assert.match(await page.getAttribute('#set-scoring', 'title'), /software fallback \(google \/ swiftshader\)/);
+      await choose(page, '#set-model', 'softmax', 'model');
+      await page.keyboard.press('l');
 
       // Margin, so that two rounds on the same labels must queue the same samples (auto's
       // typical-cluster part draws a new seed each round), and the GPU.

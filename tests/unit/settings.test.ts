@@ -29,6 +29,7 @@ describe('where the last round scored, in words', () => {
   const cpu = { backend: 'cpu' as const, asked: 'auto' as const, adapter: null };
   test.each([
     [{ ...cpu, why: 'small' as const }, 'CPU: round too small for the GPU to gain'],
+    [{ ...cpu, why: 'software' as const }, 'CPU: the only WebGPU adapter is a software one, slower than the CPU'],
     [{ ...cpu, why: 'no-gpu' as const }, 'CPU: no WebGPU adapter'],
     [{ ...cpu, asked: 'webgpu' as const, why: 'no-gpu' as const }, 'CPU: no WebGPU adapter, so the GPU you chose cannot be used; carrying on on the CPU'],
     [{ ...cpu, asked: 'webgpu' as const, why: 'lost' as const }, 'CPU: the GPU was lost, carried on'],

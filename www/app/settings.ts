@@ -53,6 +53,8 @@ export function scoringText(f: ScoringFacts): string {
       return 'CPU: this model and strategy are not scored on the GPU';
     case 'no-gpu':
       return f.asked === 'webgpu' ? 'CPU: no WebGPU adapter, so the GPU you chose cannot be used; carrying on on the CPU' : 'CPU: no WebGPU adapter';
+    case 'software':
+      return 'CPU: the only WebGPU adapter is a software one, slower than the CPU';
     case 'small':
       return 'CPU: round too small for the GPU to gain';
     case 'lost':

@@ -54,15 +54,25 @@ export interface Session {
   autoTried?: boolean;
   /** Why `'auto'` found no GPU when it looked. */
   noGpu?: string;
+  /**
+   * `'auto'` passes over a software fallback adapter (SwiftShader: a CPU emulation of a
+   * GPU, 10–100× slower than the wasm CPU path in docs/BENCHMARKS.md, and busy on the same
+   * cores that draw the page). Off in the package, whose 'auto' takes any adapter; on in
+   * the app, where such rounds slowed labelling. 'webgpu' takes any adapter regardless.
+   */
+  skipSoftwareGpu?: boolean;
+  /** `noGpu` is about a software adapter passed over, not a missing one. */
+  softwareGpu?: boolean;
 }
 
 /**
  * Why a round scored on the CPU: `'cpu'` asked for; `'cold'` no fitted model yet (cold-start
  * picks score nothing); `'model'` the model and strategy have no GPU scoring; `'no-gpu'`
- * no WebGPU adapter (or it could not be started); `'small'` `'auto'` and a round too small
+ * no WebGPU adapter (or it could not be started); `'software'` `'auto'` passed over a
+ * software adapter (`skipSoftwareGpu`); `'small'` `'auto'` and a round too small
  * for the GPU to gain; `'lost'` the GPU was lost mid-session and the CPU carried on.
  */
-export type CpuWhy = 'cpu' | 'cold' | 'model' | 'no-gpu' | 'small' | 'lost';
+export type CpuWhy = 'cpu' | 'cold' | 'model' | 'no-gpu' | 'software' | 'small' | 'lost';
 
 /**
  * Multiply-adds per round from which `'auto'` starts the GPU: compute::AUTO_MIN_MACS. Below
@@ -188,8 +198,17 @@ export function toRows(values: Float32Array | number[], width: number, what: str
  * again: the browser does not grow one mid-session.
  */
 export async function startScorer(s: Session, strict = true): Promise<void> {
-  if (s.scorer || s.noGpu !== undefined || s.settings.backend === 'cpu' || s.settings.features < 1) return;
-  if (s.settings.backend === 'auto') s.autoTried = true;
+  // A software adapter passed over by 'auto' is still there for 'webgpu'.
+  if (s.scorer || (s.noGpu !== undefined && !s.softwareGpu) || s.settings.backend === 'cpu' || s.settings.features < 1) return;
+  if (s.settings.backend === 'auto') {
+    s.autoTried = true;
+    const software = s.skipSoftwareGpu ? await softwareAdapter() : null;
+    if (software) {
+      s.noGpu = `the WebGPU adapter is a software fallback (${software}), slower than the CPU path`;
+      s.softwareGpu = true;
+      return;
+    }
+  }
   const c = needCore();
   let scorer: PoolScorer;
   try {
@@ -208,6 +227,23 @@ export async function startScorer(s: Session, strict = true): Promise<void> {
   }
   if (s.learner) scorer.append(s.learner.poolFeatures());
   s.scorer = scorer;
+  s.noGpu = s.softwareGpu = undefined;
+}
+
+/**
+ * The browser's default WebGPU adapter when it is a software fallback ("vendor /
+ * architecture", e.g. "google / swiftshader"), else null (a hardware adapter, or none).
+ */
+async function softwareAdapter(): Promise<string | null> {
+  type Info = { vendor?: string; architecture?: string; isFallbackAdapter?: boolean };
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ info?: Info; isFallbackAdapter?: boolean } | null> } }).gpu;
+  try {
+    const a = await gpu?.requestAdapter();
+    if (!a || !(a.info?.isFallbackAdapter ?? a.isFallbackAdapter)) return null;
+    return `${a.info?.vendor || 'unknown vendor'} / ${a.info?.architecture || 'unknown architecture'}`;
+  } catch {
+    return null; // PoolScorer.create then finds out for itself
+  }
 }
 
 /** Append feature rows to the pool, creating the core's learner on the first batch. */
@@ -268,7 +304,7 @@ function cpuReason(s: Session, l: WasmLearner, gpuScorable: boolean, macs: numbe
       `the GPU scores softmax regression, the MLP and committees with auto, margin, entropy or least_confident (committees also with vote_entropy, consensus_entropy, mean_kl or max_kl); this session uses ${s.settings.model} with ${s.settings.strategy}${s.settings.committee ? ` and a committee of ${s.settings.committee}` : ''}`,
     ];
   }
-  if (s.noGpu) return ['no-gpu', s.noGpu];
+  if (s.noGpu) return [s.softwareGpu ? 'software' : 'no-gpu', s.noGpu];
   if (s.scorer) return ['lost', s.scorer.fallbackReason ?? 'the GPU is not available'];
   return ['small', `backend 'auto': a round is ${macs} multiply-adds, below the ${AUTO_MIN_MACS} from which the GPU gains`];
 }
@@ -294,11 +330,13 @@ export async function configure(
   checkSettings(next);
   if (next.backend !== prev.backend) {
     // First, so a strict 'webgpu' that cannot start leaves everything as it was.
+    // 'cpu' lets the GPU go; so does 'auto', which decides afresh at its next large round
+    // (it may pass over an adapter that 'webgpu' took).
     s.autoTried = false;
-    if (next.backend === 'cpu') {
+    if (next.backend !== 'webgpu') {
       s.scorer?.free();
       s.scorer = null;
-    } else if (next.backend === 'webgpu') {
+    } else {
       s.settings = { ...prev, backend: 'webgpu' };
       try {
         await startScorer(s, strict);
