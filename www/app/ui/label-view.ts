@@ -30,16 +30,27 @@ let decisionsPending = false;
 
 /** Which backend scored the last round (and why the CPU), here and on the dashboard. */
 export function renderScoring(s: Session): void {
-  const text = s.scoring ? scoringText(s.scoring) : '–';
-  const title = s.scoring?.detail ?? s.scoring?.adapter ?? '';
+  const f = s.scoring;
+  const attrs = {
+    text: f ? scoringText(f) : '–',
+    title: f?.detail ?? f?.adapter ?? '',
+    backend: f?.backend ?? '',
+    labelled: f ? String(f.labelled) : '',
+  };
+  // Every label re-renders the view: touch the DOM only when something changed, so the
+  // next sample's frame carries no needless style work.
+  const key = JSON.stringify(attrs);
+  if (key === lastScoring) return;
+  lastScoring = key;
   for (const id of ['scoring', 'set-scoring']) {
     const e = $(id);
-    if (e.textContent !== text) e.textContent = text;
-    e.title = title;
-    e.dataset.backend = s.scoring?.backend ?? '';
-    e.dataset.labelled = s.scoring ? String(s.scoring.labelled) : '';
+    e.textContent = attrs.text;
+    e.title = attrs.title;
+    e.dataset.backend = attrs.backend;
+    e.dataset.labelled = attrs.labelled;
   }
 }
+let lastScoring = '';
 
 export function renderSample(s: Session): void {
   const labeler = $('labeler');
