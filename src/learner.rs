@@ -525,7 +525,10 @@ impl Learner {
     /// probabilities to [`Learner::query_with_member_probs`].
     pub fn scoring_network(&self) -> Option<ScoringModel> {
         let kind = StrategyKind::from_name(&self.strategy).ok()?;
-        let uncertainty = matches!(kind, StrategyKind::Margin | StrategyKind::Entropy | StrategyKind::LeastConfident);
+        // `auto` reads the pool's probabilities (its margin part) and the features (its
+        // TypiClust part, on the CPU): scored probabilities serve it as they serve margin,
+        // and it is the app's default strategy.
+        let uncertainty = matches!(kind, StrategyKind::Margin | StrategyKind::Entropy | StrategyKind::LeastConfident | StrategyKind::Auto);
         let d = self.features.ncols();
         match &self.fitted {
             Some(Fitted::Single(m)) if uncertainty && m.classes().len() >= 2 => {
@@ -1071,14 +1074,14 @@ mod tests {
     #[test]
     fn pool_probs_from_the_scoring_network_give_the_same_queries() {
         let (x, y) = blobs();
-        for model in ["softmax", "mlp"] {
+        for (model, strategy) in [("softmax", "margin"), ("mlp", "margin"), ("softmax", "auto"), ("mlp", "auto")] {
             let mut l = taught(model, 0);
-            l.set_strategy("margin").unwrap();
+            l.set_strategy(strategy).unwrap();
             for i in 9..15 {
                 l.teach(i, y[i]).unwrap();
             }
             l.fit().unwrap();
-            let sm = l.scoring_network().expect("a single model with margin scores as one network");
+            let sm = l.scoring_network().unwrap_or_else(|| panic!("a single model with {strategy} scores as one network"));
             assert!(!sm.committee);
             assert_eq!(sm.members.len(), 1);
             let p = crate::compute::cpu::forward(&sm.members[0], x.view()).unwrap();
@@ -1087,7 +1090,7 @@ mod tests {
             let mut r = l.clone();
             let via_network = r.query_with_pool_probs(5, p.view()).unwrap();
             let direct = l.query(5).unwrap();
-            assert_eq!(via_network.iter().map(|q| q.index).collect::<Vec<_>>(), direct.iter().map(|q| q.index).collect::<Vec<_>>(), "{model}");
+            assert_eq!(via_network.iter().map(|q| q.index).collect::<Vec<_>>(), direct.iter().map(|q| q.index).collect::<Vec<_>>(), "{model}/{strategy}");
             assert!(matches!(r.query_with_pool_probs(1, p.slice(ndarray::s![..3, ..])), Err(Error::Shape { .. })));
             assert!(matches!(r.query_with_member_probs(1, &[p.view()]), Err(Error::State(_))));
             l.set_strategy("random").unwrap();
@@ -1104,7 +1107,7 @@ mod tests {
         let teach: Vec<usize> = (0..60).filter(|&i| y[i] != 2).take(10).collect();
         let mut pool = PoolMatrix::new_f32(2).unwrap();
         pool.append_f32(x.view()).unwrap();
-        for (model, k, strategy) in [("softmax", 4, "vote_entropy"), ("mlp", 3, "mean_kl"), ("softmax", 4, "margin"), ("mlp", 3, "max_kl"), ("softmax", 4, "consensus_entropy")] {
+        for (model, k, strategy) in [("softmax", 4, "vote_entropy"), ("mlp", 3, "mean_kl"), ("softmax", 4, "margin"), ("mlp", 3, "max_kl"), ("softmax", 4, "consensus_entropy"), ("softmax", 4, "auto")] {
             // The first seed whose bootstraps leave some member without class 2.
             let l = (0..40u64)
                 .map(|seed| {

@@ -56,14 +56,15 @@ export async function serve() {
 
 /**
  * Launch Chromium with a persistent fresh profile (so IndexedDB survives a reload), and
- * record every request URL in `requests`.
+ * record every request URL in `requests`. `webgpu: false` leaves out the flag that gives
+ * headless Chromium here its (SwiftShader) WebGPU adapter: `requestAdapter()` is then null.
  */
-export async function launch({ serviceWorkers = 'allow' } = {}) {
+export async function launch({ serviceWorkers = 'allow', webgpu = true } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'marginalia-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: webgpu ? CHROMIUM_ARGS : CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'),
     viewport: { width: 1100, height: 800 },
     // 'block' where a test reroutes requests: the offline cache would answer them first.
     serviceWorkers,

@@ -756,7 +756,7 @@ describe("backend: 'auto' | 'webgpu' | 'cpu' is honoured and reported", () => {
       assert.deepEqual(small.auto.picks, small.cpu.picks);
       assert.deepEqual(small.webgpu.picks, small.cpu.picks);
       assert.equal(small.webgpu.committee[0], 'cpu');
-      assert.match(small.webgpu.committee[1], /the GPU scores softmax regression, the MLP and committees with margin, entropy or least_confident \(committees also with vote_entropy, consensus_entropy, mean_kl or max_kl\); this session uses softmax with egl/);
+      assert.match(small.webgpu.committee[1], /the GPU scores softmax regression, the MLP and committees with auto, margin, entropy or least_confident \(committees also with vote_entropy, consensus_entropy, mean_kl or max_kl\); this session uses softmax with egl/);
       const big = await probe(b.page, true);
       assert.deepEqual([big.auto.backend, big.auto.why], ['webgpu', null], JSON.stringify(big.auto));
       assert.deepEqual(big.auto.picks, big.cpu.picks, 'auto on the GPU picks what the CPU picks');

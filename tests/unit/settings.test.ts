@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_SETTINGS, estimateDue, mergeHistory, queueLength, settingsProblem } from '../../www/app/settings';
+import { DEFAULT_SETTINGS, estimateDue, mergeHistory, queueLength, scoringText, settingsProblem } from '../../www/app/settings';
 import { modelManifest } from '../../www/app/export';
 import type { ProjectRecord } from '../../www/app/store/db';
 
@@ -9,6 +9,7 @@ describe('settings are checked before use', () => {
   test('the defaults and a valid choice pass', () => {
     expect(settingsProblem(DEFAULT_SETTINGS, NAMES)).toBeNull();
     expect(settingsProblem({ model: 'committee', strategy: 'margin', batchSize: 100 }, NAMES)).toBeNull();
+    for (const backend of ['auto', 'webgpu', 'cpu'] as const) expect(settingsProblem({ ...DEFAULT_SETTINGS, backend }, NAMES)).toBeNull();
   });
   test.each([
     [null, /not an object/],
@@ -18,8 +19,28 @@ describe('settings are checked before use', () => {
     [{ model: 'mlp', strategy: 'auto', batchSize: 2.5 }, /batch size 2.5/],
     [{ model: 'mlp', strategy: 'auto', batchSize: 101 }, /from 1 to 100/],
     [{ model: 'mlp', strategy: 'auto' }, /batch size undefined/],
+    [{ model: 'mlp', strategy: 'auto', batchSize: 4, backend: 'gpu' }, /compute “gpu” is not one of auto, webgpu, cpu/],
   ])('%j is refused', (s, why) => {
     expect(settingsProblem(s, NAMES)).toMatch(why);
+  });
+});
+
+describe('where the last round scored, in words', () => {
+  const cpu = { backend: 'cpu' as const, asked: 'auto' as const, adapter: null };
+  test.each([
+    [{ ...cpu, why: 'small' as const }, 'CPU: round too small for the GPU to gain'],
+    [{ ...cpu, why: 'software' as const }, 'CPU: the only WebGPU adapter is a software one, slower than the CPU'],
+    [{ ...cpu, why: 'no-gpu' as const }, 'CPU: no WebGPU adapter'],
+    [{ ...cpu, asked: 'webgpu' as const, why: 'no-gpu' as const }, 'CPU: no WebGPU adapter, so the GPU you chose cannot be used; carrying on on the CPU'],
+    [{ ...cpu, asked: 'webgpu' as const, why: 'lost' as const }, 'CPU: the GPU was lost, carried on'],
+    [{ ...cpu, asked: 'cpu' as const, why: 'cpu' as const }, 'CPU (chosen in the settings)'],
+    [{ ...cpu, why: 'cold' as const }, 'CPU: no model yet (the first picks need no scoring)'],
+    [{ ...cpu, why: 'model' as const }, 'CPU: this model and strategy are not scored on the GPU'],
+    [{ backend: 'webgpu' as const, asked: 'auto' as const, why: null, adapter: 'SwiftShader Device (BrowserWebGpu, , )' }, 'GPU (WebGPU: SwiftShader Device)'],
+    [{ backend: 'webgpu' as const, asked: 'webgpu' as const, why: null, adapter: ' (BrowserWebGpu, , )' }, 'GPU (WebGPU)'],
+    [{ backend: 'webgpu' as const, asked: 'webgpu' as const, why: null, adapter: null }, 'GPU (WebGPU)'],
+  ])('%j', (facts, words) => {
+    expect(scoringText(facts)).toBe(words);
   });
 });
 

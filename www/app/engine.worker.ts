@@ -1,19 +1,39 @@
-// The learner's Web Worker: loads the wasm core once and runs training and queries here,
-// so the page never blocks. The main thread talks to it through Comlink.
+// The app's learner worker: a thin Comlink adapter over the npm package's learner session
+// (www/lib/session.ts), so the app and the package share one copy of the learner logic:
+// settings, refits only when something changed, and pool scoring on the GPU with the same
+// 'auto' | 'webgpu' | 'cpu' rules and fallbacks. What is the app's own stays here: the
+// held-out test set, the dashboard's evaluation, adding a class, the model export.
 //
-// The worker keeps the pool's features and labels itself, so that adding a class (which
-// changes the wasm Learner's class count, fixed at construction) rebuilds the Learner here
-// without sending the features across again.
+// The pool's features live once, in the core's learner (and on the GPU when it scores):
+// adding a class (the learner's class count is fixed at construction) rebuilds the
+// learner from its own copy, so the page never sends the features again.
 import * as Comlink from 'comlink';
-import { COMMITTEE_SIZE, DEFAULT_SETTINGS, type LearnerSettings } from './settings';
-
-type Core = typeof import('../pkg/simd/marginalia.js');
-type WasmLearner = InstanceType<Core['Learner']>;
+import type { WorkerSettings } from '../lib/protocol';
+import {
+  append, applySettings, configure, fitted, learnerOf, loadCore, loseGpuForTesting, needCore, newSession, queryNext,
+  type CpuWhy, type Session,
+} from '../lib/session';
+import { COMMITTEE_SIZE, DEFAULT_SETTINGS, type Backend, type LearnerSettings } from './settings';
 
 export interface Pick {
   index: number;
   score: number;
   reason: string;
+}
+
+/** Where a round scored the pool, and why not on the GPU when it did not. */
+export interface Scoring {
+  backend: 'webgpu' | 'cpu';
+  /** The backend the settings ask for. */
+  asked: Backend;
+  /** Null when the GPU scored. */
+  why: CpuWhy | null;
+  /** The engine's own words for `why` (for a tooltip). */
+  detail: string | null;
+  /** The adapter, when a GPU is held. */
+  adapter: string | null;
+  /** Labels the round's model was fitted on (which round the words are about). */
+  labelled: number;
 }
 
 export interface RoundResult {
@@ -22,21 +42,10 @@ export interface RoundResult {
   labelled: number;
   queue: Pick[];
   probabilities: Record<number, number[]>;
+  /** 0 when nothing changed since the last fit (no refit). */
   fitMs: number;
+  scoring: Scoring;
 }
-
-// A minimal module using one SIMD instruction (i8x16.splat): if the browser validates it,
-// it runs SIMD128 code, so the faster build is loaded.
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
-]);
-
-let core: Core | null = null;
-let learner: WasmLearner | null = null;
-let pool: { features: Float32Array; rows: number; cols: number; seed: number } | null = null;
-const taught = new Map<number, number>(); // pool row → label, mirrored into the Learner
-let test: { features: Float32Array; labels: Uint32Array } | null = null;
-let settings: LearnerSettings = DEFAULT_SETTINGS;
 
 export interface Evaluation {
   labelled: number;
@@ -49,43 +58,59 @@ export interface Evaluation {
   ms: number;
 }
 
-/** Apply `s` to the learner (throws on a name the engine does not know). */
-function apply(l: WasmLearner, s: LearnerSettings): void {
-  l.setModel(s.model === 'committee' ? 'softmax' : s.model);
-  l.setCommittee(s.model === 'committee' ? COMMITTEE_SIZE : 0);
-  l.setStrategy(s.strategy);
-  l.setBatchSize(s.batchSize);
+type SessionChoices = { [K in 'model' | 'committee' | 'strategy' | 'batchSize' | 'backend']: WorkerSettings[K] };
+
+let session: Session | null = null;
+let test: { features: Float32Array; labels: Uint32Array } | null = null;
+
+function need(): Session {
+  if (!session) throw new Error('no pool: createPool first');
+  return session;
 }
 
-function build(classNames: string[]): void {
-  if (!pool) throw new Error('no pool: createPool first');
-  learner?.free();
-  // The wasm Learner needs at least two classes; a project may start with fewer (an import
-  // without folders), so pad with unnamed slots that no label ever uses.
-  const k = Math.max(2, classNames.length);
-  learner = new (need().Learner)(pool.features, pool.rows, pool.cols, k, pool.seed);
-  learner.setClassNames(classNames);
-  apply(learner, settings);
-  for (const [row, label] of taught) learner.teach(row, label);
+/** The app's settings as the session's: the `committee` choice is a committee of softmax models. */
+function sessionSettings(s: LearnerSettings): SessionChoices {
+  return {
+    model: s.model === 'committee' ? 'softmax' : s.model,
+    committee: s.model === 'committee' ? COMMITTEE_SIZE : 0,
+    strategy: s.strategy,
+    batchSize: s.batchSize,
+    backend: s.backend ?? 'auto',
+  };
+}
+
+/**
+ * The session's class list: the wasm Learner needs at least two classes and a project may
+ * start with fewer (an import without folders), so unnamed slots pad it; no label uses them.
+ */
+function padded(classNames: string[]): string[] {
+  return classNames.length >= 2 ? classNames : [...classNames, ...['', ''].slice(classNames.length)];
+}
+
+function scoring(s: Session): Scoring {
+  return {
+    backend: s.lastBackend,
+    asked: s.settings.backend,
+    why: s.lastBackend === 'webgpu' ? null : s.cpuWhy,
+    detail: s.lastBackend === 'webgpu' ? null : s.cpuReason,
+    adapter: s.scorer?.hasGpu ? (s.scorer.adapter ?? null) : null,
+    labelled: s.learner?.labelledCount ?? 0,
+  };
 }
 
 const api = {
   /** Load the wasm core; returns which build was loaded. */
   async init(): Promise<{ simd: boolean }> {
-    const simd = WebAssembly.validate(SIMD_PROBE);
-    const mod: Core = simd ? await import('../pkg/simd/marginalia.js') : await import('../pkg/scalar/marginalia.js');
-    await mod.default();
-    core = mod;
-    return { simd };
+    return { simd: await loadCore() };
   },
 
   parseIdx(bytes: Uint8Array): { dims: number[]; data: Uint8Array } {
-    const r = need().parseIdx(bytes) as { dims: number[]; data: Uint8Array };
+    const r = needCore().parseIdx(bytes) as { dims: number[]; data: Uint8Array };
     return Comlink.transfer(r, [r.data.buffer]);
   },
 
   split(labels: Uint32Array, testFrac: number, seed: number): { train: Uint32Array; test: Uint32Array } {
-    return need().stratifiedSplit(labels, testFrac, seed) as { train: Uint32Array; test: Uint32Array };
+    return needCore().stratifiedSplit(labels, testFrac, seed) as { train: Uint32Array; test: Uint32Array };
   },
 
   /**
@@ -93,34 +118,34 @@ const api = {
    * Returns the strategy names the engine knows, to check stored settings against: one
    * round trip fewer while a project opens.
    */
-  createPool(features: Float32Array, rows: number, cols: number, classNames: string[], seed: number): string[] {
-    pool = { features, rows, cols, seed };
-    taught.clear();
+  async createPool(features: Float32Array, rows: number, cols: number, classNames: string[], seed: number): Promise<string[]> {
+    const settings: WorkerSettings = { ...sessionSettings(DEFAULT_SETTINGS), features: cols, input: 'features', classes: padded(classNames), seed };
+    const s = newSession(settings, true);
+    // On a software adapter 'auto' stays on the CPU (see Session.skipSoftwareGpu): rounds
+    // on SwiftShader slowed labelling in bench/latency.mjs; "GPU" still uses it.
+    s.skipSoftwareGpu = true;
+    await append(s, features);
+    learnerOf(s).setClassNames(classNames);
+    session?.learner?.free();
+    session?.scorer?.free();
+    session = s;
     test = null;
-    settings = DEFAULT_SETTINGS;
-    build(classNames);
-    return need().strategyNames();
+    return needCore().strategyNames();
   },
 
   /** The strategy names the engine knows (for the dashboard's menu and for checking stored settings). */
   strategyNames(): string[] {
-    return need().strategyNames();
+    return needCore().strategyNames();
   },
 
   /**
-   * Model, strategy and batch size, applied at once (the fitted model is dropped when the
-   * model changes: refit). A name the engine does not know throws and changes nothing.
+   * Model, strategy, batch size and compute backend, applied at once (the fitted model is
+   * dropped when the model changes: refit). A name the engine does not know throws and
+   * changes nothing. Asking for the GPU where there is none is not an error here: the
+   * learner carries on on the CPU and the next round says why (`Scoring`).
    */
-  configure(s: LearnerSettings): void {
-    const l = learner;
-    if (!l) throw new Error('no pool: createPool first');
-    try {
-      apply(l, s);
-    } catch (e) {
-      apply(l, settings); // back to the settings in force: all or nothing
-      throw e;
-    }
-    settings = { ...s };
+  async configure(s: LearnerSettings): Promise<void> {
+    await configure(need(), sessionSettings(s), false);
   },
 
   /**
@@ -129,8 +154,7 @@ const api = {
    * the engine's stop suggestion.
    */
   evaluate(folds = 5, withStop = true): Evaluation {
-    const l = learner;
-    if (!l) throw new Error('no pool: createPool first');
+    const l = learnerOf(need());
     const t0 = performance.now();
     const e = l.estimateAccuracy(folds) as { mean: number; se: number; folds: number; confusion: Uint32Array } | undefined;
     const s = withStop ? (l.stopSuggestion(undefined) as NonNullable<Evaluation['stop']>) : null;
@@ -145,8 +169,7 @@ const api = {
 
   /** The fitted model as bytes (see docs/MODEL_FORMAT.md) and what it is. */
   exportModel(): { bytes: Uint8Array; kind: string; width: number; classes: number } {
-    const l = learner;
-    if (!l) throw new Error('no pool: createPool first');
+    const l = learnerOf(need());
     const bytes = l.exportModel();
     const r = { bytes, kind: l.modelKind ?? '', width: l.width, classes: l.nClasses };
     return Comlink.transfer(r, [bytes.buffer]);
@@ -157,7 +180,7 @@ const api = {
    * back exactly as another program would, so the app can check an export round-trips.
    */
   predictWithModel(bytes: Uint8Array, features: Float32Array): { kind: string; classNames: string[]; probs: Float32Array } {
-    const m = need().TrainedModel.fromBytes(bytes);
+    const m = needCore().TrainedModel.fromBytes(bytes);
     try {
       return { kind: m.kind, classNames: m.classNames, probs: m.predictProba(features) };
     } finally {
@@ -167,14 +190,32 @@ const api = {
 
   /** Probabilities of the session's model for `features` (row-major, the pool's width). */
   predict(features: Float32Array): Float32Array {
-    const l = learner;
-    if (!l) throw new Error('no pool: createPool first');
-    return l.predictProba(features);
+    return learnerOf(need()).predictProba(features);
   },
 
-  /** A new class list (a class was added): rebuild the Learner, keeping every label. */
+  /**
+   * A new class list (a class was added): rebuild the Learner from its own pool, keeping
+   * every label. The GPU's copy of the pool stays as it is (the rows did not change).
+   */
   setClasses(classNames: string[]): void {
-    build(classNames);
+    const s = need();
+    const old = learnerOf(s);
+    const settings = { ...s.settings, classes: padded(classNames) };
+    const l = new (needCore().Learner)(old.poolFeatures(), old.size, old.width, settings.classes.length, settings.seed);
+    try {
+      applySettings(l, settings);
+      l.setClassNames(classNames);
+      const labels = old.labels();
+      const rows = labels.reduce<number[]>((a, label, i) => (label >= 0 ? (a.push(i), a) : a), []);
+      l.teachMany(Uint32Array.from(rows), Uint32Array.from(rows, (i) => labels[i]));
+    } catch (e) {
+      l.free();
+      throw e;
+    }
+    old.free();
+    s.learner = l;
+    s.settings = settings;
+    s.dirty = true;
   },
 
   setTest(features: Float32Array, labels: Uint32Array): void {
@@ -182,42 +223,62 @@ const api = {
   },
 
   teach(index: number, label: number): void {
-    need();
-    learner!.teach(index, label);
-    taught.set(index, label);
+    const s = need();
+    learnerOf(s).teach(index, label);
+    s.dirty = true;
   },
 
   teachMany(pairs: [number, number][]): void {
-    for (const [i, l] of pairs) api.teach(i, l);
+    const s = need();
+    if (pairs.length === 0) return;
+    learnerOf(s).teachMany(Uint32Array.from(pairs, (p) => p[0]), Uint32Array.from(pairs, (p) => p[1]));
+    s.dirty = true;
   },
 
   forget(index: number): void {
-    learner!.forget(index);
-    taught.delete(index);
+    const s = need();
+    learnerOf(s).forget(index);
+    s.dirty = true;
   },
 
   /**
-   * Refit, evaluate on the held-out split and queue the next `n` picks; probabilities come
-   * back for the picks and for the `also` rows (the sample on screen keeps a fresh guess).
+   * Refit (when labels or settings changed), evaluate on the held-out split and queue the
+   * next `n` picks, scoring the pool on the GPU when the settings and the browser allow;
+   * probabilities come back for the picks and for the `also` rows (the sample on screen
+   * keeps a fresh guess).
    */
-  refit(n: number, also: number[] = []): RoundResult {
-    const l = learner;
-    if (!l) throw new Error('no pool: createPool first');
-    const t0 = performance.now();
-    const fitted = l.fit();
-    const fitMs = performance.now() - t0;
-    const accuracy = fitted && test ? (l.accuracy(test.features, test.labels) ?? null) : null;
-    const queue = l.query(n) as Pick[];
+  async refit(n: number, also: number[] = []): Promise<RoundResult> {
+    const s = need();
+    const wasDirty = s.dirty;
+    const l = fitted(s);
+    const fitMs = wasDirty ? s.lastFitMs : 0;
+    const accuracy = l.isFitted && test ? (l.accuracy(test.features, test.labels) ?? null) : null;
+    const queue = (await queryNext(s, n)) as Pick[];
     const probabilities: Record<number, number[]> = {};
     for (const i of [...queue.map((q) => q.index), ...also]) probabilities[i] = Array.from(l.predictSample(i));
-    return { fitted, accuracy, labelled: l.labelledCount, queue, probabilities, fitMs };
+    return { fitted: l.isFitted, accuracy, labelled: l.labelledCount, queue, probabilities, fitMs, scoring: scoring(s) };
+  },
+
+  /** Tests only: destroy the GPU device, as a driver reset would; false when no GPU is held. */
+  loseGpuForTesting(): boolean {
+    return loseGpuForTesting(need());
   },
 };
 
-function need(): Core {
-  if (!core) throw new Error('the learning engine is not loaded yet');
-  return core;
-}
+// One call at a time, in the order sent. Comlink starts each call as its message arrives,
+// and a round awaits the GPU: a teach or a class change must not run in between and
+// change (or free) the learner the round is using.
+let queue: Promise<unknown> = Promise.resolve();
+const serial = Object.fromEntries(
+  Object.entries(api).map(([name, f]) => [
+    name,
+    (...args: unknown[]) => {
+      const run = queue.then(() => (f as (...a: unknown[]) => unknown)(...args));
+      queue = run.catch(() => {});
+      return run;
+    },
+  ]),
+) as unknown as typeof api;
 
 export type EngineApi = typeof api;
-Comlink.expose(api);
+Comlink.expose(serial);

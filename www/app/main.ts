@@ -219,6 +219,9 @@ async function boot(): Promise<void> {
 
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' });
   engine = Comlink.wrap<EngineApi>(worker);
+  // The one test seam: the end-to-end test of a GPU lost mid-session (a driver reset)
+  // needs the worker's device, which the page cannot reach otherwise. It changes no data.
+  (globalThis as { marginaliaLoseGpuForTesting?: () => Promise<boolean> }).marginaliaLoseGpuForTesting = () => engine.loseGpuForTesting();
   try {
     const { simd } = await engine.init();
     $('engine').textContent = simd ? 'WebAssembly (SIMD)' : 'WebAssembly';

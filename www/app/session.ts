@@ -5,7 +5,7 @@
 // what is on screen only after the commit completed; the learner is told afterwards and
 // retrains in the background (in its worker), so the person never waits on training.
 import * as Comlink from 'comlink';
-import type { EngineApi, Evaluation, Pick, RoundResult } from './engine.worker';
+import type { EngineApi, Evaluation, Pick, RoundResult, Scoring } from './engine.worker';
 import { imageFeaturesProblem } from './coates';
 import { lockProject, type ProjectLock } from './lock';
 import { featureRows, featureWidth, labelProblem, pixelBytes, poolFeatures, sampleProblem, usesStoredFeatures } from './pool';
@@ -60,6 +60,8 @@ export class Session {
   current: number | null = null;
   accuracy: number | null = null;
   fitted = false;
+  /** Where the last round scored the pool, and why on the CPU when it did (null before one). */
+  scoring: Scoring | null = null;
   skipped = new Set<number>();
   skips: Decision[] = [];
   problems: string[] = [];
@@ -473,6 +475,7 @@ export class Session {
     this.probabilities = r.probabilities;
     this.accuracy = r.accuracy;
     this.fitted = r.fitted;
+    this.scoring = r.scoring;
     // One held-out point per label count: the first measurement at that count stays (a
     // reopened or restored project refits from scratch and may differ in the last digit;
     // its stored history stays as it was).

@@ -4,6 +4,13 @@
 // `<script type="module">` page can load it without a bundler or import map.
 import type { WireError } from './errors.js';
 
+/** One queried sample: its pool index, its score (higher = more worth asking), why. */
+export interface Candidate {
+  index: number;
+  score: number;
+  reason: string;
+}
+
 /** A request from the page: `op` names a method of the worker's `ops`. */
 export interface Request {
   id: number;

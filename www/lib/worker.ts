@@ -1,265 +1,36 @@
-// The learner's Web Worker: loads the wasm core once (the SIMD build when the browser
-// validates SIMD), holds the core's learner (pool, labels, model, undo history) and the
+// The learner's Web Worker: holds one learner session (session.ts: the wasm core, the
+// core's learner with its pool, labels, model and undo history, GPU pool scoring) and the
 // featurizer for raw input, and answers the page's requests (protocol.ts). Training and
 // image decoding happen here, so the host page never blocks.
-// Both builds' glue is imported statically (a few kB each) and only one wasm is fetched:
-// no dynamic import, so the worker bundles as one chunk in any bundler or worker format.
-import initScalar, * as scalarCore from '../pkg/scalar/marginalia.js';
-import initSimd, * as simdCore from '../pkg/simd/marginalia.js';
-import { MarginaliaError, toWire } from './errors.js';
+import { toWire } from './errors.js';
 import { bytesToFeatures, decodeImage } from './image.js';
-import type { EventMessage, ImageSettings, Request, Response, WireImage, WorkerSettings } from './protocol.js';
+import type { Candidate, EventMessage, ImageSettings, Request, Response, WireImage, WorkerSettings } from './protocol.js';
+import {
+  append, checkSettings, configure, fail, fitted, learnerOf, loadCore, loseGpuForTesting, needCore, newSession, onFit, queryNext, startScorer, stats, toRows,
+  type CoatesFeaturizer, type Session, type TableFeaturizer, type TextFeaturizer,
+} from './session.js';
 
-type Core = typeof simdCore;
-type WasmLearner = InstanceType<Core['Learner']>;
-
-/** One queried sample: its pool index, its score (higher = more worth asking), why. */
-export interface Candidate {
-  index: number;
-  score: number;
-  reason: string;
-}
-
-// A minimal module using one SIMD instruction (i8x16.splat): if the browser validates it,
-// it runs SIMD128 code, so the faster build is loaded.
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
-]);
+// Declared in protocol.ts, whose declarations name no wasm types: the package's public
+// types must not pull in the wasm glue's .d.ts (it needs TypeScript's esnext lib).
+export type { Candidate } from './protocol.js';
 
 const SNAPSHOT_MAGIC = 0x4c47524d; // "MRGL" little-endian
 /** 1: the package's own format (pool + labels, model refitted on restore). 2: the core's snapshot. */
 const SNAPSHOT_VERSION = 2;
 
-// The classes have private constructors (built by their static `fit`/`restore`).
-type TextFeaturizer = simdCore.TextFeaturizer;
-type TableFeaturizer = simdCore.TableFeaturizer;
-type CoatesFeaturizer = simdCore.CoatesFeaturizer;
-/** Raw pixels need none: their settings (size, channels) travel in `WorkerSettings.image`. */
-type Featurizer = TextFeaturizer | TableFeaturizer | CoatesFeaturizer;
-type PoolScorer = simdCore.PoolScorer;
-
-interface Session {
-  settings: WorkerSettings;
-  /** The core's learner; null until the first samples arrive (the core needs a non-empty pool). */
-  learner: WasmLearner | null;
-  /** Fitted on the first texts or rows added, then applied to every later batch. */
-  featurizer: Featurizer | null;
-  /** Labels or settings changed since the last fit. */
-  dirty: boolean;
-  /**
-   * Pool scoring on the GPU (src/compute, with its CPU fallback on device loss) for
-   * `backend: 'webgpu'`, and for `'auto'` when an adapter exists; null: the learner scores
-   * the pool itself, on the CPU. Holds a copy of the pool's features.
-   */
-  scorer: PoolScorer | null;
-  /** The backend the last query scored on. */
-  lastBackend: 'webgpu' | 'cpu';
-  /** Why the last query did not score on the GPU (null: it did, or no query yet). */
-  cpuReason: string | null;
-  /** `'auto'` looked for a GPU already (once a round was large enough to want one). */
-  autoTried?: boolean;
-  /** Why `'auto'` found no GPU when it looked. */
-  noGpu?: string;
-}
-
-/**
- * Multiply-adds per round from which `'auto'` starts the GPU: compute::AUTO_MIN_MACS. Below
- * it a round's submission and readback (and the device's start-up, once) cost more than
- * the CPU's whole pass, so small pools never touch the GPU.
- */
-const AUTO_MIN_MACS = 20_000_000;
-
-let core: Core | null = null;
-let simd = false;
 let session: Session | null = null;
 
 function emit(event: EventMessage['event'], data: unknown): void {
   (self as unknown as Worker).postMessage({ event, data } satisfies EventMessage);
 }
 
-function fail(code: ConstructorParameters<typeof MarginaliaError>[0], message: string): never {
-  throw new MarginaliaError(code, message);
-}
+onFit((info) => emit('progress', { stage: 'fit', ...info }));
 
 function need(): Session {
   if (!session) fail('E_STATE', 'the learner is not initialised');
   return session;
 }
 
-function needCore(): Core {
-  if (!core) fail('E_WORKER', 'the wasm core is not loaded');
-  return core;
-}
-
-async function loadCore(): Promise<void> {
-  if (core) return;
-  simd = WebAssembly.validate(SIMD_PROBE);
-  try {
-    if (simd) await initSimd();
-    else await initScalar();
-    core = simd ? simdCore : (scalarCore as unknown as Core);
-  } catch (e) {
-    fail('E_WORKER', `the wasm core could not be loaded (${simd ? 'SIMD' : 'scalar'} build): ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
-function checkSettings(s: WorkerSettings): void {
-  const c = needCore();
-  const strategies = c.strategyNames();
-  const models = c.modelNames();
-  if (!strategies.includes(s.strategy)) fail('E_INVALID_PARAM', `unknown strategy '${s.strategy}'; known: ${strategies.join(', ')}`);
-  if (!models.includes(s.model)) fail('E_INVALID_PARAM', `unknown model '${s.model}'; known: ${models.join(', ')}`);
-  if (!Number.isInteger(s.batchSize) || s.batchSize < 1) fail('E_INVALID_PARAM', `batchSize must be a whole number ≥ 1, got ${s.batchSize}`);
-  if (!Number.isInteger(s.committee) || s.committee < 0 || s.committee === 1) {
-    fail('E_INVALID_PARAM', `committee must be 0 (a single model; committee strategies then train 5) or a whole number ≥ 2, got ${s.committee}`);
-  }
-  if (!['features', 'text', 'table', 'image'].includes(s.input)) fail('E_INVALID_PARAM', `input must be 'features', 'text', 'table' or 'image', got '${s.input}'`);
-  if (s.input === 'image') checkImage(s.image);
-  // Raw input learns its width from the featurizer; until then it is 0.
-  if (s.input === 'features' && (!Number.isInteger(s.features) || s.features < 1)) {
-    fail('E_INVALID_PARAM', `features (the width of a sample) must be a whole number ≥ 1, got ${s.features}`);
-  }
-  if (s.classes.length < 2) fail('E_INVALID_PARAM', `need at least 2 classes, got ${s.classes.length}`);
-  if (!['auto', 'cpu', 'webgpu'].includes(s.backend)) fail('E_INVALID_PARAM', `backend must be 'auto', 'webgpu' or 'cpu', got '${s.backend}'`);
-}
-
-function checkImage(im: ImageSettings | undefined): void {
-  if (!im) fail('E_INVALID_PARAM', "input 'image' needs image settings");
-  const whole = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
-  if (!whole(im.size, 1, 1024)) fail('E_INVALID_PARAM', `image.size (the side images are resized to, in pixels) must be a whole number 1..1024, got ${im.size}`);
-  if (im.channels !== 1 && im.channels !== 3) fail('E_INVALID_PARAM', `image.channels must be 1 (grey) or 3 (RGB), got ${im.channels}`);
-  if (im.features !== 'pixels' && im.features !== 'coates') fail('E_INVALID_PARAM', `image.features must be 'pixels' or 'coates', got '${im.features}'`);
-  if (im.features === 'coates') {
-    if (im.channels !== 1) fail('E_INVALID_PARAM', "image.features 'coates' works on grey images: set image.channels to 1");
-    if (!whole(im.centroids, 1, 4096)) fail('E_INVALID_PARAM', `image.centroids must be a whole number 1..4096, got ${im.centroids}`);
-    if (!whole(im.patch, 1, im.size)) fail('E_INVALID_PARAM', `image.patch must be a whole number 1..${im.size} (the image side), got ${im.patch}`);
-    if (!Number.isInteger(im.patches) || im.patches < im.centroids) fail('E_INVALID_PARAM', `image.patches must be a whole number ≥ image.centroids (${im.centroids}), got ${im.patches}`);
-  }
-}
-
-/**
- * Give the core's learner the settings that differ from `prev` (all of them when there is
- * none); validated by checkSettings first. Only what changed: a new model or committee
- * size drops the fitted model, which a batch-size change must not.
- */
-function applySettings(l: WasmLearner, s: WorkerSettings, prev?: WorkerSettings): void {
-  if (!prev) l.setClassNames(s.classes);
-  if (!prev || prev.model !== s.model) l.setModel(s.model);
-  if (!prev || prev.committee !== s.committee) l.setCommittee(s.committee);
-  if (!prev || prev.strategy !== s.strategy) l.setStrategy(s.strategy);
-  if (!prev || prev.batchSize !== s.batchSize) l.setBatchSize(s.batchSize);
-}
-
-function learnerOf(s: Session): WasmLearner {
-  if (!s.learner) fail('E_EMPTY', 'the pool is empty: addSamples first');
-  return s.learner;
-}
-
-/** Refit when labels or settings changed since the last fit; report the fit as progress. */
-function fitted(s: Session): WasmLearner {
-  const l = learnerOf(s);
-  if (s.dirty) {
-    const t0 = performance.now();
-    const ok = l.fit();
-    s.dirty = false;
-    emit('progress', { stage: 'fit', labelled: l.labelledCount, fitted: ok, ms: performance.now() - t0 });
-  }
-  return l;
-}
-
-function toRows(values: Float32Array | number[], width: number, what: string): Float32Array {
-  const data = values instanceof Float32Array ? values : Float32Array.from(values);
-  if (data.length === 0 || data.length % width !== 0) {
-    fail('E_SHAPE', `${what}: ${data.length} values is not a whole number of samples of ${width} features each`);
-  }
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) fail('E_NONFINITE', `${what}: non-finite value ${data[i]} at row ${Math.floor(i / width)}, column ${i % width}`);
-  }
-  return data;
-}
-
-/**
- * Start GPU scoring for `backend` ('webgpu' or 'auto') once the width is known. 'webgpu'
- * without an adapter is E_BACKEND_UNAVAILABLE, never a silent CPU run; 'auto' then
- * stays on the CPU.
- */
-async function startScorer(s: Session): Promise<void> {
-  if (s.scorer || s.settings.backend === 'cpu' || s.settings.features < 1) return;
-  if (s.settings.backend === 'auto') s.autoTried = true;
-  const c = needCore();
-  let scorer: PoolScorer;
-  try {
-    scorer = await c.PoolScorer.create(s.settings.backend, s.settings.features);
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    fail('E_BACKEND_UNAVAILABLE', `backend 'webgpu' was requested, but WebGPU cannot be used here (${why}); use 'auto' or 'cpu'`);
-  }
-  if (!scorer.hasGpu) {
-    // 'auto' without an adapter: the learner's own CPU path; keep the reason for stats().
-    s.noGpu = `no WebGPU adapter (${scorer.fallbackReason ?? 'none offered'})`;
-    scorer.free();
-    return;
-  }
-  if (s.learner) scorer.append(s.learner.poolFeatures());
-  s.scorer = scorer;
-}
-
-/** Append feature rows to the pool, creating the core's learner on the first batch. */
-async function append(s: Session, data: Float32Array): Promise<{ first: number; count: number }> {
-  const width = s.settings.features;
-  const count = data.length / width;
-  if (s.settings.backend === 'webgpu') await startScorer(s);
-  let first = 0;
-  if (!s.learner) {
-    const c = needCore();
-    const l = new c.Learner(data, count, width, s.settings.classes.length, s.settings.seed);
-    applySettings(l, s.settings);
-    s.learner = l;
-  } else {
-    first = s.learner.addSamples(data);
-  }
-  // After the learner accepted the rows (it checks them), so both pools stay in step.
-  s.scorer?.append(data);
-  return { first, count };
-}
-
-/** The next `n` questions: pool probabilities from the GPU scorer when the model allows, else the learner's own pass. */
-async function queryNext(s: Session, n: number): Promise<Candidate[]> {
-  const l = fitted(s);
-  const net = l.isFitted ? l.scoringNetwork() : undefined;
-  const macs = net ? l.size * net.macsPerRow : 0;
-  if (net && !s.scorer && s.settings.backend === 'auto' && !s.autoTried && macs >= AUTO_MIN_MACS) {
-    await startScorer(s);
-  }
-  if (!s.scorer || !net) {
-    net?.free();
-    s.lastBackend = 'cpu';
-    s.cpuReason = cpuReason(s, l, net !== undefined, macs);
-    return l.query(n) as Candidate[];
-  }
-  try {
-    const round = (await s.scorer.score(net)) as { probs: Float32Array; memberProbs?: Float32Array; backend: 'webgpu' | 'cpu' };
-    s.lastBackend = round.backend;
-    s.cpuReason = round.backend === 'webgpu' ? null : (s.scorer.fallbackReason ?? 'the GPU round fell back to the CPU');
-    // A committee's strategies look at every member (vote entropy, KL), not only the mean.
-    if (net.committee && round.memberProbs) return l.queryWithMemberProbs(n, round.memberProbs, net.members, net.outputs) as Candidate[];
-    return l.queryWithPoolProbs(n, round.probs, net.outputs) as Candidate[];
-  } finally {
-    net.free();
-  }
-}
-
-/** Why a query scored on the CPU, in one phrase, for `stats().gpuFallback`. */
-function cpuReason(s: Session, l: WasmLearner, gpuScorable: boolean, macs: number): string {
-  if (s.settings.backend === 'cpu') return "backend 'cpu' was asked for";
-  if (!l.isFitted) return 'no fitted model yet (cold-start picks need no scoring)';
-  if (!gpuScorable) {
-    return `the GPU scores softmax regression, the MLP and committees with margin, entropy or least_confident (committees also with vote_entropy, consensus_entropy, mean_kl or max_kl); this session uses ${s.settings.model} with ${s.settings.strategy}${s.settings.committee ? ` and a committee of ${s.settings.committee}` : ''}`;
-  }
-  if (s.noGpu) return s.noGpu;
-  if (s.scorer) return s.scorer.fallbackReason ?? 'the GPU is not available';
-  return `backend 'auto': a round is ${macs} multiply-adds, below the ${AUTO_MIN_MACS} from which the GPU gains`;
-}
 
 interface Header {
   settings: WorkerSettings;
@@ -369,30 +140,6 @@ function defaults(): Pick<WorkerSettings, 'committee' | 'input'> {
   return { committee: 0, input: 'features' };
 }
 
-function newSession(settings: WorkerSettings, dirty: boolean): Session {
-  return { settings, learner: null, featurizer: null, dirty, scorer: null, lastBackend: 'cpu', cpuReason: null };
-}
-
-function stats(s: Session) {
-  const l = s.learner;
-  return {
-    samples: l ? l.size : 0,
-    labelled: l ? l.labelledCount : 0,
-    fitted: l ? l.isFitted : false,
-    strategy: s.settings.strategy,
-    model: s.settings.model,
-    committee: s.settings.committee,
-    batchSize: s.settings.batchSize,
-    classes: s.settings.classes,
-    features: s.settings.features,
-    input: s.settings.input,
-    /** Where the last query scored the pool. */
-    backend: s.lastBackend,
-    /** Why the last query did not score on the GPU; null when it did, or before a query. */
-    gpuFallback: s.lastBackend === 'webgpu' ? null : s.cpuReason,
-    image: s.settings.image ?? null,
-  };
-}
 
 function checkInput(s: Session, want: 'text' | 'table' | 'image', op: string): void {
   if (s.settings.input !== want) fail('E_STATE', `${op} needs a learner created with input: '${want}' (this one takes ${s.settings.input})`);
@@ -467,7 +214,7 @@ function imageFeatures(s: Session, bytes: Uint8Array, fitIfNeeded: boolean): Flo
 /** What the worker can do; each is called by name from the page. */
 const ops = {
   async init(settings: WorkerSettings, restoreFrom?: Uint8Array) {
-    await loadCore();
+    const simd = await loadCore();
     const s: Session = restoreFrom ? await fromSnapshot(restoreFrom) : newSession(settings, true);
     checkSettings(s.settings);
     if (s.settings.backend === 'webgpu') await startScorer(s);
@@ -535,9 +282,7 @@ const ops = {
 
   /** Tests only: destroy the GPU device, as a driver reset would. */
   loseGpuForTesting(): boolean {
-    const s = need();
-    s.scorer?.loseDeviceForTesting();
-    return s.scorer !== null;
+    return loseGpuForTesting(need());
   },
 
   teach(pairs: { index: number; label: number }[]) {
@@ -604,18 +349,12 @@ const ops = {
     return fitted(s).stopSuggestion(budget ?? undefined) as { stop: boolean; reason: string; kappa: number | null; uncertainty: number | null; budgetLeft: number | null };
   },
 
-  configure(changes: Partial<{ strategy: string; model: string; batchSize: number; committee: number }>) {
+  async configure(changes: Partial<{ strategy: string; model: string; batchSize: number; committee: number }>) {
     const s = need();
-    const prev = s.settings;
-    const next = { ...prev, ...changes };
-    checkSettings(next);
-    s.settings = next;
-    if (s.learner) {
-      const wasFitted = s.learner.isFitted;
-      applySettings(s.learner, next, prev);
-      // A new model, committee size, or a switch to or from a committee strategy drops the fit.
-      if (wasFitted && !s.learner.isFitted) s.dirty = true;
-    }
+    // The documented four only: the backend is chosen once, in createLearner.
+    const { strategy, model, batchSize, committee } = changes ?? {};
+    const picked = Object.fromEntries(Object.entries({ strategy, model, batchSize, committee }).filter(([, v]) => v !== undefined));
+    await configure(s, picked);
     return stats(s);
   },
 

@@ -108,6 +108,8 @@ export interface LearnerSettings {
   model: 'softmax' | 'mlp' | 'committee';
   strategy: string;
   batchSize: number;
+  /** Where the pool is scored (absent in projects from before the choice: 'auto'). */
+  backend?: 'auto' | 'webgpu' | 'cpu';
 }
 
 export interface SampleRecord {

@@ -7,7 +7,8 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Session } from '../session';
-import { MAX_BATCH, MODEL_LABELS, MODELS, type LearnerSettings } from '../settings';
+import { BACKEND_LABELS, BACKENDS, MAX_BATCH, MODEL_LABELS, MODELS, type Backend, type LearnerSettings } from '../settings';
+import { renderScoring } from './label-view';
 import { download, modelManifest, modelZip, safeName } from '../export';
 import { featureRows, poolFeatures, usesStoredFeatures } from '../pool';
 import { projectFeatures, storageStatus } from '../store/db';
@@ -37,12 +38,16 @@ function renderSettings(s: Session): void {
   }
   const batch = $<HTMLInputElement>('set-batch');
   batch.max = String(MAX_BATCH);
+  const compute = $<HTMLSelectElement>('set-compute');
+  if (!compute.options.length) compute.append(...BACKENDS.map((b) => el('option', { value: b }, BACKEND_LABELS[b])));
   const st = s.settings;
   model.value = st.model;
   strategy.value = st.strategy;
+  compute.value = st.backend ?? 'auto';
   // Not while the person is typing a number in it.
   if (document.activeElement !== batch) batch.value = String(st.batchSize);
-  for (const c of [model, strategy, batch]) c.disabled = s.readOnly;
+  for (const c of [model, strategy, batch, compute]) c.disabled = s.readOnly;
+  renderScoring(s);
   const kind = s.evaluation?.modelKind;
   $('set-trained').textContent = kind ? `${kind}, after every label, in the background (in a Web Worker)` : 'not yet (label samples of two classes)';
 }
@@ -130,17 +135,18 @@ function wireSettings(get: () => Session | null): void {
   const change = async (patch: Partial<LearnerSettings>) => {
     const s = get();
     if (!s) return;
-    const cur = s.settings;
+    const cur: LearnerSettings = { backend: 'auto', ...s.settings }; // stored before the compute choice: auto
     if (Object.entries(patch).every(([k, v]) => cur[k as keyof LearnerSettings] === v)) return; // nothing changed
     status.textContent = 'Applying…';
     await s.changeSettings(patch);
     // changeSettings reports its own failures (hooks.problem); show what is in force.
     const now = s.settings;
-    status.textContent = `In force: ${MODEL_LABELS[now.model]}, strategy ${now.strategy}, batches of ${now.batchSize}. Retraining…`;
+    status.textContent = `In force: ${MODEL_LABELS[now.model]}, strategy ${now.strategy}, batches of ${now.batchSize}, compute ${BACKEND_LABELS[now.backend ?? 'auto']}. Retraining…`;
     renderSettings(s);
   };
   $<HTMLSelectElement>('set-model').addEventListener('change', (ev) => void change({ model: (ev.target as HTMLSelectElement).value as LearnerSettings['model'] }));
   $<HTMLSelectElement>('set-strategy').addEventListener('change', (ev) => void change({ strategy: (ev.target as HTMLSelectElement).value }));
+  $<HTMLSelectElement>('set-compute').addEventListener('change', (ev) => void change({ backend: (ev.target as HTMLSelectElement).value as Backend }));
   const batch = $<HTMLInputElement>('set-batch');
   // Enter in the number field submits the form: apply the value instead of navigating.
   $('learner-settings').addEventListener('submit', (ev) => {

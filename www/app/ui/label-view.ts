@@ -3,6 +3,7 @@
 // decisions (editable).
 import { filterClasses, keyForClass } from '../keys';
 import type { Session } from '../session';
+import { scoringText } from '../settings';
 import { $, bestGuess, drawPixels, el } from './dom';
 import { cardRows, vectorSummary } from './sample';
 
@@ -10,6 +11,7 @@ export function renderLabel(s: Session): void {
   $('label-count').textContent = String(s.labels.size);
   $('accuracy').textContent =
     s.accuracy == null ? (s.test.length ? '– (needs two classes labelled)' : '– (no held-out set)') : `${(s.accuracy * 100).toFixed(1)}%`;
+  renderScoring(s);
   renderSample(s);
   renderButtons(s);
   // The decisions list (20 rows of menus) is not what the person waits for: build it after
@@ -25,6 +27,30 @@ export function renderLabel(s: Session): void {
   }
 }
 let decisionsPending = false;
+
+/** Which backend scored the last round (and why the CPU), here and on the dashboard. */
+export function renderScoring(s: Session): void {
+  const f = s.scoring;
+  const attrs = {
+    text: f ? scoringText(f) : '–',
+    title: f?.detail ?? f?.adapter ?? '',
+    backend: f?.backend ?? '',
+    labelled: f ? String(f.labelled) : '',
+  };
+  // Every label re-renders the view: touch the DOM only when something changed, so the
+  // next sample's frame carries no needless style work.
+  const key = JSON.stringify(attrs);
+  if (key === lastScoring) return;
+  lastScoring = key;
+  for (const id of ['scoring', 'set-scoring']) {
+    const e = $(id);
+    e.textContent = attrs.text;
+    e.title = attrs.title;
+    e.dataset.backend = attrs.backend;
+    e.dataset.labelled = attrs.labelled;
+  }
+}
+let lastScoring = '';
 
 export function renderSample(s: Session): void {
   const labeler = $('labeler');
