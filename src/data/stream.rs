@@ -552,6 +552,15 @@ impl TableReader {
         };
         splitter.finish(complete, &mut keep_one)?;
         let source = format.source();
+        if !complete && self.records == 0 && self.bytes > 0 {
+            // A preview with no row in it: one that long is no table a person made.
+            return Err(Error::Parse {
+                source_name: source.into(),
+                line: 1,
+                col: 1,
+                msg: format!("no line ends in the first {} bytes read: is this a text file?", self.bytes),
+            });
+        }
         match format {
             Format::Csv | Format::Tsv => delimited_table(self.kept, self.records, self.max_rows, complete, source),
             Format::Jsonl => jsonl_table(self.kept, self.records),
@@ -922,6 +931,9 @@ mod tests {
         let s = r.finish(false).unwrap();
         assert_eq!((s.table.rows.len(), s.skipped.len()), (1, 0));
         assert!(matches!(read_all(b"", Format::Csv), Err(Error::Empty(_))));
+        let mut r = TableReader::new(Format::Csv, 10);
+        r.push(&[0u8; 1000]).unwrap();
+        assert_eq!(r.finish(false).unwrap_err().to_string(), "CSV: line 1, column 1: no line ends in the first 1000 bytes read: is this a text file?");
         assert!(matches!(read_all(b"\xef\xbb", Format::Txt), Err(Error::Empty(_)) | Ok(_)));
     }
 }

@@ -14,6 +14,9 @@ function featurized(labels: (string | null)[] | null): Featurized {
     labels,
     snapshot: Uint8Array.from([1, 2]),
     dropped: [],
+    skipped: [],
+    leftOut: 0,
+    read: { bytes: 100, seconds: 0.01, wasmBytes: 1 << 20 },
   };
 }
 

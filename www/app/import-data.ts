@@ -9,11 +9,17 @@ export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'txt' | 'npy';
 /**
  * Limits, and why: the learner holds every sample's features as one dense matrix in the
  * worker's memory (wasm32: at most 4 GB, shared with the model), and IndexedDB stores
- * them too. A file is refused by its size before it is read, so the tab never freezes
- * on it: 64 MB is ~1 M short text lines, more than anyone labels by hand.
+ * them too. CSV, TSV, JSONL and text files of any size are read as a stream: the first
+ * `rows` rows are imported and the rest only counted, so a 200 MB file neither freezes
+ * the tab nor has to fit in memory. A .npy is one array with no rows to stream, so it is
+ * read whole and refused by its size before that.
  */
 export const DATA_LIMITS = {
-  bytes: 64 * 1024 * 1024,
+  /** .npy files: read whole, then copied into wasm and out again (3× its size at the
+   *  peak); 128 MB is 32 M float32 values, half the `values` cap. */
+  npyBytes: 128 * 1024 * 1024,
+  /** What the preview reads of a streamed file: its columns and first rows. */
+  previewBytes: 1024 * 1024,
   rows: 100_000,
   /** samples × features: 64 M float32 values = 256 MB. */
   values: 64 * 1024 * 1024,
