@@ -83,6 +83,8 @@ test('a 200 MB CSV: streamed with progress, first 100,000 rows imported, the res
     const partial = reading.filter(([t, v, max]) => v > 0 && v < max && /^reading \([\d,]+ rows\): \d+ MB of 200 MB$/.test(t));
     assert.ok(partial.length >= 5, `progress while reading: ${JSON.stringify(reading.slice(0, 8))}`);
     assert.ok(steps.some(([t]) => /^encoding: 99,998 \/ 99,998$/.test(t)), JSON.stringify(steps.slice(-5)));
+    // Storing 100,000 samples takes seconds: that has its progress too.
+    assert.ok(steps.some(([t, v, max]) => v > 0 && v < max && /^storing: [\d,]+ \/ 99,998$/.test(t)), JSON.stringify(steps.slice(-5)));
 
     // The new project opens and takes a label.
     const projects = await readStore(page, 'projects');

@@ -179,9 +179,9 @@ async function runDataImport(app: AppHandle): Promise<void> {
       if (new Set(classes).size >= 2) for (const j of await api.split(classes, HELD_OUT, 0)) heldOut.add(rows[j]);
     }
     const r = buildDataProject(newProjectId(), ins.name, f, opts, Date.now(), heldOut);
-    progress(0, 1, 'storing');
-    await putProjectData(app.db, r.project, r.samples, r.labels, r.features);
-    progress(1, 1, 'stored');
+    progress(0, r.samples.length, 'storing');
+    await putProjectData(app.db, r.project, r.samples, r.labels, r.features, (n, total) => progress(n, total, 'storing'));
+    progress(r.samples.length, r.samples.length, 'stored');
     const lines: (string | Node)[] = [
       `Imported ${r.samples.length.toLocaleString('en')} ${kind === 'text' ? 'texts' : kind === 'table' ? 'rows' : 'vectors'} into “${r.project.name}” (${f.width.toLocaleString('en')} features each${r.labels.length ? `; ${r.labels.length} labelled from “${labelColumn}”` : ''}${r.project.classNames.length ? `; classes: ${r.project.classNames.join(', ')}` : ''}).`,
     ];
