@@ -5,7 +5,7 @@
 // never one string here or in wasm; then the rows are featurized in ranges, with progress
 // throughout. A .npy (one array, no rows) is read whole, within its own size limit.
 import * as Comlink from 'comlink';
-import { dataFormat, DATA_LIMITS, type DataFormat } from './import-data';
+import { dataFormat, DATA_LIMITS, rowCap, type DataFormat } from './import-data';
 
 type Core = typeof import('../pkg/simd/marginalia.js');
 type Parsed = import('../pkg/simd/marginalia.js').ParsedTable;
@@ -82,8 +82,9 @@ export interface Featurized {
   skipped: SkippedRow[];
   /** Rows after the first DATA_LIMITS.rows, counted and left out. */
   leftOut: number;
-  /** The read: bytes, seconds, and the wasm memory's size at its end (bytes). */
-  read: { bytes: number; seconds: number; wasmBytes: number };
+  /** The read: bytes, seconds, the wasm memory's size at its end (bytes), and the row
+   *  limit it applied with the reason (for the report when rows were left out). */
+  read: { bytes: number; seconds: number; wasmBytes: number; cap?: { rows: number; why: string } };
 }
 
 export type Progress = (done: number, total: number, stage: string) => void;
@@ -182,7 +183,9 @@ async function featurize(opts: FeaturizeOptions, progress: Progress): Promise<Fe
     return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
   }
   if (!source) throw new Error('no file to import: choose one first');
-  const { p, read } = await readStream(c, source.file, source.format, progress);
+  const cap = rowCap(opts);
+  const { p, read } = await readStream(c, source.file, source.format, cap.rows, progress);
+  read.cap = cap;
   try {
     return await featurizeRows(c, p, read, opts, progress);
   } finally {
@@ -194,9 +197,9 @@ async function featurize(opts: FeaturizeOptions, progress: Progress): Promise<Fe
 const PROGRESS_BYTES = 4 * 1024 * 1024;
 
 /** Read the whole file as a stream into the Rust reader: the rows it keeps, and figures. */
-async function readStream(c: Core, file: File, format: Exclude<DataFormat, 'npy'>, progress: Progress): Promise<{ p: Parsed; read: Featurized['read'] }> {
+async function readStream(c: Core, file: File, format: Exclude<DataFormat, 'npy'>, maxRows: number, progress: Progress): Promise<{ p: Parsed; read: Featurized['read'] }> {
   const t0 = performance.now();
-  const s = new c.TableStream(format, DATA_LIMITS.rows);
+  const s = new c.TableStream(format, maxRows);
   const reader = file.stream().getReader();
   let bytes = 0;
   let reported = 0;

@@ -27,6 +27,26 @@ export const DATA_LIMITS = {
   textFeatures: 1024,
 };
 
+/**
+ * The rows to keep: DATA_LIMITS.rows, fewer where the features would pass the values
+ * limit anyway (text: TF-IDF is up to DATA_LIMITS.textFeatures wide; vectors: one value
+ * per column), so that a big file gives as many rows as fit rather than none. A table's
+ * width is known only once its categories are counted: checked after the encoder.
+ */
+export function rowCap(opts: { kind: 'text' | 'table' | 'embedding'; featureColumns?: string[] }): { rows: number; why: string } {
+  const values = DATA_LIMITS.values.toLocaleString('en');
+  if (opts.kind === 'text') {
+    const rows = Math.min(DATA_LIMITS.rows, Math.floor(DATA_LIMITS.values / DATA_LIMITS.textFeatures));
+    return { rows, why: `${rows.toLocaleString('en')} texts per project: up to ${DATA_LIMITS.textFeatures.toLocaleString('en')} TF-IDF features each, and ${values} values are kept in memory while you label` };
+  }
+  const width = opts.featureColumns?.length ?? 0;
+  if (opts.kind === 'embedding' && width > 0 && Math.floor(DATA_LIMITS.values / width) < DATA_LIMITS.rows) {
+    const rows = Math.floor(DATA_LIMITS.values / width);
+    return { rows, why: `${rows.toLocaleString('en')} vectors of ${width.toLocaleString('en')} values per project: ${values} values are kept in memory while you label` };
+  }
+  return { rows: DATA_LIMITS.rows, why: `${DATA_LIMITS.rows.toLocaleString('en')} samples per project` };
+}
+
 /** The format a file name says, or null when it is not a data file this page reads. */
 export function dataFormat(name: string): DataFormat | null {
   const m = /\.([a-z0-9]+)$/i.exec(name);

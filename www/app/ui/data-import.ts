@@ -109,7 +109,7 @@ function showInspection(ins: Inspection): void {
     ? `${ins.name}: a NumPy array of ${ins.shape![0].toLocaleString('en')} vectors × ${ins.shape![1].toLocaleString('en')} values.`
     : ins.complete
       ? `${ins.name}: ${ins.format.toUpperCase()}, ${ins.rows.toLocaleString('en')} rows, ${ins.columns.length} column(s).`
-      : `${ins.name}: ${ins.format.toUpperCase()}, ${mb(ins.bytes)}, ${ins.columns.length} column(s); ${ins.rows.toLocaleString('en')} rows in its first ${mb(DATA_LIMITS.previewBytes)}, so about ${estimate(ins).toLocaleString('en')} in all. The rows are counted as the file is read; the first ${DATA_LIMITS.rows.toLocaleString('en')} are imported.`;
+      : `${ins.name}: ${ins.format.toUpperCase()}, ${mb(ins.bytes)}, ${ins.columns.length} column(s); ${ins.rows.toLocaleString('en')} rows in its first ${mb(DATA_LIMITS.previewBytes)}, so about ${estimate(ins).toLocaleString('en')} in all. The rows are counted as the file is read; the first ${DATA_LIMITS.rows.toLocaleString('en')} are imported (${Math.floor(DATA_LIMITS.values / DATA_LIMITS.textFeatures).toLocaleString('en')} for text).`;
   const summary: (string | Node)[] = [what];
   for (const line of skippedLines(ins.skipped, true)) summary.push(el('br'), ins.complete ? line : `In the first ${mb(DATA_LIMITS.previewBytes)}: ${line}`);
   $('data-summary').replaceChildren(...summary);
@@ -187,7 +187,8 @@ async function runDataImport(app: AppHandle): Promise<void> {
     ];
     if (f.leftOut > 0) {
       const read = r.samples.length + f.skipped.length + f.dropped.length;
-      lines.push(`${ins.name} (${mb(ins.bytes)}): the first ${read.toLocaleString('en')} rows were imported; ${f.leftOut.toLocaleString('en')} more were left out (the limit is ${DATA_LIMITS.rows.toLocaleString('en')} samples per project: split the file to label the rest).`);
+      const why = f.read.cap?.why ?? `${DATA_LIMITS.rows.toLocaleString('en')} samples per project`;
+      lines.push(`${ins.name} (${mb(ins.bytes)}): the first ${read.toLocaleString('en')} rows were imported; ${f.leftOut.toLocaleString('en')} more were left out (the limit is ${why}: split the file to label the rest).`);
     }
     lines.push(...skippedLines(f.skipped, false));
     if (f.dropped.length) lines.push(`Skipped ${f.dropped.length} row(s) with no text: ${lineList(f.dropped.map((x) => x.line))}.`);
