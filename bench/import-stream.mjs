@@ -98,7 +98,9 @@ counted) imported through the app's file input, measured by \`node bench/import-
 the data worker's \`File.stream()\` fed chunk by chunk into the Rust reader (\`data::stream\`,
 wasm SIMD build): it parses and keeps the first 100,000 rows and scans the rest for record
 ends (quotes included) to count them. The whole import adds the table encoding of the
-100,000 rows, building the project and storing it in IndexedDB. Memory: the wasm
+100,000 rows, building the project and storing it in IndexedDB; the storing is most of
+it (12.7 s of a 16.0 s import in one run timed by stage: 100,000 sample records put in one
+transaction, awaiting every 500th, in `store/db.ts`), the read about a tenth. Memory: the wasm
 instance's size after the read (it only grows, so this is its peak during the read), and
 the resident memory of all the browser's processes, before choosing the file and at its
 peak (sampled every 50 ms from /proc). Headless ${CHROMIUM}, ${cpus().length} CPU cores

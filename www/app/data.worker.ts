@@ -135,7 +135,8 @@ const api = {
         s.push(head);
         p = s.finish(complete);
         const r: Inspection = {
-          name, format, columns: p.columns, rows: p.rowCount, complete, bytes: file.size,
+          // Rows past the cap are counted in the preview too (short rows: more than 100,000 in a MB).
+          name, format, columns: p.columns, rows: p.rowCount + p.leftOut, complete, bytes: file.size,
           skipped: p.skipped as SkippedRow[],
           preview: p.rows(0, Math.min(5, p.rowCount)) as (string | null)[][],
         };
