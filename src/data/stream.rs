@@ -84,7 +84,11 @@ pub struct Skipped {
 pub struct Streamed {
     pub table: Table,
     pub skipped: Vec<Skipped>,
+    /// Data rows after the first `max_rows`, counted (at least this many when `count_stopped`).
     pub left_out: u64,
+    /// Why counting the rows past the cap stopped (an unclosed quote, a character after a
+    /// closing quote there): the rows kept are whole, so the import goes on with them.
+    pub count_stopped: Option<Error>,
 }
 
 /// Incremental UTF-8 validation (the byte ranges of RFC 3629, table 3-7 of the Unicode
@@ -191,6 +195,8 @@ struct Splitter {
     /// The first bytes, until we know whether they are a byte-order mark.
     bom: Vec<u8>,
     bom_done: bool,
+    /// Counting mode met an error: the rows kept are fine, the count ends here.
+    stopped: Option<Error>,
 }
 
 impl Splitter {
@@ -226,6 +232,7 @@ impl Splitter {
             bad: None,
             bom: Vec::new(),
             bom_done: false,
+            stopped: None,
         }
     }
 
@@ -252,6 +259,20 @@ impl Splitter {
     }
 
     fn bytes(&mut self, chunk: &[u8], out: &mut impl FnMut(RawRecord) -> Result<()>) -> Result<()> {
+        match self.bytes_or_err(chunk, out) {
+            // Past the rows kept, a broken record costs only the count of the rest.
+            Err(e) if !self.keep => {
+                self.stopped = Some(e);
+                Ok(())
+            }
+            r => r,
+        }
+    }
+
+    fn bytes_or_err(&mut self, chunk: &[u8], out: &mut impl FnMut(RawRecord) -> Result<()>) -> Result<()> {
+        if self.stopped.is_some() {
+            return Ok(());
+        }
         let mut i = 0;
         while i < chunk.len() {
             if !self.keep && !self.after_cr && !self.held_cr {
@@ -513,7 +534,7 @@ impl Splitter {
                 self.bytes(&head, out)?;
             }
         }
-        if !complete {
+        if !complete || self.stopped.is_some() {
             return Ok(());
         }
         if self.held_cr {
@@ -526,7 +547,12 @@ impl Splitter {
         }
         if matches!(self.state, State::Quoted) {
             let (line, col) = self.quote_at;
-            return Err(Error::Parse { source_name: self.source.into(), line, col, msg: "quote opened here is never closed".into() });
+            let e = Error::Parse { source_name: self.source.into(), line, col, msg: "quote opened here is never closed".into() };
+            if self.keep {
+                return Err(e);
+            }
+            self.stopped = Some(e);
+            return Ok(());
         }
         if self.in_record {
             self.end_record(out)?;
@@ -619,11 +645,14 @@ impl TableReader {
                 msg: format!("no line ends in the first {} bytes read: is this a text file?", self.bytes),
             });
         }
-        match format {
+        let stopped = self.splitter.stopped.take();
+        let mut s = match format {
             Format::Csv | Format::Tsv => delimited_table(self.kept, self.records, self.max_rows, complete, source),
             Format::Jsonl => jsonl_table(self.kept, self.records),
             Format::Txt => lines_table(self.kept, self.records),
-        }
+        }?;
+        s.count_stopped = stopped;
+        Ok(s)
     }
 }
 
@@ -740,7 +769,7 @@ fn delimited_table(kept: Vec<Kept>, records: u64, max_rows: usize, complete: boo
             format!("{source} (every one of its {} data rows was skipped)", skipped.len())
         }));
     }
-    Ok(Streamed { table, skipped, left_out })
+    Ok(Streamed { table, skipped, left_out, count_stopped: None })
 }
 
 /// JSON lines: the columns are the keys in order of first appearance (over the rows kept).
@@ -788,7 +817,7 @@ fn jsonl_table(kept: Vec<Kept>, records: u64) -> Result<Streamed> {
     if table.columns.is_empty() {
         return Err(Error::Empty("JSONL (the objects have no keys)".into()));
     }
-    Ok(Streamed { table, skipped, left_out: records - taken })
+    Ok(Streamed { table, skipped, left_out: records - taken, count_stopped: None })
 }
 
 /// Plain text: one sample per non-blank line, column `text`; nothing is missing.
@@ -813,7 +842,7 @@ fn lines_table(kept: Vec<Kept>, records: u64) -> Result<Streamed> {
             format!("the text file (every one of its {} lines was skipped)", skipped.len())
         }));
     }
-    Ok(Streamed { table, skipped, left_out: records - taken })
+    Ok(Streamed { table, skipped, left_out: records - taken, count_stopped: None })
 }
 
 /// The whole of `bytes` as one stream, keeping every row: what [`TableReader`] gives for
@@ -989,6 +1018,13 @@ mod tests {
         let s = r.finish(false).unwrap();
         assert_eq!((s.table.rows.len(), s.skipped.len()), (1, 0));
         assert!(matches!(read_all(b"", Format::Csv), Err(Error::Empty(_))));
+        // Past the rows kept, the same errors only stop the count: the rows kept are whole.
+        let s = every_split(b"a,b\n1,2\n3,4\n5,6\n7,\"open\n8,9\n", Format::Csv, 2);
+        assert_eq!((s.table.rows.len(), s.left_out), (2, 1));
+        assert_eq!(s.count_stopped.unwrap().to_string(), "CSV: line 5, column 3: quote opened here is never closed");
+        let s = every_split(b"a,b\n1,2\n3,4\n\"x\"y,2\n5,6\n", Format::Csv, 1);
+        assert_eq!((s.table.rows.len(), s.left_out), (1, 1));
+        assert_eq!(s.count_stopped.unwrap().to_string(), "CSV: line 4, column 4: unexpected character after a closing quote");
         let mut r = TableReader::new(Format::Csv, 10);
         r.push(&[0u8; 1000]).unwrap();
         assert_eq!(r.finish(false).unwrap_err().to_string(), "CSV: line 1, column 1: no line ends in the first 1000 bytes read: is this a text file?");

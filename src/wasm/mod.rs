@@ -638,21 +638,13 @@ impl CoatesFeaturizer {
 // stays in wasm memory (in the app's import worker), and the featurizers read row ranges
 // of it, so progress can be reported between ranges without copying the file around.
 
-/// A parsed CSV, TSV, JSONL or plain-text file (see `TableStream`, `parseTable`).
+/// A parsed CSV, TSV, JSONL or plain-text file (see `TableStream`).
 #[wasm_bindgen]
 pub struct ParsedTable {
     table: Table,
     skipped: Vec<Skipped>,
     left_out: u64,
-}
-
-/// Parse the whole of `bytes` as `format` (`csv`, `tsv`, `jsonl` or `txt`; see `TableStream`,
-/// which this is with one chunk and no row cap).
-#[wasm_bindgen(js_name = parseTable)]
-pub fn parse_table(bytes: &[u8], format: &str) -> Result<ParsedTable, JsValue> {
-    let mut s = TableStream::new(format, usize::MAX - 1)?;
-    s.push(bytes)?;
-    s.finish(true)
+    count_stopped: Option<String>,
 }
 
 /// A file read chunk by chunk (`data::stream`): `push` each chunk as it arrives, then
@@ -693,7 +685,7 @@ impl TableStream {
     pub fn finish(&mut self, complete: bool) -> Result<ParsedTable, JsValue> {
         let reader = self.reader.take().ok_or_else(|| js_error(Error::param("stream", "already finished")))?;
         let s = reader.finish(complete).map_err(js_error)?;
-        Ok(ParsedTable { table: s.table, skipped: s.skipped, left_out: s.left_out })
+        Ok(ParsedTable { table: s.table, skipped: s.skipped, left_out: s.left_out, count_stopped: s.count_stopped.map(|e| e.to_string()) })
     }
 }
 
@@ -732,10 +724,17 @@ impl ParsedTable {
         self.table.class_names.clone()
     }
 
-    /// Data rows after the first `maxRows`, counted and left out.
+    /// Data rows after the first `maxRows`, counted and left out (at least this many when
+    /// `countStopped` says why counting stopped).
     #[wasm_bindgen(getter, js_name = leftOut)]
     pub fn left_out(&self) -> f64 {
         self.left_out as f64
+    }
+
+    /// Why counting the rows past the cap stopped (an unclosed quote there), or undefined.
+    #[wasm_bindgen(getter, js_name = countStopped)]
+    pub fn count_stopped(&self) -> Option<String> {
+        self.count_stopped.clone()
     }
 
     /// Rows skipped: `[{line, kind, message}]`, `kind` one of `fields` (with `fields` and

@@ -1,7 +1,8 @@
 // The 200 MB CSV of the large-import test and benchmark (tests/e2e/app-import-large.test.mjs,
 // bench/import-stream.mjs): a header, 100,000 short rows of which two are bad (one field too
 // many, a Latin-1 byte), then rows in 3-row groups with a quoted comma and a quoted
-// newline up to exactly 200 MB (the last row without a final newline).
+// newline up to 200 MB, and last a row whose quote is never closed (it stops the count of
+// the rows past the cap, not the import).
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 export const CAP = 100_000;
@@ -10,7 +11,8 @@ export const WIDE_ROW = 99_990;
 export const LATIN1_ROW = 99_995;
 export const BIG_BYTES = 200 * 1024 * 1024;
 
-/** Write the file at `path`; returns the rows past the cap and the Latin-1 byte's offset. */
+/** Write the file at `path`; returns the rows counted past the cap, the Latin-1 byte's
+ *  offset and the line of the unclosed quote (column 6). */
 export function writeBigCsv(path) {
   const fd = openSync(path, 'w');
   let offset = 0;
@@ -42,9 +44,12 @@ export function writeBigCsv(path) {
   // Up to exactly 200 MB with whole groups, the last row without a final newline.
   const left = BIG_BYTES - offset;
   const groups = Math.floor(left / group.length);
-  put(Buffer.from(group.repeat(groups).slice(0, -1)));
+  put(Buffer.from(group.repeat(groups)));
   more += 3 * groups;
+  // Lines: the header, CAP rows, then 4 per group (one row holds a newline).
+  const brokenLine = 1 + CAP + 1 + (4 * more) / 3;
+  put(Buffer.from('last,"never closed,1,a\n'));
   closeSync(fd);
-  return { leftOut: more, latin1Offset };
+  return { leftOut: more, latin1Offset, brokenLine };
 }
 

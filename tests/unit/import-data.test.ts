@@ -16,6 +16,7 @@ function featurized(labels: (string | null)[] | null): Featurized {
     dropped: [],
     skipped: [],
     leftOut: 0,
+    countStopped: null,
     read: { bytes: 100, seconds: 0.01, wasmBytes: 1 << 20 },
   };
 }

@@ -82,6 +82,8 @@ export interface Featurized {
   skipped: SkippedRow[];
   /** Rows after the first DATA_LIMITS.rows, counted and left out. */
   leftOut: number;
+  /** Why counting those rows stopped early (then `leftOut` is a lower bound), or null. */
+  countStopped: string | null;
   /** The read: bytes, seconds, the wasm memory's size at its end (bytes), and the row
    *  limit it applied with the reason (for the report when rows were left out). */
   read: { bytes: number; seconds: number; wasmBytes: number; cap?: { rows: number; why: string } };
@@ -179,7 +181,7 @@ async function featurize(opts: FeaturizeOptions, progress: Progress): Promise<Fe
     const features = npy.data.slice();
     const r: Featurized = {
       width: d, features, lines: Array.from({ length: n }, (_, i) => i + 1), texts: null, rows: null, columns: null, labels: null, snapshot: null, dropped: [],
-      skipped: [], leftOut: 0, read: { bytes: npy.data.byteLength, seconds: 0, wasmBytes: memory?.buffer.byteLength ?? 0 },
+      skipped: [], leftOut: 0, countStopped: null, read: { bytes: npy.data.byteLength, seconds: 0, wasmBytes: memory?.buffer.byteLength ?? 0 },
     };
     return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
   }
@@ -232,6 +234,7 @@ async function featurizeRows(c: Core, p: Parsed, read: Featurized['read'], opts:
   const n = p.rowCount;
   const skipped = p.skipped as SkippedRow[];
   const leftOut = p.leftOut;
+  const countStopped = p.countStopped ?? null;
   const lines = Array.from(p.lines);
   const labels = opts.labelColumn ? (p.column(opts.labelColumn) as (string | null)[]) : null;
   const dropped: { line: number; reason: string }[] = [];
@@ -258,7 +261,7 @@ async function featurizeRows(c: Core, p: Parsed, read: Featurized['read'], opts:
       }
       const r: Featurized = {
         width, features, lines: keep.map((i) => lines[i]), texts, rows: null, columns: null,
-        labels: labels ? keep.map((i) => labels[i]) : null, snapshot: fz.snapshot(), dropped, skipped, leftOut, read,
+        labels: labels ? keep.map((i) => labels[i]) : null, snapshot: fz.snapshot(), dropped, skipped, leftOut, countStopped, read,
       };
       return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
     } finally {
@@ -277,7 +280,7 @@ async function featurizeRows(c: Core, p: Parsed, read: Featurized['read'], opts:
       progress(Math.min(i + CHUNK, n), n, 'vectors');
     }
     // The numbers are the features: no need to keep them twice as text.
-    const r: Featurized = { width, features, lines, texts: null, rows: null, columns: null, labels, snapshot: null, dropped, skipped, leftOut, read };
+    const r: Featurized = { width, features, lines, texts: null, rows: null, columns: null, labels, snapshot: null, dropped, skipped, leftOut, countStopped, read };
     return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
   }
   const all = p.columns;
@@ -293,7 +296,7 @@ async function featurizeRows(c: Core, p: Parsed, read: Featurized['read'], opts:
       features.set(fz.transformTable(p, i, Math.min(i + CHUNK, n)), i * width);
       progress(Math.min(i + CHUNK, n), n, 'encoding');
     }
-    const r: Featurized = { width, features, lines, texts: null, rows: cells, columns: cols, labels, snapshot: fz.snapshot(), dropped, skipped, leftOut, read };
+    const r: Featurized = { width, features, lines, texts: null, rows: cells, columns: cols, labels, snapshot: fz.snapshot(), dropped, skipped, leftOut, countStopped, read };
     return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
   } finally {
     fz.free();

@@ -188,8 +188,9 @@ async function runDataImport(app: AppHandle): Promise<void> {
     if (f.leftOut > 0) {
       const read = r.samples.length + f.skipped.length + f.dropped.length;
       const why = f.read.cap?.why ?? `${DATA_LIMITS.rows.toLocaleString('en')} samples per project`;
-      lines.push(`${ins.name} (${mb(ins.bytes)}): the first ${read.toLocaleString('en')} rows were imported; ${f.leftOut.toLocaleString('en')} more were left out (the limit is ${why}: split the file to label the rest).`);
+      lines.push(`${ins.name} (${mb(ins.bytes)}): the first ${read.toLocaleString('en')} rows were imported; ${f.countStopped ? 'at least ' : ''}${f.leftOut.toLocaleString('en')} more were left out (the limit is ${why}: split the file to label the rest).`);
     }
+    if (f.countStopped) lines.push(`Counting the rows after those stopped at a broken row: ${f.countStopped}. The rows imported are not affected.`);
     lines.push(...skippedLines(f.skipped, false));
     if (f.dropped.length) lines.push(`Skipped ${f.dropped.length} row(s) with no text: ${lineList(f.dropped.map((x) => x.line))}.`);
     lines.push(...r.notes);
