@@ -93,14 +93,14 @@ if (write) {
 
 A ${mbs(BIG_BYTES)} MB CSV (\`tests/e2e/big-csv.mjs\`: a header, 100,000 rows of ~14 bytes imported as a
 table of 4 columns, then ${leftOut.toLocaleString('en')} more rows with quoted commas and newlines, only
-counted) imported through the app's file input, measured by \`node bench/import-stream.mjs --write\`
+counted, and a last row whose quote never closes, which stops the count) imported through the app's file input, measured by \`node bench/import-stream.mjs --write\`
 (${runs} runs, a fresh browser profile each). The preview reads the first MB. The read is
 the data worker's \`File.stream()\` fed chunk by chunk into the Rust reader (\`data::stream\`,
 wasm SIMD build): it parses and keeps the first 100,000 rows and scans the rest for record
 ends (quotes included) to count them. The whole import adds the table encoding of the
 100,000 rows, building the project and storing it in IndexedDB; the storing is most of
 it (12.7 s of a 16.0 s import in one run timed by stage: 100,000 sample records put in one
-transaction, awaiting every 500th, in `store/db.ts`), the read about a tenth. Memory: the wasm
+transaction, awaiting every 500th, in \`store/db.ts\`), the read about a tenth. Memory: the wasm
 instance's size after the read (it only grows, so this is its peak during the read), and
 the resident memory of all the browser's processes, before choosing the file and at its
 peak (sampled every 50 ms from /proc). Headless ${CHROMIUM}, ${cpus().length} CPU cores

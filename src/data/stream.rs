@@ -11,9 +11,10 @@
 //! rest of a big file is still good): a wrong number of fields, bytes that are not UTF-8
 //! (delimiters, quotes and newlines are ASCII and never part of a multi-byte sequence, so
 //! a bad byte cannot shift the fields of other rows), and a JSON line that is not a flat
-//! object. Errors that make every later row untrustworthy still fail: a quote that is
-//! never closed (reported when a record passes [`MAX_RECORD_BYTES`] or at the end), and a
-//! character after a closing quote.
+//! object. Errors that make every later row untrustworthy still fail when they are among
+//! the rows kept: a quote that is never closed (reported when a record passes
+//! [`MAX_RECORD_BYTES`] or at the end), and a character after a closing quote. Past the
+//! rows kept they only stop the count of the rest ([`Streamed::count_stopped`]).
 //!
 //! At most `max_rows` data rows are kept, the first ones in the file (a reproducible range
 //! the person can find by line number; sampling the whole file would have to parse every

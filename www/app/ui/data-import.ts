@@ -139,11 +139,11 @@ function showInspection(ins: Inspection): void {
 
 async function pick(file: File): Promise<void> {
   $('data-form').hidden = true;
-  progress(0, 1, 'reading');
+  progress(0, 1, 'preview');
   report(`Reading ${file.name}…`);
   try {
     inspected = await freshWorker().inspect(file, file.name);
-    progress(1, 1, 'read');
+    progress(1, 1, 'preview');
     report();
     $('import-status').hidden = true;
     showInspection(inspected);
