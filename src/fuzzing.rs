@@ -19,6 +19,7 @@ use crate::data::npy::parse_npy;
 use crate::data::split::stratified;
 use crate::data::embeddings::vectors;
 use crate::data::table::{parse_csv, parse_delimited, parse_delimited_lenient, parse_jsonl, parse_lines, parse_tsv, Table};
+use crate::data::stream::{Format, SkipReason, TableReader};
 use crate::data::tabular::TabularEncoder;
 use crate::data::text::{terms, TfidfParams};
 
@@ -44,8 +45,17 @@ pub fn csv_tsv(data: &[u8]) {
             assert_eq!((&st.columns, &st.rows), (&t.columns, &t.rows), "both parsers agree on a well-formed file");
         }
         for r in &skipped {
-            assert_ne!(r.fields, r.expected, "only rows of the wrong width are skipped");
-            assert_eq!(r.expected, t.columns.len());
+            match r.reason {
+                SkipReason::Width { fields, expected } => {
+                    assert_ne!(fields, expected, "only rows of the wrong width are skipped for it");
+                    assert_eq!(expected, t.columns.len());
+                }
+                SkipReason::NotUtf8 { offset, .. } => {
+                    assert!(std::str::from_utf8(data).is_err(), "a row is skipped as not UTF-8 only in a file that is not");
+                    assert!((offset as usize) < data.len() + 1);
+                }
+                SkipReason::Json(_) => panic!("a JSON reason in a delimited file"),
+            }
             assert!(!t.lines.contains(&r.line), "a skipped line is not also a row");
         }
         let cols: Vec<usize> = (0..t.columns.len()).collect();
@@ -53,6 +63,51 @@ pub fn csv_tsv(data: &[u8]) {
             assert_eq!(x.dim(), (t.rows.len(), t.columns.len()));
             assert!(x.iter().all(|v| v.is_finite()), "vectors are finite");
         }
+    }
+}
+
+/// The streaming reader the app's import uses: the first byte picks the format and the
+/// row cap, the next ones where the input is cut into chunks; whatever the cuts, the result
+/// (rows, skipped rows and their reasons, rows left out, or the error) is that of the whole
+/// input in one chunk, and the rows kept with a cap are the first rows kept without one.
+pub fn stream(data: &[u8]) {
+    let Some((&head, rest)) = data.split_first() else { return };
+    let format = [Format::Csv, Format::Tsv, Format::Jsonl, Format::Txt][(head & 3) as usize];
+    let cap = 1 + (head >> 2) as usize % 8;
+    let (cuts, body) = rest.split_at(rest.len().min(3));
+    let read = |chunks: &[&[u8]], cap: usize| {
+        let mut r = TableReader::new(format, cap);
+        for c in chunks {
+            r.push(c)?;
+        }
+        r.finish(true)
+    };
+    let whole = read(&[body], cap);
+    let mut at: Vec<usize> = cuts.iter().map(|&c| c as usize % (body.len() + 1)).collect();
+    at.sort_unstable();
+    let mut chunks = Vec::new();
+    let mut prev = 0;
+    for &c in &at {
+        chunks.push(&body[prev..c]);
+        prev = c;
+    }
+    chunks.push(&body[prev..]);
+    let cut = read(&chunks, cap);
+    assert_eq!(format!("{whole:?}"), format!("{cut:?}"), "chunking changes nothing (cuts at {at:?})");
+    let all = read(&[body], usize::MAX - 1);
+    if let (Ok(capped), Ok(all)) = (&whole, &all) {
+        table(&capped.table);
+        assert_eq!(all.left_out, 0);
+        let n = capped.table.rows.len();
+        // JSONL columns come from the rows kept, so only there may the rows differ in width.
+        if format != Format::Jsonl {
+            assert_eq!(capped.table.rows[..], all.table.rows[..n], "a cap keeps the first rows");
+        }
+        assert_eq!(
+            (n + capped.skipped.len()) as u64 + capped.left_out,
+            (all.table.rows.len() + all.skipped.len()) as u64,
+            "every row is kept, skipped or counted (the rows past the cap are counted by the fast path)"
+        );
     }
 }
 

@@ -47,3 +47,8 @@ fn npy() {
 fn text() {
     replay("text", marginalia::fuzzing::text);
 }
+
+#[test]
+fn stream() {
+    replay("stream", marginalia::fuzzing::stream);
+}

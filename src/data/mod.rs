@@ -6,6 +6,7 @@ pub mod idx;
 pub mod image;
 pub mod npy;
 pub mod split;
+pub mod stream;
 pub mod table;
 pub mod tabular;
 pub mod text;

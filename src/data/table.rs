@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use super::stream::{read_all, Format, Skipped};
 use crate::{Error, Result};
 
 /// Parsed rows of optional text cells under named columns.
@@ -42,7 +43,7 @@ fn parse_err(source: &str, line: usize, col: usize, msg: impl Into<String>) -> E
     Error::Parse { source_name: source.into(), line, col, msg: msg.into() }
 }
 
-fn is_missing(s: &str) -> bool {
+pub(crate) fn is_missing(s: &str) -> bool {
     matches!(s.trim(), "" | "NA" | "NaN" | "nan" | "null" | "?")
 }
 
@@ -136,28 +137,26 @@ pub fn split_records(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Re
     Ok(records)
 }
 
-/// A data row left out by a lenient parse: its 1-based line and how many fields it had.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SkippedRow {
-    pub line: usize,
-    pub fields: usize,
-    pub expected: usize,
-}
-
 /// Parse a delimited file with the header rules in the module docs.
 pub fn parse_delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Result<Table> {
-    delimited(bytes, delim, quoting, source, false).map(|(t, _)| t)
+    delimited(bytes, delim, quoting, source)
 }
 
-/// Like [`parse_delimited`], but a data row with the wrong number of fields is left out
-/// and listed instead of failing the whole file (a person importing 10,000 rows should
-/// not lose them to one stray comma). Other errors (an unclosed quote, invalid UTF-8) still
-/// fail: they shift every field after them, so the rows that follow cannot be trusted.
-pub fn parse_delimited_lenient(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Result<(Table, Vec<SkippedRow>)> {
-    delimited(bytes, delim, quoting, source, true)
+/// Like [`parse_delimited`], but a data row with the wrong number of fields, or with bytes
+/// that are not UTF-8, is left out and listed instead of failing the whole file (a person
+/// importing 10,000 rows should not lose them to one stray comma). An unclosed quote still
+/// fails: it shifts every field after it, so the rows that follow cannot be trusted. This
+/// is the streaming reader ([`super::stream`]) given the whole file as one chunk.
+pub fn parse_delimited_lenient(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Result<(Table, Vec<Skipped>)> {
+    let format = match (delim, quoting) {
+        (b',', true) => Format::Csv,
+        (b'\t', false) => Format::Tsv,
+        _ => return Err(Error::param("delimiter", format!("{source}: the lenient parser reads CSV (',' with quotes) or TSV (tab, no quotes)"))),
+    };
+    read_all(bytes, format).map(|s| (s.table, s.skipped))
 }
 
-fn delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str, lenient: bool) -> Result<(Table, Vec<SkippedRow>)> {
+fn delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str) -> Result<Table> {
     let records = split_records(bytes, delim, quoting, source)?;
     let Some((_, first)) = records.first() else {
         return Err(Error::Empty(format!("{source} (no rows)")));
@@ -184,13 +183,8 @@ fn delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str, lenient: bool
         (header_names(first), Vec::new(), &records[1..])
     };
     let mut table = Table { columns, class_names, ..Default::default() };
-    let mut skipped = Vec::new();
     for (line, fields) in data {
         if fields.len() != table.columns.len() {
-            if lenient {
-                skipped.push(SkippedRow { line: *line, fields: fields.len(), expected: table.columns.len() });
-                continue;
-            }
             return Err(parse_err(
                 source,
                 *line,
@@ -202,19 +196,15 @@ fn delimited(bytes: &[u8], delim: u8, quoting: bool, source: &str, lenient: bool
         table.lines.push(*line);
     }
     if table.rows.is_empty() {
-        return Err(Error::Empty(if skipped.is_empty() {
-            format!("{source} (a header but no data rows)")
-        } else {
-            format!("{source} (every one of its {} data rows has the wrong number of fields)", skipped.len())
-        }));
+        return Err(Error::Empty(format!("{source} (a header but no data rows)")));
     }
-    Ok((table, skipped))
+    Ok(table)
 }
 
 /// Column names from a header row, each one usable as a key: an empty name (pandas writes
 /// one for its index) becomes `column N`, and a repeated name gets ` (2)`, ` (3)`, ... so
 /// picking a column by name always means one column.
-fn header_names(first: &[String]) -> Vec<String> {
+pub(crate) fn header_names(first: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(first.len());
     for (j, raw) in first.iter().enumerate() {
         let base = match raw.trim() {
@@ -362,9 +352,10 @@ mod tests {
         let (t, skipped) = parse_delimited_lenient(b"a,b\n1,2\n3\n4,5,6\n7,8\n", b',', true, "CSV").unwrap();
         assert_eq!(t.rows.len(), 2);
         assert_eq!(t.lines, [2, 5]);
+        use super::super::stream::SkipReason::Width;
         assert_eq!(
             skipped,
-            [SkippedRow { line: 3, fields: 1, expected: 2 }, SkippedRow { line: 4, fields: 3, expected: 2 }]
+            [Skipped { line: 3, reason: Width { fields: 1, expected: 2 } }, Skipped { line: 4, reason: Width { fields: 3, expected: 2 } }]
         );
         let e = parse_delimited_lenient(b"a,b\n1\n2\n", b',', true, "CSV").unwrap_err();
         assert!(e.to_string().contains("every one of its 2 data rows"), "{e}");

@@ -7,7 +7,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::compute::coates::CoatesParams;
 use crate::data::image::CoatesFeaturizer as ImageCoates;
-use crate::data::table::{parse_csv, parse_delimited_lenient, parse_jsonl, parse_lines, SkippedRow, Table};
+use crate::data::stream::{self, SkipReason, Skipped, TableReader};
+use crate::data::table::{parse_csv, Table};
 use crate::data::tabular::TabularEncoder;
 use crate::data::text::{Tfidf, TfidfParams};
 use crate::learner::Learner;
@@ -679,28 +680,55 @@ impl CoatesGpu {
 // stays in wasm memory (in the app's import worker), and the featurizers read row ranges
 // of it, so progress can be reported between ranges without copying the file around.
 
-/// A parsed CSV, TSV, JSONL or plain-text file (see `parseTable`).
+/// A parsed CSV, TSV, JSONL or plain-text file (see `TableStream`).
 #[wasm_bindgen]
 pub struct ParsedTable {
     table: Table,
-    skipped: Vec<SkippedRow>,
+    skipped: Vec<Skipped>,
+    left_out: u64,
+    count_stopped: Option<String>,
 }
 
-/// Parse `bytes` as `format`: `csv`, `tsv` (header rules in `data::table`; rows with the
-/// wrong number of fields are left out and listed in `skipped`), `jsonl` (one object per
-/// line) or `txt` (one sample per line, column `text`). `E_PARSE` names line, column and,
-/// for text that is not UTF-8, the byte offset; `E_EMPTY` when there are no rows.
-#[wasm_bindgen(js_name = parseTable)]
-pub fn parse_table(bytes: &[u8], format: &str) -> Result<ParsedTable, JsValue> {
-    let (table, skipped) = match format {
-        "csv" => parse_delimited_lenient(bytes, b',', true, "CSV"),
-        "tsv" => parse_delimited_lenient(bytes, b'\t', false, "TSV"),
-        "jsonl" => parse_jsonl(bytes).map(|t| (t, Vec::new())),
-        "txt" => parse_lines(bytes).map(|t| (t, Vec::new())),
-        other => return Err(js_error(Error::param("format", format!("'{other}'; known: csv, tsv, jsonl, txt")))),
+/// A file read chunk by chunk (`data::stream`): `push` each chunk as it arrives, then
+/// `finish`. Keeps the first `maxRows` data rows and counts the rest (`leftOut`); rows with
+/// the wrong number of fields, bytes that are not UTF-8 or a line that is not a JSON object
+/// are skipped and listed. `E_PARSE` (an unclosed quote, a character after a closing quote,
+/// a row over 16 MB) names line and column; `E_EMPTY` when no row is left.
+#[wasm_bindgen]
+pub struct TableStream {
+    reader: Option<TableReader>,
+}
+
+#[wasm_bindgen]
+impl TableStream {
+    #[wasm_bindgen(constructor)]
+    pub fn new(format: &str, max_rows: usize) -> Result<TableStream, JsValue> {
+        let format = stream::Format::parse(format).map_err(js_error)?;
+        Ok(TableStream { reader: Some(TableReader::new(format, max_rows)) })
     }
-    .map_err(js_error)?;
-    Ok(ParsedTable { table, skipped })
+
+    fn reader(&mut self) -> Result<&mut TableReader, JsValue> {
+        self.reader.as_mut().ok_or_else(|| js_error(Error::param("stream", "already finished")))
+    }
+
+    /// Feed the next chunk of the file.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
+        self.reader()?.push(chunk).map_err(js_error)
+    }
+
+    /// Records cut so far (a header included), for progress.
+    #[wasm_bindgen(getter)]
+    pub fn records(&self) -> f64 {
+        self.reader.as_ref().map_or(0.0, |r| r.records() as f64)
+    }
+
+    /// The rows. `complete`: the whole file was pushed; otherwise only its beginning was (a
+    /// preview), and a last record cut short is left out.
+    pub fn finish(&mut self, complete: bool) -> Result<ParsedTable, JsValue> {
+        let reader = self.reader.take().ok_or_else(|| js_error(Error::param("stream", "already finished")))?;
+        let s = reader.finish(complete).map_err(js_error)?;
+        Ok(ParsedTable { table: s.table, skipped: s.skipped, left_out: s.left_out, count_stopped: s.count_stopped.map(|e| e.to_string()) })
+    }
 }
 
 impl ParsedTable {
@@ -738,15 +766,40 @@ impl ParsedTable {
         self.table.class_names.clone()
     }
 
-    /// Rows left out: `[{line, fields, expected}]`.
+    /// Data rows after the first `maxRows`, counted and left out (at least this many when
+    /// `countStopped` says why counting stopped).
+    #[wasm_bindgen(getter, js_name = leftOut)]
+    pub fn left_out(&self) -> f64 {
+        self.left_out as f64
+    }
+
+    /// Why counting the rows past the cap stopped (an unclosed quote there), or undefined.
+    #[wasm_bindgen(getter, js_name = countStopped)]
+    pub fn count_stopped(&self) -> Option<String> {
+        self.count_stopped.clone()
+    }
+
+    /// Rows skipped: `[{line, kind, message}]`, `kind` one of `fields` (with `fields` and
+    /// `expected`), `utf8` (with the byte `offset`), `json`; `message` says it in words.
     #[wasm_bindgen(getter)]
     pub fn skipped(&self) -> Array {
         let out = Array::new();
         for s in &self.skipped {
             let o = Object::new();
             set(&o, "line", s.line as u32);
-            set(&o, "fields", s.fields as u32);
-            set(&o, "expected", s.expected as u32);
+            set(&o, "message", stream::describe(s));
+            match &s.reason {
+                SkipReason::Width { fields, expected } => {
+                    set(&o, "kind", "fields");
+                    set(&o, "fields", *fields as u32);
+                    set(&o, "expected", *expected as u32);
+                }
+                SkipReason::NotUtf8 { offset, .. } => {
+                    set(&o, "kind", "utf8");
+                    set(&o, "offset", *offset as f64);
+                }
+                SkipReason::Json(_) => set(&o, "kind", "json"),
+            }
             out.push(&o);
         }
         out

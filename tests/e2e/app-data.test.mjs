@@ -422,18 +422,33 @@ describe('text, table and embedding projects', () => {
       await pickData(page, file('header.csv', 'text,label\n'));
       assert.match(await report(page), /header\.csv: CSV \(a header but no data rows\) is empty/);
 
-      // Not UTF-8 (Latin-1 é): said so, with where.
-      await pickData(page, file('latin1.csv', Buffer.concat([Buffer.from('text,label\nok,a\ncaf'), Buffer.from([0xe9]), Buffer.from(',b\n')])));
-      assert.match(await report(page), /latin1\.csv: CSV: line 3, column 4: not valid UTF-8 text \(byte offset 19\)/);
+      // Not UTF-8 (Latin-1 é): that row is skipped, said so with where; the rest imports.
+      await pickData(page, file('latin1.csv', Buffer.concat([Buffer.from('text,label\nok,a\ncaf'), Buffer.from([0xe9]), Buffer.from(',b\nfine,b\n')])));
+      assert.match(
+        await page.textContent('#data-summary'),
+        /1 row\(s\) are not UTF-8 text and will be skipped: line 3 \(first: line 3, column 4: not valid UTF-8 text \(byte offset 19\)\)\. Save the file as UTF-8 to keep them\./,
+      );
+      const rl = await importData(page, { kind: 'text', text: 'text', label: 'label', labels: 'labels' });
+      assert.match(rl, /Imported 2 texts/);
+      assert.match(rl, /Skipped 1 row\(s\) that are not UTF-8 text: line 3 \(first: line 3, column 4: not valid UTF-8 text \(byte offset 19\)\)/);
+      assert.deepEqual((await projectData(page, await openProjectId(page))).samples.map((x) => x.text), ['ok', 'fine']);
+      await page.keyboard.press('p');
 
-      // 200 MB: refused by its size before it is read (a sparse file: no disk, no wait).
+      // 200 MB with no line end (a sparse file: no disk): the preview reads its first MB
+      // only and says it is no text file, at once.
       const big = join(dir, 'big.csv');
       closeSync(openSync(big, 'w'));
       truncateSync(big, 200 * 1024 * 1024);
       const t0 = Date.now();
       await pickData(page, big);
-      assert.match(await report(page), /big\.csv is 200 MB; this page imports data files up to 64 MB/);
+      assert.match(await report(page), /big\.csv: CSV: line 1, column 1: no line ends in the first 1048576 bytes read: is this a text file\?/);
       assert.ok(Date.now() - t0 < 10_000, 'refused at once');
+      // A .npy is read whole: over its limit it is refused by its size, before reading.
+      const bigNpy = join(dir, 'big.npy');
+      closeSync(openSync(bigNpy, 'w'));
+      truncateSync(bigNpy, 200 * 1024 * 1024);
+      await pickData(page, bigNpy);
+      assert.match(await report(page), /big\.npy is 200 MB; a \.npy is read whole \(an array has no rows to read one by one\), so this page takes \.npy files up to 128 MB/);
 
       // An unknown format.
       await pickData(page, file('notes.docx', 'PK\x03\x04 not really'));
@@ -489,10 +504,10 @@ describe('text, table and embedding projects', () => {
       assert.equal(await page.evaluate(() => window.__xss), undefined);
 
       // Nothing already stored was lost: the demo's labels are exactly as they were, and
-      // only the three good imports added projects.
+      // only the four good imports added projects.
       const now = await readStore(page, 'labels');
       assert.deepEqual(now.filter((l) => l.project === 'demo'), keep);
-      assert.equal((await readStore(page, 'projects')).length, projectsBefore + 3);
+      assert.equal((await readStore(page, 'projects')).length, projectsBefore + 4);
       assert.deepEqual(b.consoleErrors, []);
     } finally {
       await b.close();

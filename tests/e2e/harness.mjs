@@ -79,6 +79,8 @@ export async function launch({ serviceWorkers = 'allow', webgpu = true } = {}) {
   return {
     context,
     page,
+    /** The profile folder (on the browser's command line: how a benchmark finds its processes). */
+    profile,
     requests,
     consoleErrors,
     close: async () => {

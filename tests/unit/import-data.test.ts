@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { buildDataProject, dataFormat, labelledRows, suggest } from '../../www/app/import-data';
+import { buildDataProject, dataFormat, labelledRows, rowCap, suggest } from '../../www/app/import-data';
 import type { Featurized } from '../../www/app/data.worker';
 
 function featurized(labels: (string | null)[] | null): Featurized {
@@ -14,6 +14,10 @@ function featurized(labels: (string | null)[] | null): Featurized {
     labels,
     snapshot: Uint8Array.from([1, 2]),
     dropped: [],
+    skipped: [],
+    leftOut: 0,
+    countStopped: null,
+    read: { bytes: 100, seconds: 0.01, wasmBytes: 1 << 20 },
   };
 }
 
@@ -69,5 +73,18 @@ describe('featurized rows → project', () => {
     expect(r.samples.map((s) => [s.split, s.truth])).toEqual([['pool', null], ['pool', null], ['pool', null], ['test', 1]]);
     expect(r.labels).toEqual([]);
     expect(r.notes).toEqual(['1 labelled rows (20% of each class) are held out to measure accuracy; you label the other 3.']);
+  });
+});
+
+describe('row cap of a streamed import', () => {
+  test('tables keep 100,000 rows; text and wide vectors as many as fit in 64 M values', () => {
+    expect(rowCap({ kind: 'table', featureColumns: ['a', 'b'] })).toEqual({ rows: 100_000, why: '100,000 samples per project' });
+    const text = rowCap({ kind: 'text' });
+    expect(text.rows).toBe(65_536);
+    expect(text.why).toBe('65,536 texts per project: up to 1,024 TF-IDF features each, and 67,108,864 values are kept in memory while you label');
+    expect(rowCap({ kind: 'embedding', featureColumns: Array.from({ length: 512 }, (_, i) => `x${i}`) }).rows).toBe(100_000);
+    const wide = rowCap({ kind: 'embedding', featureColumns: Array.from({ length: 1000 }, (_, i) => `x${i}`) });
+    expect(wide.rows).toBe(67_108);
+    expect(wide.why).toMatch(/^67,108 vectors of 1,000 values per project/);
   });
 });

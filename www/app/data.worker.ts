@@ -1,9 +1,11 @@
-// Text, table and embedding import off the main thread: the file is read and parsed here
-// by the Rust core (wasm), kept parsed between "what is in it" (inspect) and "import it"
-// (featurize), and featurized in row ranges so the page can show progress and never
-// freezes, whatever the file's size within the limits below.
+// Text, table and embedding import off the main thread. "What is in it" (inspect) reads
+// only the first MB of a CSV, TSV, JSONL or text file; "import it" (featurize) reads the
+// whole file as a stream (File.stream()) into the Rust core's incremental reader, which
+// keeps the first DATA_LIMITS.rows rows and counts the rest, so a file of any size is
+// never one string here or in wasm; then the rows are featurized in ranges, with progress
+// throughout. A .npy (one array, no rows) is read whole, within its own size limit.
 import * as Comlink from 'comlink';
-import { dataFormat, DATA_LIMITS, type DataFormat } from './import-data';
+import { dataFormat, DATA_LIMITS, rowCap, type DataFormat } from './import-data';
 
 type Core = typeof import('../pkg/simd/marginalia.js');
 type Parsed = import('../pkg/simd/marginalia.js').ParsedTable;
@@ -14,26 +16,39 @@ const SIMD_PROBE = new Uint8Array([
 ]);
 
 let core: Core | null = null;
+/** The wasm instance's memory: its size is the parse's footprint there (it only grows). */
+let memory: WebAssembly.Memory | null = null;
 async function load(): Promise<Core> {
   if (core) return core;
   const mod: Core = WebAssembly.validate(SIMD_PROBE) ? await import('../pkg/simd/marginalia.js') : await import('../pkg/scalar/marginalia.js');
-  await mod.default();
+  memory = (await mod.default()).memory;
   core = mod;
   return mod;
 }
 
+/** A row the reader left out, and why (`message` says it with the line and place). */
 export interface SkippedRow {
   line: number;
-  fields: number;
-  expected: number;
+  kind: 'fields' | 'utf8' | 'json';
+  message: string;
+  /** kind 'fields': the row's fields and the header's. */
+  fields?: number;
+  expected?: number;
+  /** kind 'utf8': the file offset of the first byte that is not UTF-8. */
+  offset?: number;
 }
 
 export interface Inspection {
   name: string;
   format: DataFormat;
   columns: string[];
+  /** Rows in what was read (the whole file when `complete`, else its first MB). */
   rows: number;
-  /** Rows left out for having the wrong number of fields. */
+  /** Whether the whole file was read; if not, the rows are counted during the import. */
+  complete: boolean;
+  /** The file's size in bytes. */
+  bytes: number;
+  /** Rows that will be left out (in what was read), and why. */
   skipped: SkippedRow[];
   /** The first rows, for the person to see what they are importing. */
   preview: (string | null)[][];
@@ -63,6 +78,15 @@ export interface Featurized {
   snapshot: Uint8Array | null;
   /** Rows left out here (an empty text), with the reason. */
   dropped: { line: number; reason: string }[];
+  /** Rows the reader skipped (wrong width, not UTF-8, not a JSON object). */
+  skipped: SkippedRow[];
+  /** Rows after the first DATA_LIMITS.rows, counted and left out. */
+  leftOut: number;
+  /** Why counting those rows stopped early (then `leftOut` is a lower bound), or null. */
+  countStopped: string | null;
+  /** The read: bytes, seconds, the wasm memory's size at its end (bytes), and the row
+   *  limit it applied with the reason (for the report when rows were left out). */
+  read: { bytes: number; seconds: number; wasmBytes: number; cap?: { rows: number; why: string } };
 }
 
 export type Progress = (done: number, total: number, stage: string) => void;
@@ -70,7 +94,8 @@ export type Progress = (done: number, total: number, stage: string) => void;
 /** Rows per featurizer call: small enough to report progress often, big enough to be cheap. */
 const CHUNK = 500;
 
-let parsed: Parsed | null = null;
+/** The file last inspected (a File is a handle: nothing is read until asked). */
+let source: { file: File; format: Exclude<DataFormat, 'npy'> } | null = null;
 let fileName = '';
 let npy: { shape: number[]; data: Float32Array } | null = null;
 
@@ -79,21 +104,20 @@ function mb(n: number): string {
 }
 
 const api = {
-  /** Read and parse a file; throws an Error saying what is wrong and where. */
+  /** See what a file holds (reading at most its first MB); throws an Error saying what is wrong and where. */
   async inspect(file: File, name: string): Promise<Inspection> {
-    parsed?.free();
-    parsed = null;
+    source = null;
     npy = null;
     fileName = name;
     const format = dataFormat(name);
     if (!format) throw new Error(`${name}: ${extOf(name)} is not a format this page imports as data (CSV, TSV, JSONL, TXT or NPY; images go in “New project from images”)`);
     if (file.size === 0) throw new Error(`${name} is empty (0 bytes): there is nothing to import`);
-    if (file.size > DATA_LIMITS.bytes)
-      throw new Error(`${name} is ${mb(file.size)}; this page imports data files up to ${mb(DATA_LIMITS.bytes)}, because every sample's features are kept in memory while you label. Split the file (or import a sample of it) and try again`);
+    if (format === 'npy' && file.size > DATA_LIMITS.npyBytes)
+      throw new Error(`${name} is ${mb(file.size)}; a .npy is read whole (an array has no rows to read one by one), so this page takes .npy files up to ${mb(DATA_LIMITS.npyBytes)}. Save fewer rows (or float32 instead of float64), or save the vectors as CSV, which is read as a stream`);
     const c = await load();
-    const bytes = new Uint8Array(await file.arrayBuffer());
     try {
       if (format === 'npy') {
+        const bytes = new Uint8Array(await file.arrayBuffer());
         const r = c.parseNpy(bytes) as { shape: number[]; data: Float32Array };
         if (r.shape.length !== 2)
           throw new Error(`the array has shape (${r.shape.join(', ')}); an embedding file needs two dimensions, (samples, values per sample)`);
@@ -102,23 +126,29 @@ const api = {
         npy = r;
         const d = r.shape[1];
         const preview = Array.from({ length: Math.min(5, r.shape[0]) }, (_, i) => Array.from(r.data.subarray(i * d, i * d + Math.min(d, 8)), (v) => String(v)));
-        return { name, format, columns: [], rows: r.shape[0], skipped: [], preview, shape: r.shape };
+        return { name, format, columns: [], rows: r.shape[0], complete: true, bytes: file.size, skipped: [], preview, shape: r.shape };
       }
-      const p = c.parseTable(bytes, format);
-      parsed = p;
-      if (p.rowCount > DATA_LIMITS.rows)
-        throw new Error(`it has ${p.rowCount.toLocaleString('en')} rows; this page keeps up to ${DATA_LIMITS.rows.toLocaleString('en')} in memory while you label. Split the file`);
-      return {
-        name,
-        format,
-        columns: p.columns,
-        rows: p.rowCount,
-        skipped: p.skipped as SkippedRow[],
-        preview: p.rows(0, Math.min(5, p.rowCount)) as (string | null)[][],
-      };
+      // The first MB shows the columns and the first rows; a row cut off at its end is not shown.
+      const complete = file.size <= DATA_LIMITS.previewBytes;
+      const head = new Uint8Array(await file.slice(0, DATA_LIMITS.previewBytes).arrayBuffer());
+      const s = new c.TableStream(format, DATA_LIMITS.rows);
+      let p: Parsed | null = null;
+      try {
+        s.push(head);
+        p = s.finish(complete);
+        const r: Inspection = {
+          // Rows past the cap are counted in the preview too (short rows: more than 100,000 in a MB).
+          name, format, columns: p.columns, rows: p.rowCount + p.leftOut, complete, bytes: file.size,
+          skipped: p.skipped as SkippedRow[],
+          preview: p.rows(0, Math.min(5, p.rowCount)) as (string | null)[][],
+        };
+        source = { file, format };
+        return r;
+      } finally {
+        p?.free();
+        s.free();
+      }
     } catch (e) {
-      parsed?.free();
-      parsed = null;
       throw new Error(`${name}: ${(e as Error).message}`);
     }
   },
@@ -151,12 +181,60 @@ async function featurize(opts: FeaturizeOptions, progress: Progress): Promise<Fe
     const features = npy.data.slice();
     const r: Featurized = {
       width: d, features, lines: Array.from({ length: n }, (_, i) => i + 1), texts: null, rows: null, columns: null, labels: null, snapshot: null, dropped: [],
+      skipped: [], leftOut: 0, countStopped: null, read: { bytes: npy.data.byteLength, seconds: 0, wasmBytes: memory?.buffer.byteLength ?? 0 },
     };
     return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
   }
-  const p = parsed;
-  if (!p) throw new Error('no file to import: choose one first');
+  if (!source) throw new Error('no file to import: choose one first');
+  const cap = rowCap(opts);
+  const { p, read } = await readStream(c, source.file, source.format, cap.rows, progress);
+  read.cap = cap;
+  try {
+    return await featurizeRows(c, p, read, opts, progress);
+  } finally {
+    p.free();
+  }
+}
+
+/** Bytes between progress reports while reading: often enough to move the bar smoothly. */
+const PROGRESS_BYTES = 4 * 1024 * 1024;
+
+/** Read the whole file as a stream into the Rust reader: the rows it keeps, and figures. */
+async function readStream(c: Core, file: File, format: Exclude<DataFormat, 'npy'>, maxRows: number, progress: Progress): Promise<{ p: Parsed; read: Featurized['read'] }> {
+  const t0 = performance.now();
+  const s = new c.TableStream(format, maxRows);
+  const reader = file.stream().getReader();
+  let bytes = 0;
+  let reported = 0;
+  try {
+    progress(0, file.size, 'reading');
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      s.push(value);
+      bytes += value.length;
+      if (bytes - reported >= PROGRESS_BYTES) {
+        reported = bytes;
+        progress(bytes, file.size, `reading (${s.records.toLocaleString('en')} rows)`);
+      }
+    }
+    const p = s.finish(true);
+    const rows = p.rowCount + (p.skipped as unknown[]).length + p.leftOut;
+    progress(bytes, file.size, `reading (${rows.toLocaleString('en')} rows)`);
+    return { p, read: { bytes, seconds: (performance.now() - t0) / 1000, wasmBytes: memory?.buffer.byteLength ?? 0 } };
+  } catch (e) {
+    await reader.cancel().catch(() => {});
+    throw e;
+  } finally {
+    s.free();
+  }
+}
+
+async function featurizeRows(c: Core, p: Parsed, read: Featurized['read'], opts: FeaturizeOptions, progress: Progress): Promise<Featurized> {
   const n = p.rowCount;
+  const skipped = p.skipped as SkippedRow[];
+  const leftOut = p.leftOut;
+  const countStopped = p.countStopped ?? null;
   const lines = Array.from(p.lines);
   const labels = opts.labelColumn ? (p.column(opts.labelColumn) as (string | null)[]) : null;
   const dropped: { line: number; reason: string }[] = [];
@@ -183,7 +261,7 @@ async function featurize(opts: FeaturizeOptions, progress: Progress): Promise<Fe
       }
       const r: Featurized = {
         width, features, lines: keep.map((i) => lines[i]), texts, rows: null, columns: null,
-        labels: labels ? keep.map((i) => labels[i]) : null, snapshot: fz.snapshot(), dropped,
+        labels: labels ? keep.map((i) => labels[i]) : null, snapshot: fz.snapshot(), dropped, skipped, leftOut, countStopped, read,
       };
       return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
     } finally {
@@ -202,7 +280,7 @@ async function featurize(opts: FeaturizeOptions, progress: Progress): Promise<Fe
       progress(Math.min(i + CHUNK, n), n, 'vectors');
     }
     // The numbers are the features: no need to keep them twice as text.
-    const r: Featurized = { width, features, lines, texts: null, rows: null, columns: null, labels, snapshot: null, dropped };
+    const r: Featurized = { width, features, lines, texts: null, rows: null, columns: null, labels, snapshot: null, dropped, skipped, leftOut, countStopped, read };
     return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
   }
   const all = p.columns;
@@ -218,7 +296,7 @@ async function featurize(opts: FeaturizeOptions, progress: Progress): Promise<Fe
       features.set(fz.transformTable(p, i, Math.min(i + CHUNK, n)), i * width);
       progress(Math.min(i + CHUNK, n), n, 'encoding');
     }
-    const r: Featurized = { width, features, lines, texts: null, rows: cells, columns: cols, labels, snapshot: fz.snapshot(), dropped };
+    const r: Featurized = { width, features, lines, texts: null, rows: cells, columns: cols, labels, snapshot: fz.snapshot(), dropped, skipped, leftOut, countStopped, read };
     return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
   } finally {
     fz.free();

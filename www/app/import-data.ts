@@ -9,17 +9,43 @@ export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'txt' | 'npy';
 /**
  * Limits, and why: the learner holds every sample's features as one dense matrix in the
  * worker's memory (wasm32: at most 4 GB, shared with the model), and IndexedDB stores
- * them too. A file is refused by its size before it is read, so the tab never freezes
- * on it: 64 MB is ~1 M short text lines, more than anyone labels by hand.
+ * them too. CSV, TSV, JSONL and text files of any size are read as a stream: the first
+ * `rows` rows are imported and the rest only counted, so a 200 MB file neither freezes
+ * the tab nor has to fit in memory. A .npy is one array with no rows to stream, so it is
+ * read whole and refused by its size before that.
  */
 export const DATA_LIMITS = {
-  bytes: 64 * 1024 * 1024,
+  /** .npy files: read whole, then copied into wasm and out again (3× its size at the
+   *  peak); 128 MB is 32 M float32 values, half the `values` cap. */
+  npyBytes: 128 * 1024 * 1024,
+  /** What the preview reads of a streamed file: its columns and first rows. */
+  previewBytes: 1024 * 1024,
   rows: 100_000,
   /** samples × features: 64 M float32 values = 256 MB. */
   values: 64 * 1024 * 1024,
   /** TF-IDF vocabulary size (the most frequent terms): the text's features per sample. */
   textFeatures: 1024,
 };
+
+/**
+ * The rows to keep: DATA_LIMITS.rows, fewer where the features would pass the values
+ * limit anyway (text: TF-IDF is up to DATA_LIMITS.textFeatures wide; vectors: one value
+ * per column), so that a big file gives as many rows as fit rather than none. A table's
+ * width is known only once its categories are counted: checked after the encoder.
+ */
+export function rowCap(opts: { kind: 'text' | 'table' | 'embedding'; featureColumns?: string[] }): { rows: number; why: string } {
+  const values = DATA_LIMITS.values.toLocaleString('en');
+  if (opts.kind === 'text') {
+    const rows = Math.min(DATA_LIMITS.rows, Math.floor(DATA_LIMITS.values / DATA_LIMITS.textFeatures));
+    return { rows, why: `${rows.toLocaleString('en')} texts per project: up to ${DATA_LIMITS.textFeatures.toLocaleString('en')} TF-IDF features each, and ${values} values are kept in memory while you label` };
+  }
+  const width = opts.featureColumns?.length ?? 0;
+  if (opts.kind === 'embedding' && width > 0 && Math.floor(DATA_LIMITS.values / width) < DATA_LIMITS.rows) {
+    const rows = Math.floor(DATA_LIMITS.values / width);
+    return { rows, why: `${rows.toLocaleString('en')} vectors of ${width.toLocaleString('en')} values per project: ${values} values are kept in memory while you label` };
+  }
+  return { rows: DATA_LIMITS.rows, why: `${DATA_LIMITS.rows.toLocaleString('en')} samples per project` };
+}
 
 /** The format a file name says, or null when it is not a data file this page reads. */
 export function dataFormat(name: string): DataFormat | null {

@@ -330,6 +330,8 @@ export async function putProjectData(
   samples: SampleRecord[],
   labels: LabelRecord[] = [],
   features: FeatureChunk[] = [],
+  /** Called with the samples written so far (100,000 take seconds: the import shows it). */
+  progress?: (done: number, total: number) => void,
 ): Promise<void> {
   await write(db, ['projects', 'samples', 'labels', 'features'], `store project “${p.name}” (${samples.length} samples)`, async (tx) => {
     const ignore = () => {};
@@ -341,8 +343,10 @@ export async function putProjectData(
     let i = 0;
     for (const r of samples) {
       const req = s.put(r);
-      if (++i % 500 === 0) await req;
-      else void req.catch(ignore);
+      if (++i % 500 === 0) {
+        await req;
+        progress?.(i, samples.length);
+      } else void req.catch(ignore);
     }
     const l = tx.objectStore('labels');
     for (const r of labels) void l.put(r).catch(ignore);

@@ -1,10 +1,11 @@
 // The "text, table or embeddings" import: choose a file, see what is in it (columns, the
-// first rows, rows that will be skipped), pick the text and label columns, import with
-// progress. Parsing and featurizing run in data.worker.ts (Rust, wasm); nothing is stored
-// until the whole file has been featurized, and then in one transaction, so a bad file
-// never costs a project that was already there.
+// first rows, rows that will be skipped; from its first MB), pick the text and label
+// columns, import with progress (the bytes read, then the rows featurized). Reading,
+// parsing and featurizing run in data.worker.ts (Rust, wasm), the file as a stream; nothing
+// is stored until the whole file has been featurized, and then in one transaction, so a
+// bad file never costs a project that was already there.
 import * as Comlink from 'comlink';
-import type { DataApi, Inspection } from '../data.worker';
+import type { DataApi, Inspection, SkippedRow } from '../data.worker';
 import { buildDataProject, DATA_LIMITS, EXPORT_COLUMNS, HELD_OUT, labelledRows, suggest, type DataImportOptions } from '../import-data';
 import { putProjectData } from '../store/db';
 import { $, describe, el } from './dom';
@@ -41,11 +42,37 @@ function report(...lines: (string | Node)[]): void {
   $('import-report').replaceChildren(...lines.map((l) => (typeof l === 'string' ? el('p', {}, l) : l)));
 }
 
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+/** The bar and its words; the reading stage counts bytes (shown in MB), the others rows. */
 function progress(done: number, total: number, stage: string): void {
   const bar = $('import-progress') as HTMLProgressElement;
   bar.max = Math.max(total, 1);
   bar.value = done;
-  $('import-count').textContent = `${stage}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`;
+  $('import-count').textContent = stage.startsWith('reading')
+    ? `${stage}: ${mb(done)} of ${mb(total)}`
+    : `${stage}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`;
+}
+
+/** What the reader skipped, one sentence per reason; `verb` says "will be" or "were". */
+function skippedLines(skipped: SkippedRow[], future: boolean): string[] {
+  const out: string[] = [];
+  const by = (k: SkippedRow['kind']) => skipped.filter((r) => r.kind === k);
+  const lines = (rows: SkippedRow[]) => lineList(rows.map((r) => r.line));
+  const width = by('fields');
+  if (width.length)
+    out.push(future
+      ? `${width.length} row(s) have the wrong number of fields and will be skipped: ${lines(width)} (the header has ${width[0].expected}).`
+      : `Skipped ${width.length} row(s) with the wrong number of fields: ${lines(width)} (the header has ${width[0].expected}).`);
+  const utf8 = by('utf8');
+  if (utf8.length)
+    out.push(`${future ? `${utf8.length} row(s) are not UTF-8 text and will be skipped` : `Skipped ${utf8.length} row(s) that are not UTF-8 text`}: ${lines(utf8)} (first: ${utf8[0].message}). Save the file as UTF-8 to keep them.`);
+  const json = by('json');
+  if (json.length)
+    out.push(`${future ? `${json.length} line(s) are not a flat JSON object and will be skipped` : `Skipped ${json.length} line(s) that are not a flat JSON object`}: ${lines(json)} (first: ${json[0].message}).`);
+  return out;
 }
 
 function options(select: HTMLSelectElement, values: string[], none: string | null, chosen: string | null): void {
@@ -69,18 +96,22 @@ function syncForm(): void {
   }
 }
 
+/** Rows in the whole file, from the rows in its first MB (two significant digits). */
+function estimate(ins: Inspection): number {
+  const n = (ins.rows + ins.skipped.length) * (ins.bytes / DATA_LIMITS.previewBytes);
+  const unit = 10 ** Math.max(0, Math.floor(Math.log10(Math.max(n, 1))) - 1);
+  return Math.round(n / unit) * unit;
+}
+
 function showInspection(ins: Inspection): void {
   const s = suggest(ins.format, ins.columns, ins.preview);
   const what = ins.format === 'npy'
     ? `${ins.name}: a NumPy array of ${ins.shape![0].toLocaleString('en')} vectors × ${ins.shape![1].toLocaleString('en')} values.`
-    : `${ins.name}: ${ins.format.toUpperCase()}, ${ins.rows.toLocaleString('en')} rows, ${ins.columns.length} column(s).`;
+    : ins.complete
+      ? `${ins.name}: ${ins.format.toUpperCase()}, ${ins.rows.toLocaleString('en')} rows, ${ins.columns.length} column(s).`
+      : `${ins.name}: ${ins.format.toUpperCase()}, ${mb(ins.bytes)}, ${ins.columns.length} column(s); ${ins.rows.toLocaleString('en')} rows in its first ${mb(DATA_LIMITS.previewBytes)}, so about ${estimate(ins).toLocaleString('en')} in all. The rows are counted as the file is read; the first ${DATA_LIMITS.rows.toLocaleString('en')} are imported (${Math.floor(DATA_LIMITS.values / DATA_LIMITS.textFeatures).toLocaleString('en')} for text).`;
   const summary: (string | Node)[] = [what];
-  if (ins.skipped.length) {
-    summary.push(
-      el('br'),
-      `${ins.skipped.length} row(s) have the wrong number of fields and will be skipped: ${lineList(ins.skipped.map((r) => r.line))} (the header has ${ins.skipped[0].expected}).`,
-    );
-  }
+  for (const line of skippedLines(ins.skipped, true)) summary.push(el('br'), ins.complete ? line : `In the first ${mb(DATA_LIMITS.previewBytes)}: ${line}`);
   $('data-summary').replaceChildren(...summary);
   ($('data-name') as HTMLInputElement).value = ins.name.replace(/\.[^.]+$/, '').slice(0, 100) || 'Imported data';
   const kind = $('data-kind') as HTMLSelectElement;
@@ -108,17 +139,11 @@ function showInspection(ins: Inspection): void {
 
 async function pick(file: File): Promise<void> {
   $('data-form').hidden = true;
-  progress(0, 1, 'reading');
+  progress(0, 1, 'preview');
   report(`Reading ${file.name}…`);
-  // Refused by size before a byte is read: a 200 MB file costs nothing and freezes nothing.
-  if (file.size > DATA_LIMITS.bytes) {
-    done();
-    report(`${file.name} is ${(file.size / 1024 / 1024).toFixed(0)} MB; this page imports data files up to ${DATA_LIMITS.bytes / 1024 / 1024} MB, because every sample's features are kept in memory while you label. Split the file (or import a sample of it) and try again. Nothing was stored; your projects are untouched.`);
-    return;
-  }
   try {
     inspected = await freshWorker().inspect(file, file.name);
-    progress(1, 1, 'read');
+    progress(1, 1, 'preview');
     report();
     $('import-status').hidden = true;
     showInspection(inspected);
@@ -154,18 +179,26 @@ async function runDataImport(app: AppHandle): Promise<void> {
       if (new Set(classes).size >= 2) for (const j of await api.split(classes, HELD_OUT, 0)) heldOut.add(rows[j]);
     }
     const r = buildDataProject(newProjectId(), ins.name, f, opts, Date.now(), heldOut);
-    progress(0, 1, 'storing');
-    await putProjectData(app.db, r.project, r.samples, r.labels, r.features);
-    progress(1, 1, 'stored');
+    progress(0, r.samples.length, 'storing');
+    await putProjectData(app.db, r.project, r.samples, r.labels, r.features, (n, total) => progress(n, total, 'storing'));
+    progress(r.samples.length, r.samples.length, 'stored');
     const lines: (string | Node)[] = [
       `Imported ${r.samples.length.toLocaleString('en')} ${kind === 'text' ? 'texts' : kind === 'table' ? 'rows' : 'vectors'} into “${r.project.name}” (${f.width.toLocaleString('en')} features each${r.labels.length ? `; ${r.labels.length} labelled from “${labelColumn}”` : ''}${r.project.classNames.length ? `; classes: ${r.project.classNames.join(', ')}` : ''}).`,
     ];
-    if (ins.skipped.length) lines.push(`Skipped ${ins.skipped.length} row(s) with the wrong number of fields: ${lineList(ins.skipped.map((x) => x.line))} (the header has ${ins.skipped[0].expected}).`);
+    if (f.leftOut > 0) {
+      const read = r.samples.length + f.skipped.length + f.dropped.length;
+      const why = f.read.cap?.why ?? `${DATA_LIMITS.rows.toLocaleString('en')} samples per project`;
+      lines.push(`${ins.name} (${mb(ins.bytes)}): the first ${read.toLocaleString('en')} rows were imported; ${f.countStopped ? 'at least ' : ''}${f.leftOut.toLocaleString('en')} more were left out (the limit is ${why}: split the file to label the rest).`);
+    }
+    if (f.countStopped) lines.push(`Counting the rows after those stopped at a broken row: ${f.countStopped}. The rows imported are not affected.`);
+    lines.push(...skippedLines(f.skipped, false));
     if (f.dropped.length) lines.push(`Skipped ${f.dropped.length} row(s) with no text: ${lineList(f.dropped.map((x) => x.line))}.`);
     lines.push(...r.notes);
     done();
     $('data-form').hidden = true;
     report(...lines);
+    // The read's figures (bytes, seconds, wasm memory), for bench/import-stream.mjs.
+    $('import-report').dataset.read = JSON.stringify(f.read);
     await app.open(r.project.id);
     await renderProjects(app);
   } catch (e) {
