@@ -17,9 +17,25 @@ pub const BLOCK_ROWS: usize = 2048;
 pub fn dense(x: ArrayView2<f32>, w: ArrayView2<f32>, b: ArrayView1<f32>, relu: bool) -> Result<Array2<f32>> {
     let mut y = matmul(x, w, Some(b))?;
     if relu {
-        y.mapv_inplace(|v| v.max(0.0));
+        // Not `v.max(0.0)`: on wasm that is a call to libm's fmaxf per element (its NaN
+        // rule differs from wasm's f32.max), which the profiler put at 37 % of a
+        // 10k × 64 MLP round in Chromium; this compare-select is vectorized to f32x4.pmax.
+        // Same values (NaN → 0 as before; −0 becomes +0, which no later sum can tell).
+        match y.as_slice_mut() {
+            Some(all) => all.iter_mut().for_each(|v| *v = relu_f32(*v)),
+            None => y.mapv_inplace(relu_f32),
+        }
     }
     Ok(y)
+}
+
+#[inline(always)]
+fn relu_f32(v: f32) -> f32 {
+    if v > 0.0 {
+        v
+    } else {
+        0.0
+    }
 }
 
 /// Row-wise softmax in place, stable: the row maximum is subtracted before `exp`, so large
@@ -32,7 +48,9 @@ pub fn softmax_rows(z: &mut Array2<f32>) {
         return;
     }
     for mut row in z.rows_mut() {
-        let m = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        // A compare, not f32::max (a libm call per element on wasm); NaN entries are
+        // skipped either way.
+        let m = row.fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
         row.mapv_inplace(|v| v - m);
     }
     match z.as_slice_mut() {
