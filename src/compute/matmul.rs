@@ -265,8 +265,11 @@ fn tile<const R: usize>(a: &[f32], panel: &[f32], c: &mut [f32], k: usize, m: us
 }
 
 /// The same tile on plain arrays (scalar wasm and targets without the vector kernel).
+/// Not inlined: inlined into `gemm` (all six row counts in one function), V8's register
+/// allocator did much worse on scalar wasm: 2048×784 · 784×256 in 232 ms against 110 ms
+/// for a separate function per tile (headless Chromium 156, bench page, side by side).
 #[cfg(not(any(all(target_arch = "wasm32", target_feature = "simd128"), target_arch = "x86_64")))]
-#[inline(always)]
+#[inline(never)]
 fn tile<const R: usize>(a: &[f32], panel: &[f32], c: &mut [f32], k: usize, m: usize, w: usize) {
     if a.len() < R * k || panel.len() < k * NR {
         return;
