@@ -158,6 +158,39 @@ function cellText(c, wall = false) {
   return c.status === 'skipped' ? `skipped ²` : c.status;
 }
 
+/**
+ * Issue 4's targets read off this run's own figures (so the summary cannot go stale as the
+ * hand-written notes under the table did): SIMD ≥ 2.5× scalar wasm on the matrix product,
+ * wasm ≥ 0.5× native, SIMD wasm ≥ 1× TF.js wasm in every row.
+ */
+function targetSummary(keys, cpuMs, nat, mm, natMm) {
+  const out = ['Against issue 4\'s targets, computed from the figures above:', ''];
+  const range = (xs) => (xs.length ? `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}×` : '–');
+  const rowName = (k) => {
+    const [n, d, model] = k.split('|');
+    return `${Number(n).toLocaleString('en')} × ${d} ${MODEL_LABEL[model]}`;
+  };
+  const simdMm = mm['Marginalia wasm SIMD'];
+  if (simdMm && mm['Marginalia wasm scalar']) {
+    const r = mm['Marginalia wasm scalar'] / simdMm;
+    out.push(`- SIMD / scalar wasm on the matrix product: ${r.toFixed(2)}× (target ≥ 2.5×: ${r >= 2.5 ? 'met' : 'not met'}).`);
+  }
+  const toNative = keys.map((k) => [k, nat.get(k)?.cpu_ms / cpuMs(k, 'Marginalia wasm SIMD')]).filter(([, r]) => Number.isFinite(r));
+  if (toNative.length) {
+    const low = toNative.filter(([, r]) => r < 0.5);
+    const mmPart = simdMm && natMm ? `; matrix product ${(natMm.cpu_ms / simdMm).toFixed(2)}×` : '';
+    out.push(`- SIMD wasm / native: ${range(toNative.map(([, r]) => r))} over the rounds${mmPart} (target ≥ 0.5×: ${low.length ? `below in ${low.length} of ${toNative.length} rows: ${low.map(([k, r]) => `${rowName(k)} ${r.toFixed(2)}×`).join(', ')}` : `met in all ${toNative.length} rows`}).`);
+  }
+  const toTf = keys.map((k) => [k, cpuMs(k, 'TF.js wasm') / cpuMs(k, 'Marginalia wasm SIMD')]).filter(([, r]) => Number.isFinite(r));
+  if (toTf.length) {
+    const low = toTf.filter(([, r]) => r < 1);
+    const mmPart = simdMm && mm['TF.js wasm'] ? `; matrix product ${(mm['TF.js wasm'] / simdMm).toFixed(2)}×` : '';
+    out.push(`- SIMD wasm / TF.js wasm: ${range(toTf.map(([, r]) => r))} over the rounds${mmPart} (target ≥ 1× per row: ${low.length ? `below in ${low.length} of ${toTf.length} rows: ${low.map(([k, r]) => `${rowName(k)} ${r.toFixed(2)}×`).join(', ')}` : `met in all ${toTf.length} rows`}).`);
+  }
+  out.push('');
+  return out;
+}
+
 function tables(res, native, memProbe) {
   const lines = [];
   const byKey = new Map(res.cells.map((c) => [`${c.n}|${c.d}|${c.model}|${c.engine}`, c]));
@@ -192,6 +225,7 @@ function tables(res, native, memProbe) {
     lines.push(`${label(k)} ${ratio(cpuMs(k, 'Marginalia wasm scalar'), simd)} | ${ratio(nat.get(k)?.cpu_ms, simd)} | ${ratio(cpuMs(k, 'TF.js wasm'), simd)} | ${ratio(cpuMs(k, 'TF.js WebGPU'), cpuMs(k, 'Marginalia WebGPU'))} |`);
   }
   lines.push('');
+  lines.push(...targetSummary(keys, cpuMs, nat, res.matmulMs ?? {}, native.find((r) => r.kind === 'matmul')));
   lines.push('The same rounds in wall-clock time (inflated by the other work on the machine, unevenly over the run):');
   lines.push('');
   lines.push(...head('native Rust'));

@@ -6,6 +6,7 @@
 
 use marginalia::compute::gpu::{self, GpuContext, GpuOptions};
 use marginalia::compute::matmul::{self, Csr};
+use marginalia::compute::vmath;
 use marginalia::compute::{cpu, BackendKind, Compute, Layer, Measure, Network, PoolMatrix, Preference, ScoreRequest};
 use marginalia::strategy::select::top_k;
 use marginalia::Error;
@@ -231,7 +232,7 @@ async fn bad_input_is_rejected_before_the_gpu() {
 #[wasm_bindgen_test]
 fn simd_and_scalar_builds_agree_bitwise() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    for &(n, k, m) in &[(1usize, 1usize, 1usize), (9, 37, 23), (64, 784, 10), (13, 100, 256)] {
+    for &(n, k, m) in &[(1usize, 1usize, 1usize), (9, 37, 23), (64, 784, 10), (13, 100, 256), (7, 5, 1), (1, 785, 17), (11, 3, 8)] {
         let a = random(&mut rng, n, k, 1.0);
         let b = random(&mut rng, k, m, 1.0);
         let bias = Array1::from_shape_fn(m, |j| j as f32 * 0.01);
@@ -264,6 +265,27 @@ fn simd_and_scalar_builds_agree_bitwise() {
         for (x, y) in cs.iter().zip(cd.iter()) {
             assert!((x - y).abs() <= 1e-5 * y.abs().max(1.0));
         }
+    }
+}
+
+/// Runs in both wasm builds: the slice versions of exp and ln (four lanes at a time under
+/// SIMD128) equal the one-lane versions bit for bit, over logits, the absent-class logit,
+/// the clamps and probabilities, with lengths that leave a remainder of the 4-lane loop.
+#[wasm_bindgen_test]
+fn vector_exp_and_ln_equal_the_one_lane_versions_in_both_builds() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut xs: Vec<f32> = (0..1001).map(|_| rng.random_range(-100.0..100.0f32)).collect();
+    xs.extend([0.0, -0.0, -1e30, -87.3, -87.4, 88.7, 88.8, f32::INFINITY, f32::NEG_INFINITY, f32::NAN]);
+    let mut e = xs.clone();
+    vmath::exp_in_place(&mut e);
+    for (x, y) in xs.iter().zip(&e) {
+        assert_eq!(vmath::exp(*x).to_bits(), y.to_bits(), "exp({x}), simd128 = {}", matmul::SIMD128);
+    }
+    let ps: Vec<f32> = (0..1003).map(|_| rng.random_range(1e-30..1.0f32)).chain([1.0, f32::MIN_POSITIVE, 0.5]).collect();
+    let mut l = vec![0.0; ps.len()];
+    vmath::ln_into(&ps, &mut l);
+    for (p, y) in ps.iter().zip(&l) {
+        assert_eq!(vmath::ln(*p).to_bits(), y.to_bits(), "ln({p}), simd128 = {}", matmul::SIMD128);
     }
 }
 
