@@ -4,35 +4,35 @@
 import { run } from './run.mjs';
 
 const suites = [
-  { name: 'setup', cmd: 'bash', args: ['scripts/setup'], summary: () => 'ok' },
+  { id: 'setup', name: 'setup', cmd: 'bash', args: ['scripts/setup'], summary: () => 'ok' },
   {
-    name: 'rust (native cargo test)',
+    id: 'native', name: 'rust (native cargo test)',
     cmd: 'cargo',
     args: ['test', '--all-targets', '--color', 'never'],
     summary: cargoSummary,
   },
   {
-    name: 'rust in headless Chromium (wasm-bindgen-test, WebGPU on)',
+    id: 'wasm', name: 'rust in headless Chromium (wasm-bindgen-test, WebGPU on)',
     cmd: 'bash',
     args: ['scripts/test-wasm.sh', '--color', 'never'],
     summary: cargoSummary,
   },
-  { name: 'build (wasm + front end)', cmd: process.execPath, args: ['scripts/build.mjs'], summary: () => 'ok' },
+  { id: 'build', name: 'build (wasm + front end)', cmd: process.execPath, args: ['scripts/build.mjs'], summary: () => 'ok' },
   {
-    name: 'typecheck (tsc)',
+    id: 'tsc', name: 'typecheck (tsc)',
     cmd: process.execPath,
     args: ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json'],
     summary: () => 'no type errors',
   },
   {
-    name: 'front-end unit (vitest)',
+    id: 'vitest', name: 'front-end unit (vitest)',
     cmd: process.execPath,
     args: ['node_modules/vitest/vitest.mjs', 'run', '--color=false'],
     env: { NO_COLOR: '1' },
     summary: (out) => (out.match(/^\s*Tests\s+(.*)$/m)?.[1] ?? '?').trim(),
   },
   {
-    name: 'end to end (playwright-core, Chromium)',
+    id: 'e2e', name: 'end to end (playwright-core, Chromium)',
     cmd: process.execPath,
     args: ['--test', '--test-concurrency=1', '--test-reporter=tap', 'tests/e2e/'],
     summary: (out) => {
@@ -42,7 +42,7 @@ const suites = [
   },
   {
     // npm pack www/lib, install the tarball into fresh copies of examples/*, build, drive in Chromium.
-    name: 'npm package (pack, install into examples/, Chromium)',
+    id: 'package', name: 'npm package (pack, install into examples/, Chromium)',
     cmd: process.execPath,
     args: ['--test', '--test-concurrency=1', '--test-reporter=tap', 'tests/package/'],
     summary: (out) => {
@@ -64,11 +64,13 @@ function cargoSummary(out) {
   return `${passed} passed, ${failed} failed, ${ignored} ignored (${binaries} test binaries)`;
 }
 
-const only = process.env.MARGINALIA_TEST_ONLY; // e.g. "e2e" to run a subset by name
+// A subset: suites whose short id (native, wasm, build, tsc, vitest, e2e, package) or
+// name contains the text, e.g. MARGINALIA_TEST_ONLY=e2e.
+const only = process.env.MARGINALIA_TEST_ONLY;
 const results = [];
 const t0 = Date.now();
 for (const s of suites) {
-  if (only && !s.name.includes(only) && s.name !== 'setup') continue;
+  if (only && !s.id.includes(only) && !s.name.includes(only) && s.id !== 'setup') continue;
   console.log(`\n===== ${s.name} =====`);
   const start = Date.now();
   const r = await run(s.cmd, s.args, { env: { ...process.env, ...(s.env ?? {}) } });
