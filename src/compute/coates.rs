@@ -228,6 +228,7 @@ impl CoatesFeatures {
         let px = self.width * self.height;
         let mut out = Array2::<f32>::zeros((n, 4 * k));
         let mut patches = Array2::<f32>::zeros((positions, dim));
+        let mut z = vec![0f32; k];
         for img in 0..n {
             let bytes = &images[img * px..(img + 1) * px];
             for r in 0..rows {
@@ -246,12 +247,18 @@ impl CoatesFeatures {
             for (pos, (xrow, wrow)) in xc.rows().into_iter().zip(white.rows()).enumerate() {
                 let xx = wrow.dot(&wrow);
                 let quadrant = 2 * usize::from(pos / cols >= half_r) + usize::from(pos % cols >= half_c);
-                // z_k = ‖x − c_k‖, then the triangle activation against their mean.
-                let z: Vec<f32> = xrow.iter().zip(&cc).map(|(&xcv, &ccv)| (xx - 2.0 * xcv + ccv).max(0.0).sqrt()).collect();
+                // z_k = ‖x − c_k‖, then the triangle activation against their mean. The
+                // clamps are compare-selects, not `f32::max`: on wasm that is a call per
+                // element (the same cost found in the scoring ReLU), here 2·K per position.
+                for ((zv, &xcv), &ccv) in z.iter_mut().zip(xrow.iter()).zip(&cc) {
+                    let d2 = xx - 2.0 * xcv + ccv;
+                    *zv = if d2 > 0.0 { d2.sqrt() } else { 0.0 };
+                }
                 let mu = z.iter().sum::<f32>() / k as f32;
                 let base = quadrant * k;
-                for (j, zj) in z.iter().enumerate() {
-                    feats[base + j] += (mu - zj).max(0.0);
+                for (f, &zj) in feats.slice_mut(ndarray::s![base..base + k]).iter_mut().zip(&z) {
+                    let a = mu - zj;
+                    *f += if a > 0.0 { a } else { 0.0 };
                 }
             }
         }
