@@ -10,22 +10,15 @@
 // (tests/wasm_compute.rs). A software adapter (SwiftShader) is passed over: it runs the
 // shaders on the CPU, far slower than the SIMD CPU path.
 import * as Comlink from 'comlink';
+import { loadCore, needCore, type Core } from '../lib/session';
 import { COATES_CHUNK, COATES_FIT_IMAGES, COATES_GPU_CHUNK, evenlySpaced } from './coates';
 
-type Core = typeof import('../pkg/simd/marginalia.js');
 
-// The same probe as the engine worker: a module with one SIMD instruction.
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
-]);
-
-let core: Core | null = null;
+// The wasm core, loaded once per worker by the package's loader (the SIMD build where the
+// browser validates SIMD128, else the scalar one).
 async function load(): Promise<Core> {
-  if (core) return core;
-  const mod: Core = WebAssembly.validate(SIMD_PROBE) ? await import('../pkg/simd/marginalia.js') : await import('../pkg/scalar/marginalia.js');
-  await mod.default();
-  core = mod;
-  return mod;
+  await loadCore();
+  return needCore();
 }
 
 export interface CoatesRequest {

@@ -5,25 +5,16 @@
 // never one string here or in wasm; then the rows are featurized in ranges, with progress
 // throughout. A .npy (one array, no rows) is read whole, within its own size limit.
 import * as Comlink from 'comlink';
+import { coreMemory, loadCore, needCore, type Core } from '../lib/session';
 import { dataFormat, DATA_LIMITS, rowCap, type DataFormat } from './import-data';
 
-type Core = typeof import('../pkg/simd/marginalia.js');
 type Parsed = import('../pkg/simd/marginalia.js').ParsedTable;
 
-// The same probe as the engine worker: a module with one SIMD instruction.
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
-]);
-
-let core: Core | null = null;
-/** The wasm instance's memory: its size is the parse's footprint there (it only grows). */
-let memory: WebAssembly.Memory | null = null;
+// The wasm core, loaded once per worker by the package's loader (the SIMD build where the
+// browser validates SIMD128, else the scalar one).
 async function load(): Promise<Core> {
-  if (core) return core;
-  const mod: Core = WebAssembly.validate(SIMD_PROBE) ? await import('../pkg/simd/marginalia.js') : await import('../pkg/scalar/marginalia.js');
-  memory = (await mod.default()).memory;
-  core = mod;
-  return mod;
+  await loadCore();
+  return needCore();
 }
 
 /** A row the reader left out, and why (`message` says it with the line and place). */
@@ -181,7 +172,7 @@ async function featurize(opts: FeaturizeOptions, progress: Progress): Promise<Fe
     const features = npy.data.slice();
     const r: Featurized = {
       width: d, features, lines: Array.from({ length: n }, (_, i) => i + 1), texts: null, rows: null, columns: null, labels: null, snapshot: null, dropped: [],
-      skipped: [], leftOut: 0, countStopped: null, read: { bytes: npy.data.byteLength, seconds: 0, wasmBytes: memory?.buffer.byteLength ?? 0 },
+      skipped: [], leftOut: 0, countStopped: null, read: { bytes: npy.data.byteLength, seconds: 0, wasmBytes: coreMemory()?.buffer.byteLength ?? 0 },
     };
     return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
   }
@@ -221,7 +212,7 @@ async function readStream(c: Core, file: File, format: Exclude<DataFormat, 'npy'
     const p = s.finish(true);
     const rows = p.rowCount + (p.skipped as unknown[]).length + p.leftOut;
     progress(bytes, file.size, `reading (${rows.toLocaleString('en')} rows)`);
-    return { p, read: { bytes, seconds: (performance.now() - t0) / 1000, wasmBytes: memory?.buffer.byteLength ?? 0 } };
+    return { p, read: { bytes, seconds: (performance.now() - t0) / 1000, wasmBytes: coreMemory()?.buffer.byteLength ?? 0 } };
   } catch (e) {
     await reader.cancel().catch(() => {});
     throw e;

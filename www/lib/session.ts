@@ -83,6 +83,7 @@ export const AUTO_MIN_MACS = 20_000_000;
 
 let core: Core | null = null;
 let simd = false;
+let memory: WebAssembly.Memory | null = null;
 /** Told of every fit (the package's worker reports fits as progress events). */
 let fitListener: ((info: { labelled: number; fitted: boolean; ms: number }) => void) | null = null;
 
@@ -99,13 +100,17 @@ export function needCore(): Core {
   return core;
 }
 
+/** The loaded core's linear memory (its size is the core's footprint: it only grows). */
+export function coreMemory(): WebAssembly.Memory | null {
+  return memory;
+}
+
 /** Load the wasm core once; resolves whether the SIMD build was loaded. */
 export async function loadCore(): Promise<boolean> {
   if (core) return simd;
   simd = WebAssembly.validate(SIMD_PROBE);
   try {
-    if (simd) await initSimd();
-    else await initScalar();
+    memory = (simd ? await initSimd() : await initScalar()).memory;
     core = simd ? simdCore : (scalarCore as unknown as Core);
   } catch (e) {
     fail('E_WORKER', `the wasm core could not be loaded (${simd ? 'SIMD' : 'scalar'} build): ${e instanceof Error ? e.message : String(e)}`);
