@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
-import { currentSample, launch, serve } from './harness.mjs';
+import { currentSample, launch, pressForNext, serve } from './harness.mjs';
 import { fashion, greyPng, imageFolder, openProjectId, readStore } from './app-fixtures.mjs';
 
 let server;
@@ -20,16 +20,7 @@ before(async () => {
 });
 after(() => server?.stop());
 
-async function labelCurrent(page, key) {
-  const before = await currentSample(page);
-  await page.keyboard.press(key);
-  await page.waitForFunction((b) => {
-    if (!document.getElementById('alert').hidden) throw new Error(document.getElementById('alert').textContent);
-    const id = document.getElementById('labeler')?.dataset.sampleId;
-    return id && id !== String(b);
-  }, before);
-  return before;
-}
+const labelCurrent = (page, key) => pressForNext(page, key, { failOnAlert: true });
 
 /** Wait until an element's text matches; on timeout, say what it said instead. */
 async function waitText(page, id, re, timeout = 60_000) {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { unzipSync, strFromU8 } from 'fflate';
-import { currentSample, launch, serve } from './harness.mjs';
+import { currentSample, launch, pressForNext, serve, until } from './harness.mjs';
 import { readStore } from './app-fixtures.mjs';
 
 let server;
@@ -16,25 +16,10 @@ before(async () => {
 });
 after(() => server?.stop());
 
-async function press(page, key) {
-  const before = await currentSample(page);
-  await page.keyboard.press(key);
-  await page.waitForFunction((b) => {
-    const id = document.getElementById('labeler')?.dataset.sampleId;
-    return id && id !== String(b);
-  }, before);
-}
+const press = (page, key) => pressForNext(page, key);
 
 const demo = async (page) => (await readStore(page, 'projects')).find((p) => p.id === 'demo');
 
-/** Poll `cond` (async, run here) until it holds; fail with `what` after `ms`. */
-async function until(cond, what, ms = 30_000) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('dashboard', () => {
   test('confusion matrix, stop suggestion, settings that persist and reach the learner, model export round trip', async () => {

@@ -10,7 +10,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, w
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { currentSample, isLocal, launch, serve } from './harness.mjs';
+import { currentSample, isLocal, launch, pressForNext, serve } from './harness.mjs';
 import { openProjectId, readStore } from './app-fixtures.mjs';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -100,16 +100,7 @@ async function importData(page, { kind, text, label, labels, uncheck = [] } = {}
   return r;
 }
 
-async function labelCurrent(page, key) {
-  const before = await currentSample(page);
-  await page.keyboard.press(key);
-  await page.waitForFunction((b) => {
-    if (!document.getElementById('alert').hidden) throw new Error(document.getElementById('alert').textContent);
-    const id = document.getElementById('labeler')?.dataset.sampleId;
-    return id && id !== String(b);
-  }, before);
-  return before;
-}
+const labelCurrent = (page, key) => pressForNext(page, key, { failOnAlert: true });
 
 async function projectData(page, id) {
   const project = (await readStore(page, 'projects')).find((p) => p.id === id);

@@ -6,7 +6,7 @@
 // asking for the GPU says so plainly and labelling carries on on the CPU.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { currentSample, launch, serve } from './harness.mjs';
+import { currentSample, launch, pressForNext, serve, until } from './harness.mjs';
 import { readStore } from './app-fixtures.mjs';
 
 let server;
@@ -15,25 +15,10 @@ before(async () => {
 });
 after(() => server?.stop());
 
-async function press(page, key) {
-  const before = await currentSample(page);
-  await page.keyboard.press(key);
-  await page.waitForFunction((b) => {
-    const id = document.getElementById('labeler')?.dataset.sampleId;
-    return id && id !== String(b);
-  }, before);
-}
+const press = (page, key) => pressForNext(page, key);
 
 const demo = async (page) => (await readStore(page, 'projects')).find((p) => p.id === 'demo');
 
-/** Poll `cond` (async, run here) until it holds; fail with `what` after `ms`. */
-async function until(cond, what, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Choose in a dashboard menu and wait until the project record stores the choice. */
 async function choose(page, select, value, key) {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { currentSample, isLocal, launch, serve } from './harness.mjs';
+import { currentSample, isLocal, launch, pressForNext, serve } from './harness.mjs';
 import { fashion, greyPng, imageFolder, openProjectId, readStore } from './app-fixtures.mjs';
 
 const XSS_CLASS = '<img src=x onerror=window.__xss=1>';
@@ -19,16 +19,7 @@ before(async () => {
 });
 after(() => server?.stop());
 
-async function labelCurrent(page, key) {
-  const before = await currentSample(page);
-  await page.keyboard.press(key);
-  await page.waitForFunction((b) => {
-    if (!document.getElementById('alert').hidden) throw new Error(document.getElementById('alert').textContent);
-    const id = document.getElementById('labeler')?.dataset.sampleId;
-    return id && id !== String(b);
-  }, before);
-  return before;
-}
+const labelCurrent = (page, key) => pressForNext(page, key, { failOnAlert: true });
 
 /** A project's labels as {file name → class name}, read from IndexedDB. */
 async function labelsByFile(page, projectId) {

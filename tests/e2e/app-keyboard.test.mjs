@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { currentSample, launch, serve } from './harness.mjs';
+import { currentSample, launch, pressForNext, serve } from './harness.mjs';
 import { readStore } from './app-fixtures.mjs';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -16,15 +16,7 @@ before(async () => {
 });
 after(() => server?.stop());
 
-async function press(page, key) {
-  const before = await currentSample(page);
-  await page.keyboard.press(key);
-  await page.waitForFunction((b) => {
-    const id = document.getElementById('labeler')?.dataset.sampleId;
-    return id && id !== String(b);
-  }, before);
-  return before;
-}
+const press = (page, key) => pressForNext(page, key);
 
 /** axe-core's serious and critical violations on the page as it is now. */
 async function axeProblems(page, where) {

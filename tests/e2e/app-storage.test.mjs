@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { currentSample, launch, serve } from './harness.mjs';
+import { currentSample, launch, pressForNext, serve } from './harness.mjs';
 import { fashion, openProjectId, readStore } from './app-fixtures.mjs';
 
 let server;
@@ -14,15 +14,7 @@ before(async () => {
 after(() => server?.stop());
 
 const press = (page, key) => labelCurrent(page, key);
-async function labelCurrent(page, key) {
-  const before = await currentSample(page);
-  await page.keyboard.press(key);
-  await page.waitForFunction((b) => {
-    const id = document.getElementById('labeler')?.dataset.sampleId;
-    return id && id !== String(b);
-  }, before);
-  return before;
-}
+const labelCurrent = (page, key) => pressForNext(page, key);
 
 const strip = (r) => {
   const { project, ...rest } = r;

@@ -102,3 +102,32 @@ export async function currentSample(page) {
   await page.waitForFunction(() => document.getElementById('labeler')?.dataset.sampleId, null, { timeout: 60_000 });
   return Number(await page.getAttribute('#labeler', 'data-sample-id'));
 }
+
+/**
+ * Press `key` and wait for the labeller to show another sample; returns the id that was
+ * on screen. `failOnAlert`: fail at once with the app's alert text if one shows (instead
+ * of timing out), for flows where no alert is expected.
+ */
+export async function pressForNext(page, key, { failOnAlert = false } = {}) {
+  const before = await currentSample(page);
+  await page.keyboard.press(key);
+  await page.waitForFunction(
+    ([b, strict]) => {
+      const alert = document.getElementById('alert');
+      if (strict && alert && !alert.hidden) throw new Error(alert.textContent);
+      const id = document.getElementById('labeler')?.dataset.sampleId;
+      return id && id !== String(b);
+    },
+    [before, failOnAlert],
+  );
+  return before;
+}
+
+/** Poll `cond` (async, run here) until it holds; fail with `what` after `ms`. */
+export async function until(cond, what, ms = 60_000) {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

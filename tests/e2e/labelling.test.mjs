@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { currentSample, isLocal, launch, serve } from './harness.mjs';
+import { currentSample, isLocal, launch, pressForNext, serve } from './harness.mjs';
 
 let server;
 before(async () => {
@@ -33,15 +33,7 @@ async function storedLabels(page) {
 }
 
 /** Press a key and wait until a different sample is on screen. */
-async function labelCurrent(page, key) {
-  const before = await currentSample(page);
-  await page.keyboard.press(key);
-  await page.waitForFunction((b) => {
-    const id = document.getElementById('labeler')?.dataset.sampleId;
-    return id && id !== String(b);
-  }, before);
-  return before;
-}
+const labelCurrent = (page, key) => pressForNext(page, key);
 
 describe('labelling loop', () => {
   test('label 5 by keyboard, reload, labels kept and resumed; no request leaves 127.0.0.1', async () => {
