@@ -610,32 +610,19 @@ impl TableReader {
     /// Feed the next chunk of the file.
     pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
         self.bytes += chunk.len() as u64;
-        let cap = self.capacity();
-        let format = self.format;
+        let (cap, format) = (self.capacity(), self.format);
         let (kept, records, splitter) = (&mut self.kept, &mut self.records, &mut self.splitter);
-        let mut keep_one = |r: RawRecord| -> Result<()> {
-            *records += 1;
-            if !r.fields.is_empty() && kept.len() < cap {
-                kept.push(convert(format, r));
-            }
-            Ok(())
-        };
+        let mut keep_one = keeper(format, cap, kept, records);
         splitter.push(chunk, &mut keep_one)
     }
 
     /// The file ended (`complete`), or this was only its beginning (the preview): the rows.
     pub fn finish(mut self, complete: bool) -> Result<Streamed> {
-        let cap = self.capacity();
-        let format = self.format;
+        let (cap, format) = (self.capacity(), self.format);
         let (kept, records, splitter) = (&mut self.kept, &mut self.records, &mut self.splitter);
-        let mut keep_one = |r: RawRecord| -> Result<()> {
-            *records += 1;
-            if !r.fields.is_empty() && kept.len() < cap {
-                kept.push(convert(format, r));
-            }
-            Ok(())
-        };
+        let mut keep_one = keeper(format, cap, kept, records);
         splitter.finish(complete, &mut keep_one)?;
+        drop(keep_one); // ends its borrow of the rows kept and the count
         let source = format.source();
         if !complete && self.records == 0 && self.bytes > 0 {
             // A preview with no row in it: one that long is no table a person made.
@@ -658,6 +645,18 @@ impl TableReader {
 }
 
 /// Decode a record: UTF-8 cells, or the reason it cannot be one.
+/// What the splitter calls with each record: count it, and keep it (converted) while
+/// fewer than `cap` are kept; empty records are counted, not kept.
+fn keeper<'a>(format: Format, cap: usize, kept: &'a mut Vec<Kept>, records: &'a mut u64) -> impl FnMut(RawRecord) -> Result<()> + 'a {
+    move |r: RawRecord| {
+        *records += 1;
+        if !r.fields.is_empty() && kept.len() < cap {
+            kept.push(convert(format, r));
+        }
+        Ok(())
+    }
+}
+
 fn convert(format: Format, r: RawRecord) -> Kept {
     let n = r.fields.len();
     if let Some((offset, col)) = r.bad {
