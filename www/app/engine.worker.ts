@@ -120,10 +120,9 @@ const api = {
    */
   async createPool(features: Float32Array, rows: number, cols: number, classNames: string[], seed: number): Promise<string[]> {
     const settings: WorkerSettings = { ...sessionSettings(DEFAULT_SETTINGS), features: cols, input: 'features', classes: padded(classNames), seed };
+    // On a software adapter 'auto' stays on the CPU (Session.skipSoftwareGpu): rounds on
+    // SwiftShader slowed labelling in bench/latency.mjs; "GPU" still uses it.
     const s = newSession(settings, true);
-    // On a software adapter 'auto' stays on the CPU (see Session.skipSoftwareGpu): rounds
-    // on SwiftShader slowed labelling in bench/latency.mjs; "GPU" still uses it.
-    s.skipSoftwareGpu = true;
     await append(s, features);
     learnerOf(s).setClassNames(classNames);
     session?.learner?.free();

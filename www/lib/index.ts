@@ -84,8 +84,10 @@ export interface LearnerOptions {
   batchSize?: number;
   /**
    * Where the pool is scored before each query. Default `'auto'`: on the GPU (WebGPU) when
-   * the browser has an adapter and a round is large enough to gain, else on the CPU (SIMD
-   * wasm when available). `'webgpu'`: on the GPU every round; `E_BACKEND_UNAVAILABLE` when
+   * the browser has a hardware adapter and a round is large enough to gain, else on the CPU
+   * (SIMD wasm when available). A software adapter (SwiftShader, which Chromium offers
+   * where there is no usable GPU) is passed over: it emulates the GPU on the CPU, many
+   * times slower than the wasm path ({@link LearnerStats.gpuFallback} says so). `'webgpu'`: on the GPU every round, a software adapter too; `E_BACKEND_UNAVAILABLE` when
    * there is no WebGPU, rather than silently using the CPU. `'cpu'`: never the GPU.
    * If the GPU device is lost mid-session, scoring carries on on the CPU with the same
    * picks ({@link LearnerStats.backend} then says `'cpu'`).

@@ -57,8 +57,9 @@ export interface Session {
   /**
    * `'auto'` passes over a software fallback adapter (SwiftShader: a CPU emulation of a
    * GPU, 10–100× slower than the wasm CPU path in docs/BENCHMARKS.md, and busy on the same
-   * cores that draw the page). Off in the package, whose 'auto' takes any adapter; on in
-   * the app, where such rounds slowed labelling. 'webgpu' takes any adapter regardless.
+   * cores that draw the page; in the app such rounds slowed labelling). On unless set to
+   * `false` (tests that need the GPU path on SwiftShader ask for 'webgpu', which takes any
+   * adapter regardless).
    */
   skipSoftwareGpu?: boolean;
   /** `noGpu` is about a software adapter passed over, not a missing one. */
@@ -207,7 +208,7 @@ export async function startScorer(s: Session, strict = true): Promise<void> {
   if (s.scorer || (s.noGpu !== undefined && !s.softwareGpu) || s.settings.backend === 'cpu' || s.settings.features < 1) return;
   if (s.settings.backend === 'auto') {
     s.autoTried = true;
-    const software = s.skipSoftwareGpu ? await softwareAdapter() : null;
+    const software = s.skipSoftwareGpu !== false ? await softwareAdapter() : null;
     if (software) {
       s.noGpu = `the WebGPU adapter is a software fallback (${software}), slower than the CPU path`;
       s.softwareGpu = true;
