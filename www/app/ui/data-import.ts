@@ -8,7 +8,7 @@ import * as Comlink from 'comlink';
 import type { DataApi, Inspection, SkippedRow } from '../data.worker';
 import { buildDataProject, DATA_LIMITS, EXPORT_COLUMNS, HELD_OUT, labelledRows, suggest, type DataImportOptions } from '../import-data';
 import { putProjectData } from '../store/db';
-import { $, describe, el } from './dom';
+import { $, describe, el, wireDropZone } from './dom';
 import { newProjectId, renderProjects, type AppHandle } from './projects-view';
 
 let worker: Worker | null = null;
@@ -215,16 +215,8 @@ export function wireDataImport(app: AppHandle): void {
     input.value = '';
     if (f) void pick(f);
   });
-  const drop = $('drop-data');
-  drop.addEventListener('dragover', (ev) => {
-    ev.preventDefault();
-    drop.classList.add('over');
-  });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (ev) => {
-    ev.preventDefault();
-    drop.classList.remove('over');
-    const files = Array.from(ev.dataTransfer?.files ?? []);
+  wireDropZone($('drop-data'), (data) => {
+    const files = Array.from(data.files);
     if (files.length > 1) report(`${files.length} files were dropped; a data project comes from one file. Nothing was stored; your projects are untouched.`);
     else if (files[0]) void pick(files[0]);
   });

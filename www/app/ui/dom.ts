@@ -75,3 +75,17 @@ export function bestGuess(p: number[] | null): { index: number; confidence: numb
   });
   return { index: best, confidence: p[best] };
 }
+
+/** A drop zone: highlighted while something is dragged over it; `onDrop` gets what was dropped. */
+export function wireDropZone(zone: HTMLElement, onDrop: (data: DataTransfer) => void): void {
+  zone.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    zone.classList.remove('over');
+    if (ev.dataTransfer) onDrop(ev.dataTransfer);
+  });
+}

@@ -11,7 +11,7 @@ import {
   addSamples, deleteProject, getProject, listProjects, patchProject, projectFeatures, projectLabels, projectSamples, putProjectData, replaceFeatures,
   type Db, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord,
 } from '../store/db';
-import { $, describe, el, showAlert, showNotice } from './dom';
+import { $, describe, el, showAlert, showNotice, wireDropZone } from './dom';
 
 /** A fresh project id. randomUUID needs a secure context (https or localhost); elsewhere
  * (a LAN address over http) a time-and-random id is just as unique for one browser. */
@@ -349,15 +349,5 @@ export function wireProjects(app: AppHandle): void {
       void runImport(app, files);
     });
   }
-  const drop = $('drop');
-  drop.addEventListener('dragover', (ev) => {
-    ev.preventDefault();
-    drop.classList.add('over');
-  });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (ev) => {
-    ev.preventDefault();
-    drop.classList.remove('over');
-    if (ev.dataTransfer) void fromDataTransfer(ev.dataTransfer).then((files) => runImport(app, files));
-  });
+  wireDropZone($('drop'), (data) => void fromDataTransfer(data).then((files) => runImport(app, files)));
 }
