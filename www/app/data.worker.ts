@@ -245,11 +245,7 @@ async function featurizeRows(c: Core, p: Parsed, read: Featurized['read'], opts:
     try {
       const width = fz.width;
       checkSize(texts.length, width, 'the text');
-      const features = new Float32Array(texts.length * width);
-      for (let i = 0; i < texts.length; i += CHUNK) {
-        features.set(fz.transform(texts.slice(i, i + CHUNK)), i * width);
-        progress(Math.min(i + CHUNK, texts.length), texts.length, 'TF-IDF');
-      }
+      const features = inChunks(texts.length, width, 'TF-IDF', progress, (a, b) => fz.transform(texts.slice(a, b)));
       const r: Featurized = {
         width, features, lines: keep.map((i) => lines[i]), texts, rows: null, columns: null,
         labels: labels ? keep.map((i) => labels[i]) : null, snapshot: fz.snapshot(), dropped, skipped, leftOut, countStopped, read,
@@ -265,11 +261,7 @@ async function featurizeRows(c: Core, p: Parsed, read: Featurized['read'], opts:
   if (opts.kind === 'embedding') {
     const width = cols.length;
     checkSize(n, width, 'the vectors');
-    const features = new Float32Array(n * width);
-    for (let i = 0; i < n; i += CHUNK) {
-      features.set(p.vectors(cols, i, Math.min(i + CHUNK, n)), i * width);
-      progress(Math.min(i + CHUNK, n), n, 'vectors');
-    }
+    const features = inChunks(n, width, 'vectors', progress, (a, b) => p.vectors(cols, a, b));
     // The numbers are the features: no need to keep them twice as text.
     const r: Featurized = { width, features, lines, texts: null, rows: null, columns: null, labels, snapshot: null, dropped, skipped, leftOut, countStopped, read };
     return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
@@ -282,11 +274,7 @@ async function featurizeRows(c: Core, p: Parsed, read: Featurized['read'], opts:
   try {
     const width = fz.width;
     checkSize(n, width, 'the encoded table');
-    const features = new Float32Array(n * width);
-    for (let i = 0; i < n; i += CHUNK) {
-      features.set(fz.transformTable(p, i, Math.min(i + CHUNK, n)), i * width);
-      progress(Math.min(i + CHUNK, n), n, 'encoding');
-    }
+    const features = inChunks(n, width, 'encoding', progress, (a, b) => fz.transformTable(p, a, b));
     const r: Featurized = { width, features, lines, texts: null, rows: cells, columns: cols, labels, snapshot: fz.snapshot(), dropped, skipped, leftOut, countStopped, read };
     return Comlink.transfer(r, [features.buffer as ArrayBuffer]);
   } finally {
@@ -297,6 +285,17 @@ async function featurizeRows(c: Core, p: Parsed, read: Featurized['read'], opts:
 function extOf(name: string): string {
   const base = name.split('/').pop() ?? name;
   return base.includes('.') ? base.slice(base.lastIndexOf('.')) : '(no extension)';
+}
+
+/** Rows × width features, made CHUNK rows at a time by `rows(start, end)`, with progress. */
+function inChunks(n: number, width: number, stage: string, progress: Progress, rows: (start: number, end: number) => Float32Array): Float32Array {
+  const features = new Float32Array(n * width);
+  for (let i = 0; i < n; i += CHUNK) {
+    const end = Math.min(i + CHUNK, n);
+    features.set(rows(i, end), i * width);
+    progress(end, n, stage);
+  }
+  return features;
 }
 
 /** The pool matrix must fit in memory (and in storage): refuse clearly before building it. */
