@@ -49,19 +49,28 @@ async function chunksOf(page, project) {
     .map((c) => ({ start: c.start, rows: c.rows, width: c.width, data: Float32Array.from(Object.values(c.data)) }));
 }
 
+/**
+ * Open the app, then the Projects view's image import with `name` filled in; returns the
+ * list of worker URLs the page starts from then on (to see whether a featurizer ran).
+ */
+async function openImageImport(page, name) {
+  const workers = [];
+  page.on('worker', (w) => workers.push(w.url()));
+  await page.goto(server.url);
+  await currentSample(page);
+  await page.keyboard.press('p');
+  await page.fill('#import-name', name);
+  await page.keyboard.press('Escape');
+  return workers;
+}
+
 describe('image projects with convolutional features', () => {
   test('import with them, label by keyboard, reload without recomputing, export the model, back up, switch to pixels and back', async () => {
     const fx = imageFolder({ Tshirt: 0, Trouser: 1, Sneaker: 7 }, 40);
     const b = await launch({ serviceWorkers: 'block' });
     try {
       const { page } = b;
-      const workers = [];
-      page.on('worker', (w) => workers.push(w.url()));
-      await page.goto(server.url);
-      await currentSample(page);
-      await page.keyboard.press('p');
-      await page.fill('#import-name', 'conv shoes');
-      await page.keyboard.press('Escape');
+      const workers = await openImageImport(page, 'conv shoes');
       // 28 px defaults to pixels (tiny, centred images): the person picks the features.
       await page.selectOption('#import-size', '28');
       assert.equal(await page.inputValue('#import-features'), 'pixels');
@@ -208,13 +217,7 @@ describe('image projects with convolutional features', () => {
     const b = await launch({ serviceWorkers: 'block' });
     try {
       const { page } = b;
-      const workers = [];
-      page.on('worker', (w) => workers.push(w.url()));
-      await page.goto(server.url);
-      await currentSample(page);
-      await page.keyboard.press('p');
-      await page.fill('#import-name', 'tiny set');
-      await page.keyboard.press('Escape');
+      const workers = await openImageImport(page, 'tiny set');
       // 32 px and up (photos) default to convolutional features.
       assert.equal(await page.inputValue('#import-features'), 'coates');
       await page.setInputFiles('#pick-folder', fx.root);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { unzipSync, strFromU8 } from 'fflate';
 import { currentSample, launch, pressForNext, serve, until } from './harness.mjs';
-import { readStore } from './app-fixtures.mjs';
+import { demoProject } from './app-fixtures.mjs';
 
 let server;
 before(async () => {
@@ -17,8 +17,6 @@ before(async () => {
 after(() => server?.stop());
 
 const press = (page, key) => pressForNext(page, key);
-
-const demo = async (page) => (await readStore(page, 'projects')).find((p) => p.id === 'demo');
 
 
 describe('dashboard', () => {
@@ -40,7 +38,7 @@ describe('dashboard', () => {
         return cells.reduce((a, c) => a + c, 0) === n;
       }, keys.length);
       const cols = await page.$$eval('#confusion thead th[scope=col]', (t) => t.map((x) => x.textContent));
-      assert.deepEqual(cols, (await demo(page)).classNames);
+      assert.deepEqual(cols, (await demoProject(page)).classNames);
       assert.equal(await page.locator('#confusion tbody th[scope=row]').count(), cols.length);
       assert.match(await page.textContent('#confusion-note'), /\d+ of 10 right/);
       assert.match(await page.textContent('#stop'), /^(Keep labelling|You could stop here): \S/);
@@ -58,14 +56,14 @@ describe('dashboard', () => {
       await page.keyboard.type('5');
       await page.keyboard.press('Enter');
       const want = { model: 'mlp', strategy: 'margin', batchSize: 5 };
-      await until(async () => JSON.stringify((await demo(page)).settings) === JSON.stringify(want), 'the settings to be stored');
+      await until(async () => JSON.stringify((await demoProject(page)).settings) === JSON.stringify(want), 'the settings to be stored');
       // Bad input is refused with a reason and changes nothing.
       await page.focus('#set-batch');
       await page.keyboard.press('ControlOrMeta+a');
       await page.keyboard.type('0');
       await page.keyboard.press('Enter');
       assert.match(await page.textContent('#settings-status'), /whole number from 1 to 100; “0” was not applied/);
-      assert.deepEqual((await demo(page)).settings, want);
+      assert.deepEqual((await demoProject(page)).settings, want);
       // The learner trains the MLP now and queries by margin: the reason under the next
       // sample says so (auto's reasons start with "auto →").
       await page.waitForFunction(() => /^mlp/.test(document.getElementById('set-trained').textContent));
@@ -98,7 +96,7 @@ describe('dashboard', () => {
       assert.equal(manifest.model, 'mlp');
       assert.equal(manifest.features.width, 784);
       assert.equal(manifest.labels, keys.length + 1);
-      assert.deepEqual(manifest.classNames, (await demo(page)).classNames);
+      assert.deepEqual(manifest.classNames, (await demoProject(page)).classNames);
 
       // Outside the browser: Node loads the same wasm core and the model file, and scores
       // the held-out set. The app measured its model on the same set after its last

@@ -104,6 +104,11 @@ export function readStore(page, store) {
   );
 }
 
+/** The demo project's stored record. */
+export async function demoProject(page) {
+  return (await readStore(page, 'projects')).find((p) => p.id === 'demo');
+}
+
 /** The open project's id, as the page remembers it. */
 export async function openProjectId(page) {
   const meta = await page.evaluate(

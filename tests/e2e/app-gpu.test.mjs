@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { currentSample, launch, pressForNext, serve, until } from './harness.mjs';
-import { readStore } from './app-fixtures.mjs';
+import { demoProject, readStore } from './app-fixtures.mjs';
 
 let server;
 before(async () => {
@@ -17,15 +17,13 @@ after(() => server?.stop());
 
 const press = (page, key) => pressForNext(page, key);
 
-const demo = async (page) => (await readStore(page, 'projects')).find((p) => p.id === 'demo');
-
 
 /** Choose in a dashboard menu and wait until the project record stores the choice. */
 async function choose(page, select, value, key) {
   await page.selectOption(select, value);
   // Keys go to the menu while it has focus (type-ahead); the view keys need the page.
   await page.$eval(select, (e) => e.blur());
-  await until(async () => (await demo(page)).settings?.[key] === value, `${key} ${value} to be stored`);
+  await until(async () => (await demoProject(page)).settings?.[key] === value, `${key} ${value} to be stored`);
 }
 
 /** Labels counted in the dashboard's confusion matrix (the estimate that follows each round). */
