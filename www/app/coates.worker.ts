@@ -10,7 +10,7 @@
 // (tests/wasm_compute.rs). A software adapter (SwiftShader) is passed over: it runs the
 // shaders on the CPU, far slower than the SIMD CPU path.
 import * as Comlink from 'comlink';
-import { loadCore, needCore, type Core } from '../lib/session';
+import { browserAdapter, loadCore, needCore, type Core } from '../lib/session';
 import { COATES_CHUNK, COATES_FIT_IMAGES, COATES_GPU_CHUNK, evenlySpaced } from './coates';
 
 
@@ -65,26 +65,18 @@ export interface EncodedOn {
   why: string | null;
 }
 
-interface GpuAdapterLike {
-  isFallbackAdapter?: boolean;
-  info?: { vendor?: string; architecture?: string };
-}
-
 /** The GPU encoder for `snapshot`, or null and why not. */
 async function gpuEncoder(c: Core, snapshot: Uint8Array, backend: CoatesBackend): Promise<{ gpu: GpuFeaturizer | null; name?: string; why: string | null }> {
   if (backend === 'cpu') return { gpu: null, why: null };
-  const gpuApi = (self.navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
   const none = (why: string) => {
     if (backend === 'webgpu') throw new Error(`WebGPU was asked for, but ${why}`);
     return { gpu: null, why };
   };
-  if (!gpuApi) return none('this browser has no WebGPU');
-  const a = await gpuApi.requestAdapter().catch(() => null);
+  if (!('gpu' in self.navigator)) return none('this browser has no WebGPU');
+  const a = await browserAdapter().catch(() => null);
   if (!a) return none('no WebGPU adapter is available');
-  // The browser's own words for the adapter: wgpu's adapter info is empty on the web.
-  const name = [a.info?.vendor, a.info?.architecture].filter(Boolean).join(' ') || 'WebGPU';
-  if (backend === 'auto' && (a.isFallbackAdapter || /swiftshader/i.test(a.info?.architecture ?? '')))
-    return none(`the WebGPU adapter is a software one (${name}), slower than the CPU`);
+  const name = a.name;
+  if (backend === 'auto' && a.software) return none(`the WebGPU adapter is a software one (${name}), slower than the CPU`);
   try {
     return { gpu: await c.CoatesGpu.create(snapshot), name, why: null };
   } catch (e) {

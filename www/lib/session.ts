@@ -237,16 +237,29 @@ export async function startScorer(s: Session, strict = true): Promise<void> {
 }
 
 /**
- * The browser's default WebGPU adapter when it is a software fallback ("vendor /
- * architecture", e.g. "google / swiftshader"), else null (a hardware adapter, or none).
+ * The browser's default WebGPU adapter: its name in the browser's words ("vendor /
+ * architecture", e.g. "google / swiftshader"; wgpu's adapter info is empty on the web)
+ * and whether it is a software fallback (a CPU emulation of a GPU, slower than the wasm
+ * CPU path). Null when there is no WebGPU or no adapter. Used by pool scoring here and by
+ * the app's Coates featurizer, so both pass over the same adapters.
  */
-async function softwareAdapter(): Promise<string | null> {
+export async function browserAdapter(): Promise<{ name: string; software: boolean } | null> {
   type Info = { vendor?: string; architecture?: string; isFallbackAdapter?: boolean };
   const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ info?: Info; isFallbackAdapter?: boolean } | null> } }).gpu;
+  const a = await gpu?.requestAdapter();
+  if (!a) return null;
+  const arch = a.info?.architecture ?? '';
+  return {
+    name: [a.info?.vendor, arch].filter(Boolean).join(' / ') || 'an unnamed adapter',
+    software: Boolean(a.info?.isFallbackAdapter ?? a.isFallbackAdapter) || /swiftshader/i.test(arch),
+  };
+}
+
+/** The default adapter's name when it is a software fallback, else null (hardware, or none). */
+async function softwareAdapter(): Promise<string | null> {
   try {
-    const a = await gpu?.requestAdapter();
-    if (!a || !(a.info?.isFallbackAdapter ?? a.isFallbackAdapter)) return null;
-    return `${a.info?.vendor || 'unknown vendor'} / ${a.info?.architecture || 'unknown architecture'}`;
+    const a = await browserAdapter();
+    return a?.software ? a.name : null;
   } catch {
     return null; // PoolScorer.create then finds out for itself
   }
