@@ -14,6 +14,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::calibration;
 use crate::model::any::{argmax_rows, ClassMapped, ModelSpec};
 use crate::{Error, Result};
 
@@ -30,6 +31,13 @@ pub struct CvEstimate {
     /// given, column = the class predicted by the fold model that did not train on it.
     /// Sums to the number of labelled rows.
     pub confusion: Vec<u32>,
+    /// The temperature fitted on the out-of-fold predictions ([`crate::calibration`]);
+    /// 1 when too few. What is shown uses [`crate::calibration::shown`] of it.
+    pub temperature: f64,
+    /// Expected calibration error of the out-of-fold predictions as the model gives them,
+    /// and with the shown temperature (in-sample for T: an optimistic figure).
+    pub ece: f64,
+    pub ece_calibrated: f64,
 }
 
 /// Assign each row a fold in `0..k`, stratified: each class's rows, shuffled by `seed`,
@@ -71,6 +79,8 @@ pub fn cross_validate(spec: &ModelSpec, x: ArrayView2<f32>, y: &[u32], n_classes
     let assignment = stratified_folds(y, folds, seed);
     let mut accs = Vec::with_capacity(folds);
     let mut confusion = vec![0u32; n_classes * n_classes];
+    // Every row's out-of-fold probabilities, in row order: what calibration is fitted on.
+    let mut oof = vec![0f32; n * n_classes];
     for f in 0..folds {
         let train: Vec<usize> = (0..n).filter(|&i| assignment[i] != f).collect();
         let test: Vec<usize> = (0..n).filter(|&i| assignment[i] == f).collect();
@@ -80,7 +90,13 @@ pub fn cross_validate(spec: &ModelSpec, x: ArrayView2<f32>, y: &[u32], n_classes
         let mut model = ClassMapped::new(spec.clone(), n_classes, seed)?;
         let ytr: Vec<u32> = train.iter().map(|&i| y[i]).collect();
         model.fit(x.select(Axis(0), &train).view(), &ytr)?;
-        let pred = argmax_rows(model.predict_proba(x.select(Axis(0), &test).view())?.view());
+        let proba = model.predict_proba(x.select(Axis(0), &test).view())?;
+        for (&i, row) in test.iter().zip(proba.rows()) {
+            for (dst, &p) in oof[i * n_classes..(i + 1) * n_classes].iter_mut().zip(row.iter()) {
+                *dst = p;
+            }
+        }
+        let pred = argmax_rows(proba.view());
         let hits = test.iter().zip(&pred).filter(|(&i, &p)| y[i] == p).count();
         for (&i, &p) in test.iter().zip(&pred) {
             // `ClassMapped` predicts only classes in 0..n_classes, and labels were checked
@@ -94,7 +110,10 @@ pub fn cross_validate(spec: &ModelSpec, x: ArrayView2<f32>, y: &[u32], n_classes
     let m = accs.len() as f64;
     let mean = accs.iter().sum::<f64>() / m;
     let var = if accs.len() > 1 { accs.iter().map(|a| (a - mean) * (a - mean)).sum::<f64>() / (m - 1.0) } else { 0.0 };
-    Ok(CvEstimate { mean, se: (var / m).sqrt(), folds: accs.len(), confusion })
+    let temperature = calibration::fit_temperature(&oof, y, n_classes);
+    let ece = calibration::ece(&oof, y, n_classes);
+    let ece_calibrated = calibration::ece(&calibration::temper(&oof, n_classes, calibration::shown(temperature)), y, n_classes);
+    Ok(CvEstimate { mean, se: (var / m).sqrt(), folds: accs.len(), confusion, temperature, ece, ece_calibrated })
 }
 
 #[cfg(test)]

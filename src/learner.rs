@@ -122,6 +122,11 @@ pub struct Learner {
     /// it off: it never asks for a stop suggestion, and the pass costs a prediction on up
     /// to 2000 rows per round.
     track_stopping: bool,
+    /// The temperature the last accuracy estimate fitted on its out-of-fold predictions
+    /// ([`crate::calibration`]), for the confidence a person is shown. Not in snapshots
+    /// (the wire format stays as it is): the next estimate fits it again.
+    #[serde(skip)]
+    temperature: Option<f64>,
 }
 
 /// Snapshot wire format version; bump when `Learner`'s fields change.
@@ -165,6 +170,7 @@ impl Learner {
             stop_set: Vec::new(),
             stop_history: Vec::new(),
             track_stopping: true,
+            temperature: None,
         })
     }
 
@@ -201,6 +207,7 @@ impl Learner {
     pub fn set_model(&mut self, spec: ModelSpec) {
         self.model_spec = spec;
         self.fitted = None;
+        self.temperature = None; // fitted for the old model
     }
 
     /// Committee size: 0 (default) for a single model, else ≥ 2 bootstrap members.
@@ -663,14 +670,30 @@ impl Learner {
     /// Accuracy estimated without a test set: `k`-fold cross-validation of the session's
     /// model on the labelled samples (see [`crate::estimate`]). `None` with fewer than two
     /// labelled classes.
-    pub fn estimate_accuracy(&self, k: usize) -> Result<Option<CvEstimate>> {
+    ///
+    /// The estimate's temperature is kept: [`Learner::predict_sample_calibrated`] uses it.
+    pub fn estimate_accuracy(&mut self, k: usize) -> Result<Option<CvEstimate>> {
         let (x, y) = self.labelled_set();
         let mut seen = vec![false; self.n_classes];
         y.iter().for_each(|&l| seen[l as usize] = true);
         if seen.iter().filter(|&&s| s).count() < 2 {
             return Ok(None);
         }
-        cross_validate(&self.model_spec, x, &y, self.n_classes, k, self.seed).map(Some)
+        let e = cross_validate(&self.model_spec, x, &y, self.n_classes, k, self.seed)?;
+        self.temperature = Some(e.temperature);
+        Ok(Some(e))
+    }
+
+    /// The temperature in use for shown confidence (1 before any estimate).
+    pub fn temperature(&self) -> f64 {
+        self.temperature.map_or(1.0, crate::calibration::shown)
+    }
+
+    /// Probabilities for one pool sample as a person should read them: tempered by the
+    /// last estimate's temperature (the same ranking and guess as `predict_sample`).
+    pub fn predict_sample_calibrated(&self, index: usize) -> Result<Vec<f32>> {
+        let p = self.predict_sample(index)?;
+        Ok(crate::calibration::temper(&p, p.len(), self.temperature()))
     }
 
     /// What the fitted model is (`softmax`, `mlp`, `committee of k <family>`); `None`

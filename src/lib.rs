@@ -16,6 +16,7 @@
 pub mod compute;
 pub mod data;
 pub mod error;
+pub mod calibration;
 pub mod estimate;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fuzzing;

@@ -141,6 +141,12 @@ pub struct Curve {
 
 /// Run one strategy on one prepared split.
 pub fn run_curve(s: &Split, strategy: &str, model: &ModelSpec, committee: usize, batch: usize, budget: usize, seed: u64) -> Result<Curve> {
+    run_learner(s, strategy, model, committee, batch, budget, seed).map(|(c, _)| c)
+}
+
+/// [`run_curve`], also handing back the learner as the loop left it (fitted on the
+/// labels the strategy chose), for measurements after the loop (examples/calibration.rs).
+pub fn run_learner(s: &Split, strategy: &str, model: &ModelSpec, committee: usize, batch: usize, budget: usize, seed: u64) -> Result<(Curve, Learner)> {
     let n_classes = s.pool_y.iter().chain(&s.test_y).max().map_or(0, |&m| m as usize + 1).max(2);
     let mut l = Learner::new(s.pool_x.clone(), n_classes, seed)?;
     l.set_model(model.clone());
@@ -166,7 +172,7 @@ pub fn run_curve(s: &Split, strategy: &str, model: &ModelSpec, committee: usize,
         curve.labels.push(l.labelled_count());
         curve.accuracy.push(acc(&l)?);
     }
-    Ok(curve)
+    Ok((curve, l))
 }
 
 fn mean_sd(v: &[f64]) -> (f64, f64) {

@@ -148,6 +148,17 @@ impl WasmLearner {
         self.inner.query(n).map(queries_to_js).map_err(js_error)
     }
 
+    /// Class probabilities for pool row `index` as a person should read them: calibrated
+    /// by the last accuracy estimate's temperature (empty before the first fit).
+    #[wasm_bindgen(js_name = predictSampleCalibrated)]
+    pub fn predict_sample_calibrated(&self, index: usize) -> Result<Float32Array, JsValue> {
+        if !self.inner.is_fitted() {
+            return Ok(Float32Array::new_with_length(0));
+        }
+        let p = self.inner.predict_sample_calibrated(index).map_err(js_error)?;
+        Ok(Float32Array::from(p.as_slice()))
+    }
+
     /// Class probabilities for pool row `index` (empty before the first fit).
     #[wasm_bindgen(js_name = predictSample)]
     pub fn predict_sample(&self, index: usize) -> Result<Float32Array, JsValue> {
@@ -341,7 +352,7 @@ impl WasmLearner {
     /// label given, column = the out-of-fold prediction), or `undefined` with fewer than
     /// two labelled classes.
     #[wasm_bindgen(js_name = estimateAccuracy)]
-    pub fn estimate_accuracy(&self, k: usize) -> Result<JsValue, JsValue> {
+    pub fn estimate_accuracy(&mut self, k: usize) -> Result<JsValue, JsValue> {
         let Some(e) = self.inner.estimate_accuracy(k).map_err(js_error)? else {
             return Ok(JsValue::UNDEFINED);
         };
@@ -350,6 +361,10 @@ impl WasmLearner {
         set(&o, "se", e.se);
         set(&o, "folds", e.folds as u32);
         set(&o, "confusion", Uint32Array::from(e.confusion.as_slice()));
+        // The temperature the shown confidence uses (calibration::shown of the fitted one).
+        set(&o, "temperature", crate::calibration::shown(e.temperature));
+        set(&o, "ece", e.ece);
+        set(&o, "eceCalibrated", e.ece_calibrated);
         Ok(o.into())
     }
 
