@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { classForKey, filterClasses, keyForClass, keyToAction } from '../../www/app/keys';
+import { classForKey, classKeys, filterClasses, keyForClass, keyToAction } from '../../www/app/keys';
 
 describe('keyToAction', () => {
   test.each([
@@ -40,4 +40,39 @@ test('class keys follow the number row: 1…9 then 0; none past the tenth', () =
 test('filterClasses matches parts of names, case-insensitively, in class order', () => {
   expect(filterClasses(['Shirt', 'T-shirt/top', 'Bag'], 'SHIRT')).toEqual([0, 1]);
   expect(filterClasses(['a', 'b'], '')).toEqual([0, 1]);
+});
+
+describe('classes named with digits sit on their own digit', () => {
+  test('wine: classes "0", "1", "2" are on keys 0, 1, 2 (pressing 1 stores "1", not "0")', () => {
+    const names = ['0', '1', '2'];
+    expect(classKeys(names)).toEqual(['0', '1', '2']);
+    expect(keyToAction('1', names)).toEqual({ kind: 'label', classIndex: 1 });
+    expect(keyToAction('0', names)).toEqual({ kind: 'label', classIndex: 0 });
+    const a = keyToAction('3', names);
+    expect(a.kind === 'error' && a.message).toMatch(/No class is on key 3: this project's class keys are 0, 1, 2/);
+  });
+
+  test('digits in any order, and mixed with names: a digit class never sits on another digit', () => {
+    expect(classKeys(['3', '1', '2'])).toEqual(['3', '1', '2']);
+    expect(classKeys(['cat', '1', 'dog'])).toEqual(['2', '1', '3']);
+    expect(classKeys(['1', '1'])).toEqual(['1', null]); // the same digit twice: only one keeps it
+    const eleven = Array.from({ length: 11 }, (_, i) => `c${i}`);
+    eleven[10] = '5';
+    const keys = classKeys(eleven);
+    expect(keys[10]).toBe('5');
+    for (let i = 0; i < 10; i++) if (keys[i] !== null) expect(keys[i]).not.toBe('5');
+    expect(keys.filter((k) => k !== null)).toHaveLength(10);
+  });
+
+  test('names without digits keep the number row: 1 for the first class', () => {
+    expect(classKeys(['a', 'b', 'c'])).toEqual(['1', '2', '3']);
+    expect(keyToAction('1', ['a', 'b'])).toEqual({ kind: 'label', classIndex: 0 });
+  });
+});
+
+test('a held key (auto-repeat) never labels, skips or undoes', () => {
+  expect(keyToAction('1', 3, false, true)).toEqual({ kind: 'none' });
+  expect(keyToAction(' ', 3, false, true)).toEqual({ kind: 'none' });
+  expect(keyToAction('Backspace', 3, false, true)).toEqual({ kind: 'none' });
+  expect(keyToAction('1', 3, false, false)).toEqual({ kind: 'label', classIndex: 0 });
 });

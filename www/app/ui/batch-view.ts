@@ -1,7 +1,7 @@
 // The batch view: a grid of the next N queried samples with the model's guesses filled
 // in, corrected with a click (the menu) or a key (focus a tile, press a class key), and
 // accepted together in one transaction.
-import { classForKey } from '../keys';
+import { classForKey, classKeys } from '../keys';
 import type { Session } from '../session';
 import { $, bestGuess, el } from './dom';
 import { sampleElement } from './sample';
@@ -10,6 +10,7 @@ export function renderBatch(s: Session): void {
   const grid = $('batch-grid');
   grid.replaceChildren();
   const { classNames } = s.project;
+  const keys = classKeys(classNames);
   for (const id of s.batch(s.settings.batchSize)) {
     const canvas = sampleElement(s.project, s.sample(id), `sample ${id}`, s.features?.get(id));
     const sel = el('select', { 'aria-label': `label for sample ${id}` });
@@ -20,7 +21,7 @@ export function renderBatch(s: Session): void {
     const tile = el('figure', { class: `tile tile-${s.project.kind}`, tabindex: '0', 'data-sample-id': String(id) }, canvas, sel);
     tile.addEventListener('keydown', (ev) => {
       if (ev.target !== tile) return;
-      const c = classForKey(ev.key);
+      const c = classForKey(ev.key, keys);
       if (c !== null && c < classNames.length) {
         ev.preventDefault();
         ev.stopPropagation();
