@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentSample, isLocal, launch, pressForNext, serve } from './harness.mjs';
-import { openProjectId, readStore } from './app-fixtures.mjs';
+import { importData, openProjectId, pickData, readStore } from './app-fixtures.mjs';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -68,37 +68,6 @@ function npy(shape, values, descr = '<f4') {
 }
 
 const report = (page) => page.textContent('#import-report');
-
-/** Choose a data file; resolves once the form (or a refusal) shows. */
-async function pickData(page, path) {
-  // The report of the file before must not pass for this one's.
-  await page.evaluate(() => (document.getElementById('import-report').textContent = ''));
-  await page.setInputFiles('#pick-data', path);
-  await page.waitForFunction(() => {
-    if (!document.getElementById('data-form').hidden) return true;
-    const r = document.getElementById('import-report').textContent;
-    return /Nothing was stored/.test(r);
-  }, null, { timeout: 60_000 });
-}
-
-/** Import what is in the form; resolves with the report once it is done. */
-async function importData(page, { kind, text, label, labels, uncheck = [] } = {}) {
-  if (kind) await page.selectOption('#data-kind', kind);
-  if (text) await page.selectOption('#data-text', text);
-  if (label !== undefined) await page.selectOption('#data-label', label);
-  if (labels) await page.selectOption('#data-labels', labels);
-  for (const c of uncheck) await page.locator(`#data-column-boxes input[value="${c}"]`).uncheck();
-  const before = await openProjectId(page);
-  await page.click('#data-import');
-  await page.waitForFunction(() => /Imported|failed/.test(document.getElementById('import-report').textContent), null, { timeout: 120_000 });
-  const r = await report(page);
-  if (/Imported/.test(r)) {
-    // The new project is opened after the report: wait until it is the open one.
-    for (let i = 0; i < 600 && (await openProjectId(page)) === before; i++) await new Promise((res) => setTimeout(res, 100));
-    await page.waitForFunction(() => document.getElementById('labeler').getAttribute('aria-busy') === 'false', null, { timeout: 60_000 });
-  }
-  return r;
-}
 
 const labelCurrent = (page, key) => pressForNext(page, key, { failOnAlert: true });
 
@@ -351,9 +320,10 @@ describe('text, table and embedding projects', () => {
       // CSV of vectors, no header (all numbers), the last column the label.
       await page.keyboard.press('p');
       await pickData(page, csvPath);
-      assert.equal(await page.inputValue('#data-kind'), 'embedding');
+      // Numbers preselect a table (readable rows); embeddings are the person's choice.
+      assert.equal(await page.inputValue('#data-kind'), 'table');
       assert.equal(await page.inputValue('#data-label'), 'label');
-      const r = await importData(page, { labels: 'labels' });
+      const r = await importData(page, { kind: 'embedding', labels: 'labels' });
       assert.match(r, /Imported 40 vectors .*12 features each; 40 labelled from “label”; classes: down, up/);
       const csvId = await openProjectId(page);
       const fromCsv = await projectData(page, csvId);
@@ -463,8 +433,8 @@ describe('text, table and embedding projects', () => {
       // naming the file, line and column, and stores nothing.
       const vrows = Array.from({ length: 8 }, (_, r) => Array.from({ length: 9 }, (_, j) => (r === 6 && j === 2 ? 'n/a' : String(r + j / 10))).join(','));
       await pickData(page, file('vec-bad.csv', `${Array.from({ length: 9 }, (_, j) => `x${j}`).join(',')}\n${vrows.join('\n')}\n`));
-      assert.equal(await page.inputValue('#data-kind'), 'embedding');
-      const rv = await importData(page, { label: '' });
+      assert.equal(await page.inputValue('#data-kind'), 'table');
+      const rv = await importData(page, { kind: 'embedding', label: '' });
       assert.match(rv, /The import failed: vec-bad\.csv: vectors: line 8, column 3: 'x2' is 'n\/a', not a number\. Nothing was stored/);
 
       // A label column with one value: imported unlabelled, with that class, and said so.

@@ -27,15 +27,25 @@ function chunk(type, data) {
 
 /** An 8-bit greyscale PNG of `w`×`h` bytes. */
 export function greyPng(pixels, w, h) {
+  return png(pixels, w, h, 1);
+}
+
+/** An 8-bit RGB PNG of `w`×`h`×3 bytes. */
+export function rgbPng(pixels, w, h) {
+  return png(pixels, w, h, 3);
+}
+
+function png(pixels, w, h, channels) {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
   ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // greyscale
-  const raw = Buffer.alloc((w + 1) * h);
+  ihdr[9] = channels === 3 ? 2 : 0; // truecolour or greyscale
+  const row = w * channels;
+  const raw = Buffer.alloc((row + 1) * h);
   for (let y = 0; y < h; y++) {
-    raw[y * (w + 1)] = 0; // filter: none
-    Buffer.from(pixels.subarray(y * w, (y + 1) * w)).copy(raw, y * (w + 1) + 1);
+    raw[y * (row + 1)] = 0; // filter: none
+    Buffer.from(pixels.subarray(y * row, (y + 1) * row)).copy(raw, y * (row + 1) + 1);
   }
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -126,4 +136,35 @@ export async function openProjectId(page) {
       }),
   );
   return meta;
+}
+
+/** Choose a data file in the app's data import; resolves once the form (or a refusal) shows. */
+export async function pickData(page, path) {
+  // The report of the file before must not pass for this one's.
+  await page.evaluate(() => (document.getElementById('import-report').textContent = ''));
+  await page.setInputFiles('#pick-data', path);
+  await page.waitForFunction(() => {
+    if (!document.getElementById('data-form').hidden) return true;
+    const r = document.getElementById('import-report').textContent;
+    return /Nothing was stored/.test(r);
+  }, null, { timeout: 60_000 });
+}
+
+/** Import what is in the form; resolves with the report once it is done. */
+export async function importData(page, { kind, text, label, labels, uncheck = [] } = {}) {
+  if (kind) await page.selectOption('#data-kind', kind);
+  if (text) await page.selectOption('#data-text', text);
+  if (label !== undefined) await page.selectOption('#data-label', label);
+  if (labels) await page.selectOption('#data-labels', labels);
+  for (const c of uncheck) await page.locator(`#data-column-boxes input[value="${c}"]`).uncheck();
+  const before = await openProjectId(page);
+  await page.click('#data-import');
+  await page.waitForFunction(() => /Imported|failed/.test(document.getElementById('import-report').textContent), null, { timeout: 120_000 });
+  const r = await page.textContent('#import-report');
+  if (/Imported/.test(r)) {
+    // The new project is opened after the report: wait until it is the open one.
+    for (let i = 0; i < 600 && (await openProjectId(page)) === before; i++) await new Promise((res) => setTimeout(res, 100));
+    await page.waitForFunction(() => document.getElementById('labeler').getAttribute('aria-busy') === 'false', null, { timeout: 60_000 });
+  }
+  return r;
 }

@@ -163,7 +163,12 @@ describe('storage', () => {
     const b = await launch({ serviceWorkers: 'block' });
     try {
       const { page } = b;
-      page.on('dialog', (d) => void (d.type() === 'prompt' ? d.accept('Renamed <b>demo</b>') : d.accept()));
+      // The browser's own dialogs: only the delete's confirm (rename uses the page's dialog).
+      const browserDialogs = [];
+      page.on('dialog', (d) => {
+        browserDialogs.push(d.type());
+        void d.accept();
+      });
       await page.goto(server.url);
       for (const k of ['1', '2', '3']) await labelCurrent(page, k);
       await press(page, ' '); // a skip moves the resume point, stored too
@@ -196,7 +201,11 @@ describe('storage', () => {
 
       // Rename (text, not HTML), switch, delete.
       await page.click(`li[data-project-id="${restoredId}"] button:has-text("Rename")`);
+      await page.waitForSelector('#ask[open]');
+      await page.fill('#ask-input', 'Renamed <b>demo</b>');
+      await page.keyboard.press('Enter');
       await page.waitForFunction(() => document.getElementById('project-title')?.textContent === 'Renamed <b>demo</b>');
+      assert.deepEqual(browserDialogs, [], 'rename asks in the page, not with the browser\'s prompt');
       assert.equal(await page.locator('#project-title b').count(), 0);
       await page.click('li[data-project-id="demo"] button:has-text("Open")');
       await page.waitForFunction(() => /demo\)$/.test(document.getElementById('project-title')?.textContent ?? ''));

@@ -33,7 +33,7 @@ describe('data files', () => {
     const penguins = ['Species', 'Island', 'Beak Length (mm)', 'Sex'];
     expect(suggest('csv', penguins, [['Adelie', 'Torgersen', '39.1', 'MALE']])).toMatchObject({ kind: 'table', label: 'Species' });
     const vec = Array.from({ length: 9 }, (_, j) => `x${j}`);
-    expect(suggest('csv', [...vec, 'label'], [[...vec.map(() => '0.5'), 'a']])).toMatchObject({ kind: 'embedding', label: 'label' });
+    expect(suggest('csv', [...vec, 'label'], [[...vec.map(() => '0.5'), 'a']])).toMatchObject({ kind: 'table', label: 'label' });
     expect(suggest('npy', [], [])).toEqual({ kind: 'embedding', text: null, label: null });
   });
 });
@@ -52,8 +52,8 @@ describe('featurized rows → project', () => {
     // Sample id i is row i of the stored features (one chunk here).
     expect(r.features.map((c) => [c.project, c.start, c.rows, c.width, Array.from(c.data)])).toEqual([['p', 0, 3, 2, [0, 1, 2, 3, 4, 5]]]);
     expect(r.labels).toEqual([
-      { project: 'p', sampleId: 0, label: 1, labelledAt: 7 },
-      { project: 'p', sampleId: 1, label: 0, labelledAt: 7 },
+      { project: 'p', sampleId: 0, label: 1, labelledAt: 7, imported: true },
+      { project: 'p', sampleId: 1, label: 0, labelledAt: 7, imported: true },
     ]);
     expect(r.notes).toEqual([]);
     expect(buildDataProject('p', 'm', f, { name: 'M', kind: 'text', labelColumn: 'label', labels: 'classes' }).labels).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { BREAK_MS, MAX_REFIT_PAUSE_MS, PAINT_MS, REFIT_PAUSE_MS, nextPace, refitPause } from '../../www/app/pacing';
+import { BREAK_MS, MAX_QUEUE, MAX_REFIT_PAUSE_MS, PAINT_MS, REFIT_PAUSE_MS, mustRefitNow, nextPace, picksToQueue, refitPause } from '../../www/app/pacing';
 
 describe('retrain pacing', () => {
   test('pace unknown, cheap rounds: the base pause', () => {
@@ -24,5 +24,19 @@ describe('retrain pacing', () => {
     expect(nextPace(400, 500)).toBeCloseTo(430);
     expect(nextPace(400, BREAK_MS + 1)).toBe(400);
     expect(nextPace(null, -3)).toBeNull();
+  });
+});
+
+describe('a fast labeller never starves the learner', () => {
+  test('a label during the wait postpones a retrain only while picks are left and not for long', () => {
+    expect(mustRefitNow(20, 24, 100)).toBe(false); // plenty queued, short wait: wait for a pause
+    expect(mustRefitNow(8, 24, 100)).toBe(true); // running low
+    expect(mustRefitNow(20, 24, MAX_REFIT_PAUSE_MS)).toBe(true); // waited its longest
+  });
+  test('rounds queue enough picks to last two rounds at the person’s pace', () => {
+    expect(picksToQueue(24, 0, null)).toBe(24);
+    expect(picksToQueue(24, 100, 400)).toBe(24); // slow labeller: the base queue
+    expect(picksToQueue(24, 500, 25)).toBe(48); // 25 ms a key, 500 ms rounds: 40 + 8
+    expect(picksToQueue(24, 60_000, 10)).toBe(MAX_QUEUE);
   });
 });

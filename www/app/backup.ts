@@ -40,7 +40,7 @@ interface Manifest {
   version: number;
   project: ProjectRecord;
   samples: SampleMeta[];
-  labels: { sampleId: number; label: number; labelledAt: number }[];
+  labels: { sampleId: number; label: number; labelledAt: number; imported?: true }[];
 }
 
 /** Float32 values as little-endian bytes (the file's byte order on every machine). */
@@ -93,7 +93,7 @@ export async function makeBackup(
     version: BACKUP_VERSION,
     project: rest as ProjectRecord,
     samples: metas,
-    labels: labels.map((l) => ({ sampleId: l.sampleId, label: l.label, labelledAt: l.labelledAt })),
+    labels: labels.map((l) => ({ sampleId: l.sampleId, label: l.label, labelledAt: l.labelledAt, ...(l.imported ? { imported: true as const } : {}) })),
   };
   files['marginalia-backup.json'] = strToU8(JSON.stringify(manifest));
   files['pixels.bin'] = pixels;
@@ -168,7 +168,7 @@ export function readBackup(
   const labels: LabelRecord[] = m.labels.map((l) => {
     if (!ids.has(l.sampleId)) throw new Error(`backup is damaged: a label names sample ${l.sampleId}, which is not in it`);
     if (!(l.label >= 0 && l.label < p.classNames.length)) throw new Error(`backup is damaged: label ${l.label} of sample ${l.sampleId} is not a class`);
-    return { project: newId, sampleId: l.sampleId, label: l.label, labelledAt: l.labelledAt };
+    return { project: newId, sampleId: l.sampleId, label: l.label, labelledAt: l.labelledAt, ...(l.imported === true ? { imported: true as const } : {}) };
   });
   // Features by sample id (row id of a dense matrix; ids not in the backup stay zero rows
   // that no sample reads), stored in chunks like an import's.

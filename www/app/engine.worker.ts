@@ -50,7 +50,17 @@ export interface RoundResult {
 export interface Evaluation {
   labelled: number;
   /** k-fold CV on the labelled samples; null with fewer than two labelled classes. */
-  cv: { mean: number; se: number; folds: number; confusion: number[] } | null;
+  cv: {
+    mean: number;
+    se: number;
+    folds: number;
+    confusion: number[];
+    /** The temperature fitted on the out-of-fold predictions: the shown confidence uses it. */
+    temperature: number;
+    /** Expected calibration error of the out-of-fold predictions, as given and tempered. */
+    ece: number;
+    eceCalibrated: number;
+  } | null;
   /** Null when not asked for (it predicts the whole unlabelled pool: only for the dashboard). */
   stop: { stop: boolean; reason: string; kappa: number | null; uncertainty: number | null } | null;
   /** What the learner trains now (`committee of 5 softmax`), null before the first fit. */
@@ -155,11 +165,15 @@ const api = {
   evaluate(folds = 5, withStop = true): Evaluation {
     const l = learnerOf(need());
     const t0 = performance.now();
-    const e = l.estimateAccuracy(folds) as { mean: number; se: number; folds: number; confusion: Uint32Array } | undefined;
+    const e = l.estimateAccuracy(folds) as
+      | { mean: number; se: number; folds: number; confusion: Uint32Array; temperature: number; ece: number; eceCalibrated: number }
+      | undefined;
     const s = withStop ? (l.stopSuggestion(undefined) as NonNullable<Evaluation['stop']>) : null;
     return {
       labelled: l.labelledCount,
-      cv: e ? { mean: e.mean, se: e.se, folds: e.folds, confusion: Array.from(e.confusion) } : null,
+      cv: e
+        ? { mean: e.mean, se: e.se, folds: e.folds, confusion: Array.from(e.confusion), temperature: e.temperature, ece: e.ece, eceCalibrated: e.eceCalibrated }
+        : null,
       stop: s && { stop: s.stop, reason: s.reason, kappa: s.kappa, uncertainty: s.uncertainty },
       modelKind: l.modelKind ?? null,
       ms: performance.now() - t0,
@@ -254,7 +268,8 @@ const api = {
     const accuracy = l.isFitted && test ? (l.accuracy(test.features, test.labels) ?? null) : null;
     const queue = (await queryNext(s, n)) as Pick[];
     const probabilities: Record<number, number[]> = {};
-    for (const i of [...queue.map((q) => q.index), ...also]) probabilities[i] = Array.from(l.predictSample(i));
+    // As a person reads them: calibrated by the last estimate's temperature (same guess).
+    for (const i of [...queue.map((q) => q.index), ...also]) probabilities[i] = Array.from(l.predictSampleCalibrated(i));
     return { fitted: l.isFitted, accuracy, labelled: l.labelledCount, queue, probabilities, fitMs, scoring: scoring(s) };
   },
 

@@ -47,6 +47,15 @@ export function rowCap(opts: { kind: 'text' | 'table' | 'embedding'; featureColu
   return { rows: DATA_LIMITS.rows, why: `${DATA_LIMITS.rows.toLocaleString('en')} samples per project` };
 }
 
+/**
+ * The size limits in words, for the drop zone's hint (and the README, checked by a unit
+ * test): one source, so the two cannot disagree again.
+ */
+export function limitsText(): string {
+  const mbOf = (b: number) => `${Math.round(b / (1024 * 1024))} MB`;
+  return `Files of any size are read as a stream: the first ${DATA_LIMITS.rows.toLocaleString('en')} rows are imported (${rowCap({ kind: 'text' }).rows.toLocaleString('en')} for text); a .npy is read whole, up to ${mbOf(DATA_LIMITS.npyBytes)}.`;
+}
+
 /** The format a file name says, or null when it is not a data file this page reads. */
 export function dataFormat(name: string): DataFormat | null {
   const m = /\.([a-z0-9]+)$/i.exec(name);
@@ -102,7 +111,10 @@ export function suggest(
     }
   }
   if (format === 'txt' || format === 'jsonl') return { kind: 'text', text, label };
-  if (allNumeric && rest.length >= 8) return { kind: 'embedding', text: null, label };
+  // Numbers only: a table (each row readable as a card), even when wide. Embeddings are
+  // numbers too, but a row of them is nothing a person can label by: that kind is the
+  // person's choice, never a guess.
+  if (allNumeric) return { kind: 'table', text: null, label };
   // Mostly long free text: a text project; short cells: a table.
   const avg = text ? preview.reduce((n, r) => n + (r[columns.indexOf(text!)] ?? '').length, 0) / Math.max(1, preview.length) : 0;
   return { kind: (named || avg >= 25) && rest.length <= 3 ? 'text' : 'table', text, label };
@@ -191,7 +203,7 @@ export function buildDataProject(
     if (f.rows) s.row = f.rows[i];
     samples.push(s);
     const v = f.labels?.[i]?.trim();
-    if (applyLabels && v) labels.push({ project: id, sampleId: i, label: index.get(v)!, labelledAt: now });
+    if (applyLabels && v) labels.push({ project: id, sampleId: i, label: index.get(v)!, labelledAt: now, imported: true });
   }
   const project: ProjectRecord = {
     id,

@@ -21,10 +21,29 @@ export interface Skipped {
 
 export type FolderMode = 'labels' | 'classes' | 'ignore';
 
+/** The import form's pixel choice. */
+export function channelChoice(v: string): 1 | 3 | 'auto' {
+  return v === '1' ? 1 : v === '3' ? 3 : 'auto';
+}
+
+/** True when RGB bytes hold no colour (every pixel's three values equal). */
+export function isGrey(rgb: Uint8Array): boolean {
+  for (let i = 0; i + 2 < rgb.length; i += 3) if (rgb[i] !== rgb[i + 1] || rgb[i] !== rgb[i + 2]) return false;
+  return true;
+}
+
+/** Grey bytes from RGB bytes that hold no colour (isGrey): the first of each three. */
+export function greyOf(rgb: Uint8Array): Uint8Array {
+  const out = new Uint8Array(rgb.length / 3);
+  for (let i = 0; i < out.length; i++) out[i] = rgb[i * 3];
+  return out;
+}
+
 export interface ImportOptions {
   name: string;
   size: number;
-  channels: 1 | 3;
+  /** Bytes per pixel: grey, RGB, or 'auto': RGB when any image has colour, else grey. */
+  channels: 1 | 3 | 'auto';
   /** Subfolders: 'labels' = import as labelled; 'classes' = class list only; 'ignore'. */
   folders: FolderMode;
   /** What the learner sees: raw pixels, or convolutional features learned from the images. Default 'pixels'. */
@@ -141,7 +160,7 @@ export async function decodeImages(
   files: InputFile[],
   opts: Pick<ImportOptions, 'size' | 'channels' | 'folders'>,
   progress: ImportProgress,
-): Promise<{ samples: SampleRecord[]; labels: LabelRecord[]; classNames: string[]; skipped: Skipped[] }> {
+): Promise<{ samples: SampleRecord[]; labels: LabelRecord[]; classNames: string[]; skipped: Skipped[]; channels: 1 | 3 }> {
   const skipped: Skipped[] = [];
   const expanded = await expandZips(files, skipped);
   const t = triage(expanded);
@@ -160,7 +179,7 @@ export async function decodeImages(
     progress(0, images.length);
     for (let i = 0; i < images.length; i += CHUNK) {
       const chunk = images.slice(i, i + CHUNK);
-      const decoded = await decoder.decode(chunk.map((f) => f.blob), opts.size, opts.channels);
+      const decoded = await decoder.decode(chunk.map((f) => f.blob), opts.size, opts.channels === 'auto' ? 3 : opts.channels);
       decoded.forEach((d, j) => {
         const f = chunk[j];
         if ('error' in d) {
@@ -176,7 +195,7 @@ export async function decodeImages(
             classNames.push(cls);
           }
           truth = classIndex.get(cls)!;
-          if (opts.folders === 'labels') labels.push({ project: '', sampleId: id, label: truth, labelledAt: now });
+          if (opts.folders === 'labels') labels.push({ project: '', sampleId: id, label: truth, labelledAt: now, imported: true });
         }
         samples.push({ project: '', id, pixels: d.pixels, truth: null, split: 'pool', source: f.path, file: f.blob });
       });
@@ -185,12 +204,19 @@ export async function decodeImages(
   } finally {
     worker.terminate();
   }
-  return { samples, labels, classNames, skipped };
+  // 'auto': photos with colour are kept (and shown) in colour whatever the model learns
+  // from; a set of grey images (digits, scans) is stored grey, at a third of the size.
+  let channels: 1 | 3 = opts.channels === 'auto' ? 3 : opts.channels;
+  if (opts.channels === 'auto' && samples.every((s) => isGrey(s.pixels!))) {
+    channels = 1;
+    for (const s of samples) s.pixels = greyOf(s.pixels!);
+  }
+  return { samples, labels, classNames, skipped, channels };
 }
 
 /** Decode the images (decodeImages), build the project and, if asked, its convolutional features. */
 export async function importImages(id: string, files: InputFile[], opts: ImportOptions, progress: ImportProgress): Promise<ImportResult> {
-  const { samples, labels, classNames, skipped } = await decodeImages(files, opts, progress);
+  const { samples, labels, classNames, skipped, channels } = await decodeImages(files, opts, progress);
   for (const s of samples) s.project = id;
   for (const l of labels) l.project = id;
   const project: ProjectRecord = {
@@ -200,7 +226,7 @@ export async function importImages(id: string, files: InputFile[], opts: ImportO
     classNames,
     width: opts.size,
     height: opts.size,
-    channels: opts.channels,
+    channels,
     createdAt: Date.now(),
     current: null,
     history: [],
@@ -220,7 +246,7 @@ export async function importImages(id: string, files: InputFile[], opts: ImportO
         features = f.chunks;
         const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
         notes.push(
-          `Convolutional features: ${f.imageFeatures.centroids * 4} per image, learned from ${f.imageFeatures.fittedOn} of the images${opts.channels === 3 ? ' (in grey: the colour images were converted for them)' : ''}; computed for all ${samples.length} in ${sec(f.fitMs + f.encodeMs)}${f.imageFeatures.fittedOn < samples.length ? ` (encoded ${encodedWhere(f.encodedOn)})` : ''}.`,
+          `Convolutional features: ${f.imageFeatures.centroids * 4} per image, learned from ${f.imageFeatures.fittedOn} of the images${channels === 3 ? ' (in grey: the colour images were converted for them; they are shown in colour)' : ''}; computed for all ${samples.length} in ${sec(f.fitMs + f.encodeMs)}${f.imageFeatures.fittedOn < samples.length ? ` (encoded ${encodedWhere(f.encodedOn)})` : ''}.`,
         );
       } catch (e) {
         notes.push(`Convolutional features could not be computed (${(e as Error).message}). This project uses raw pixels; you can try again under Projects.`);

@@ -3,12 +3,12 @@
 import * as Comlink from 'comlink';
 import { buildDemo } from './demo';
 import { KEY_HELP, keyToAction, type View } from './keys';
-import { Session } from './session';
-import { DEMO_PROJECT, getMeta, listProjects, openStore, putProjectData, setMeta, type Db } from './store/db';
+import { READ_ONLY_MESSAGE, Session } from './session';
+import { DEMO_PROJECT, getMeta, getProject, listProjects, onOtherTabChange, openStore, putProjectData, setMeta, type Db } from './store/db';
 import { renderBatch, wireBatch } from './ui/batch-view';
 import { renderDashboard, renderStorage, wireDashboard } from './ui/dashboard';
 import { $, describe, el, hideAlert, showAlert, showNotice } from './ui/dom';
-import { openFinder, openNewClass, renderLabel, wireLabelView } from './ui/label-view';
+import { openFinder, openNewClass, renderLabel, renderOpening, showKeyNote, wireLabelView } from './ui/label-view';
 import { renderProjects, wireProjects, type AppHandle } from './ui/projects-view';
 import { wireDataImport } from './ui/data-import';
 import type { EngineApi } from './engine.worker';
@@ -26,6 +26,12 @@ const hooks = {
   problem(message: string, quota = false) {
     showAlert(message, quota);
   },
+  note(message: string) {
+    showKeyNote(message);
+  },
+  handled(s: Session) {
+    if (s === session) $('labeler').dataset.handled = String(s.handled);
+  },
   // The lock outlives a reopen (it moves to the new Session): match on it, not the Session.
   lockLost(s: Session) {
     if (session && session.lock === s.lock) showLock(session);
@@ -40,9 +46,18 @@ function render(): void {
   const s = session;
   if (!s) return;
   $('project-title').textContent = s.project.name;
+  $('footer-data').textContent = dataCredit(s);
   if (view === 'label') renderLabel(s);
   if (view === 'dashboard') renderDashboard(s);
   showLock(s);
+}
+
+/** The footer names the open project's data: the demo's source and licence, or the person's own file. */
+function dataCredit(s: Session): string {
+  const p = s.project;
+  if (p.id === DEMO_PROJECT) return 'Demo data: Fashion-MNIST (MIT, Zalando SE), 1,000-image subset.';
+  const from = p.sourceName ? ` from ${p.sourceName}` : '';
+  return `Data: “${p.name}”${from}, ${s.pool.length + s.test.length} samples you imported on ${new Date(p.createdAt).toLocaleDateString('en')}.`;
 }
 
 function showLock(s: Session): void {
@@ -79,8 +94,12 @@ async function open(id: string, keepLock = false): Promise<void> {
   const lock = keepLock && session?.project.id === id ? session.lock : undefined;
   session?.close(lock !== undefined);
   session = null;
-  $('labeler').setAttribute('aria-busy', 'true');
-  $('guess').textContent = 'Opening the project…';
+  // Nothing of the project being left stays up (its sample, buttons, decisions), and no
+  // key acts (onKey) until the new one is open.
+  const name = (await getProject(db, id).catch(() => undefined))?.name ?? null;
+  renderOpening(name);
+  $('footer-data').textContent = '';
+  if (view === 'projects') void renderProjects(app);
   try {
     const s = await Session.open(db, engine, id, hooks, lock);
     session = s;
@@ -93,7 +112,11 @@ async function open(id: string, keepLock = false): Promise<void> {
     await setMeta(db, 'lastProject', id).catch(() => {});
     watch(s);
     render();
+    // The label view holds the open project's sample even while another view is on
+    // screen (it was cleared when the opening began).
+    if (view !== 'label') renderLabel(s);
     if (view === 'batch') renderBatch(s);
+    if (view === 'projects') void renderProjects(app);
     $('labeler').setAttribute('aria-busy', 'false');
   } catch (e) {
     showAlert(`The project could not be opened: ${describe(e)}. Its stored data is untouched.`);
@@ -110,7 +133,7 @@ async function addDemo(): Promise<void> {
 const app: AppHandle = { get db() { return db; }, session: () => session, open, addDemo, show: (v) => setView(v) };
 
 function onKey(ev: KeyboardEvent): void {
-  const t = ev.target as HTMLElement | null;
+  const t = ev.target instanceof Element ? ev.target : null;
   // Escape leaves a text field, so the single-key shortcuts work again without a mouse.
   if (ev.key === 'Escape' && t instanceof HTMLInputElement && !t.closest('dialog')) {
     t.blur();
@@ -119,8 +142,12 @@ function onKey(ev: KeyboardEvent): void {
   // Typing in a field is typing, not a shortcut (a focused file picker or button is not).
   if (t && (t.closest('select, textarea, [contenteditable], dialog') || (t instanceof HTMLInputElement && !['file', 'button', 'submit', 'checkbox', 'radio'].includes(t.type)))) return;
   const s = session;
-  const action = keyToAction(ev.key, s?.project.classNames.length ?? 0, ev.ctrlKey || ev.metaKey || ev.altKey);
-  if (action.kind === 'none') return;
+  const action = keyToAction(ev.key, s?.project.classNames ?? [], ev.ctrlKey || ev.metaKey || ev.altKey, ev.repeat);
+  if (action.kind === 'none') {
+    // A held key's repeats are swallowed (Space would otherwise scroll or press a button).
+    if (ev.repeat && view === 'label') ev.preventDefault();
+    return;
+  }
   if (action.kind === 'help') {
     ev.preventDefault();
     ($('help') as HTMLDialogElement).showModal();
@@ -131,8 +158,22 @@ function onKey(ev: KeyboardEvent): void {
     setView(action.view);
     return;
   }
-  if (!s || view !== 'label') return;
+  if (view !== 'label') return;
   ev.preventDefault(); // also keeps Space from pressing a focused button
+  // No key acts while a project opens: what is on screen is not yet what it would act on.
+  if (!s) {
+    showKeyNote(`Key ${ev.key === ' ' ? 'Space' : ev.key} did nothing: the project is still opening.`);
+    return;
+  }
+  // A key acts on the sample on screen when it was pressed; if that sample has been
+  // decided by the time the key's turn comes (keys pressed faster than the disk commits),
+  // the key does nothing rather than decide a sample no one has seen.
+  if (s.readOnly) {
+    showAlert(READ_ONLY_MESSAGE);
+    showKeyNote(`Key ${ev.key === ' ' ? 'Space' : ev.key} did nothing: this project is being labelled in another tab, and this tab only shows it. Use “Label here instead” to label here.`);
+    return;
+  }
+  const shown = s.current;
   const t0 = ev.timeStamp;
   // Whether the worker was training when the key came (the latency bench splits on it).
   const detail = { workerBusy: s.workerBusy };
@@ -153,10 +194,10 @@ function onKey(ev: KeyboardEvent): void {
       break;
     case 'label':
       hideAlert();
-      next(s.label(action.classIndex));
+      next(s.label(action.classIndex, shown));
       break;
     case 'skip':
-      next(s.skip());
+      next(s.skip(shown));
       break;
     case 'undo':
       next(s.undo());
@@ -172,6 +213,16 @@ function onKey(ev: KeyboardEvent): void {
 
 function wire(): void {
   document.addEventListener('keydown', onKey);
+  // A tab that only shows a project follows the tab that labels it (a short wait gathers
+  // a burst of that tab's labels into one read).
+  let followTimer: ReturnType<typeof setTimeout> | null = null;
+  onOtherTabChange((project) => {
+    if (!session || session.project.id !== project || !session.readOnly || followTimer) return;
+    followTimer = setTimeout(() => {
+      followTimer = null;
+      void session?.follow().catch((e) => showAlert(`This tab could not follow the other tab's changes: ${describe(e)}. Reload to see them.`));
+    }, 150);
+  });
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('nav button[data-view]'))) {
     b.addEventListener('click', () => setView(b.dataset.view as View));
   }

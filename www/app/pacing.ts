@@ -32,10 +32,38 @@ export const BREAK_MS = 5000;
  */
 export function refitPause(fresh: number, queue: number, lastRoundMs: number, paceMs: number | null = null): number {
   // Running low: retrain soon, whatever it costs, so the next picks are ready in time.
-  if (fresh <= Math.max(2, Math.floor(queue / 3))) return REFIT_PAUSE_MS;
+  if (fresh <= lowWater(queue)) return REFIT_PAUSE_MS;
   // Fits between two labels, with the paint before and a margin after: start now.
   if (paceMs != null && PAINT_MS + lastRoundMs * 1.25 < paceMs) return PAINT_MS;
   return Math.min(MAX_REFIT_PAUSE_MS, Math.max(REFIT_PAUSE_MS, Math.round(lastRoundMs)));
+}
+
+/** Queued picks at or below which the queue counts as running low. */
+export function lowWater(queue: number): number {
+  return Math.max(2, Math.floor(queue / 3));
+}
+
+/**
+ * Whether a retrain that waits for a pause in the labelling must start now although
+ * another label just came. Waiting is only worth it while there are picks to go on with:
+ * a person labelling faster than a round (a key every 25 ms) never pauses, and a retrain
+ * that waited for one would never come (active learning silently off). So it starts when
+ * the queue runs low, or once it has waited its longest.
+ */
+export function mustRefitNow(fresh: number, queue: number, waitedMs: number): boolean {
+  return fresh <= lowWater(queue) || waitedMs >= MAX_REFIT_PAUSE_MS;
+}
+
+/** The most picks one round queues, whatever the pace. */
+export const MAX_QUEUE = 240;
+
+/**
+ * Picks to queue per round so that the person does not run out before the next round
+ * comes back: at least `base`, and enough for two rounds at the person's pace.
+ */
+export function picksToQueue(base: number, lastRoundMs: number, paceMs: number | null): number {
+  if (paceMs == null || !(paceMs > 0) || !(lastRoundMs > 0)) return base;
+  return Math.min(MAX_QUEUE, Math.max(base, Math.ceil((2 * lastRoundMs) / paceMs) + lowWater(base)));
 }
 
 /**

@@ -47,7 +47,7 @@ export function sampleProblem(rec: unknown, width: number, classCount: number, k
 }
 
 /** Check a stored label against the set of known sample ids. */
-export function labelProblem(rec: unknown, knownIds: Set<number>, classCount: number): string | null {
+export function labelProblem(rec: unknown, knownIds: { has(id: number): boolean }, classCount: number): string | null {
   if (typeof rec !== 'object' || rec === null) return 'not an object';
   const r = rec as Partial<LabelRecord>;
   if (!Number.isInteger(r.sampleId)) return 'sampleId is not an integer';

@@ -9,7 +9,7 @@ import type { EngineApi, Evaluation, Pick, RoundResult, Scoring } from './engine
 import { imageFeaturesProblem } from './coates';
 import { lockProject, type ProjectLock } from './lock';
 import { featureRows, featureWidth, labelProblem, pixelBytes, poolFeatures, sampleProblem, usesStoredFeatures } from './pool';
-import { nextPace, refitPause } from './pacing';
+import { mustRefitNow, nextPace, picksToQueue, refitPause } from './pacing';
 import { DEFAULT_SETTINGS, estimateDue, mergeHistory, queueLength, settingsProblem, type LearnerSettings } from './settings';
 import {
   commitLabel, commitLabels, getProject, patchProject, projectFeatures, projectLabels, projectSamples, removeLabel, saveCurrent,
@@ -17,6 +17,8 @@ import {
 } from './store/db';
 
 export const QUEUE = 24;
+/** What a tab that only shows a project says when asked to change it. */
+export const READ_ONLY_MESSAGE = 'This project is open in another tab, so this tab only shows it. Use “Label here instead” to move it to this tab.';
 const LEARNER_SEED = 1;
 const HISTORY = 20;
 /**
@@ -40,6 +42,14 @@ export interface SessionHooks {
   changed(s: Session): void;
   /** A problem to show; `quota` when storage is full (offer export). */
   problem(message: string, quota?: boolean): void;
+  /** A passing word on what a key did (or why it did nothing): not a problem. */
+  note(message: string): void;
+  /**
+   * `n` actions (label, skip, undo, relabel, …) of this session have been carried out or
+   * refused, in the order they were asked for: what follows the labelling from outside
+   * (the soak test) knows which of its key presses the page has dealt with.
+   */
+  handled?(s: Session): void;
   /** Another tab took this project over. */
   lockLost(s: Session): void;
   /** The other tab let go (closed or switched): this tab may write now. */
@@ -52,7 +62,7 @@ export class Session {
   rowOf = new Map<number, number>(); // sample id → pool row
   /** Embedding projects: each sample's vector (by sample id), for the label view to show. */
   features: Map<number, Float32Array> | null = null;
-  labels = new Map<number, { label: number; labelledAt: number }>();
+  labels = new Map<number, { label: number; labelledAt: number; imported?: true }>();
   queue: Pick[] = [];
   probabilities: Record<number, number[]> = {};
   /** Why each sample was asked, kept across rounds: the one on screen keeps its reason. */
@@ -72,6 +82,8 @@ export class Session {
   /** Set while the label view is on screen: history writes then wait for a pause. */
   labelling = true;
   strategyNames: string[] = [];
+  /** Actions carried out or refused so far (see SessionHooks.handled). */
+  handled = 0;
   private evaluating = false;
   private evaluateAgain = false;
   private refitting = false;
@@ -144,7 +156,7 @@ export class Session {
       if (why) s.problems.push(`label of sample ${String((rec as { sampleId?: unknown })?.sampleId)}: ${why}`);
       else {
         const r = rec as LabelRecord;
-        s.labels.set(r.sampleId, { label: r.label, labelledAt: r.labelledAt });
+        s.labels.set(r.sampleId, { label: r.label, labelledAt: r.labelledAt, ...(r.imported === true ? { imported: true as const } : {}) });
       }
     }
     if (s.pool.length === 0) throw new Error('this project has no usable samples, so there is nothing to label');
@@ -166,8 +178,42 @@ export class Session {
     const resumed = project.current;
     const keep = typeof resumed === 'number' && s.rowOf.has(resumed) && !s.labels.has(resumed) ? resumed : null;
     s.applyRound(await engine.refit(s.queueLength, keep != null ? [s.rowOf.get(keep)!] : []));
+    // The reason it was asked survives the reload, although this round may not pick it.
+    if (keep != null && typeof project.currentReason === 'string' && !s.reasons.has(keep)) s.reasons.set(keep, project.currentReason);
     s.current = keep ?? s.nextFromQueue();
     return s;
+  }
+
+  /**
+   * A tab that only shows this project (another tab labels it) follows what that tab
+   * stored: its labels (the learner is told the difference and retrains), its classes and
+   * the sample it shows. Called when the other tab announces a write (store/db.ts).
+   */
+  async follow(): Promise<void> {
+    if (!this.readOnly || this.closed) return;
+    const project = await getProject(this.db, this.project.id);
+    const stored = (await projectLabels(this.db, this.project.id)) as LabelRecord[];
+    if (!project || this.closed || !this.readOnly) return;
+    if (project.classNames.length !== this.project.classNames.length) await this.engine.setClasses(project.classNames);
+    const next = new Map<number, { label: number; labelledAt: number; imported?: true }>();
+    for (const r of stored) {
+      if (labelProblem(r, this.rowOf, project.classNames.length)) continue;
+      next.set(r.sampleId, { label: r.label, labelledAt: r.labelledAt, ...(r.imported === true ? { imported: true as const } : {}) });
+    }
+    const taught: [number, number][] = [];
+    for (const [id, l] of next) if (this.labels.get(id)?.label !== l.label) taught.push([this.rowOf.get(id)!, l.label]);
+    const forgotten = [...this.labels.keys()].filter((id) => !next.has(id));
+    this.labels = next;
+    this.project = { ...this.project, name: project.name, classNames: project.classNames, settings: project.settings, current: project.current };
+    if (typeof project.current === 'number' && this.rowOf.has(project.current)) {
+      this.current = project.current;
+      if (project.currentReason) this.reasons.set(project.current, project.currentReason);
+    }
+    this.hooks.changed(this);
+    if (taught.length || forgotten.length) {
+      for (const id of forgotten) void this.engine.forget(this.rowOf.get(id)!);
+      this.teachInBackground(() => this.engine.teachMany(taught));
+    }
   }
 
   /** The learner's settings in force (stored, or the defaults). */
@@ -175,8 +221,9 @@ export class Session {
     return this.project.settings ?? DEFAULT_SETTINGS;
   }
 
+  /** Picks a round queues: enough to last until the next round at the person's pace. */
   get queueLength(): number {
-    return queueLength(QUEUE, this.settings.batchSize);
+    return picksToQueue(queueLength(QUEUE, this.settings.batchSize), this.lastRoundMs, this.paceMs);
   }
 
   /**
@@ -296,6 +343,16 @@ export class Session {
     return p && p.length ? p : null;
   }
 
+  /** A sample in a few words: its file or line, else its number. */
+  describeSample(id: number): string {
+    const sm = this.pool[this.rowOf.get(id) ?? -1];
+    return sm?.source ? `${sm.source}` : `sample ${id}`;
+  }
+
+  private reasonOf(id: number | null): string | null {
+    return id == null ? null : (this.reasons.get(id) ?? null);
+  }
+
   reasonFor(id: number): string | null {
     return this.reasons.get(id) ?? null;
   }
@@ -311,10 +368,16 @@ export class Session {
         return id;
       }
     }
-    // The queue ran dry (everything queued got labelled before the refit came back):
-    // any unlabelled sample keeps the person going.
-    for (const r of this.pool) if (!this.labels.has(r.id) && !excluded(r.id) && !this.skipped.has(r.id)) return r.id;
-    return null;
+    // The queue ran dry (everything queued got decided before the next round came back):
+    // an unlabelled sample drawn at random keeps the person going, said as such, and the
+    // next round is asked for now. Random, not file order: file order is often sorted by
+    // source or class, and would show a run of one kind.
+    const left = this.pool.filter((r) => !this.labels.has(r.id) && !excluded(r.id) && !this.skipped.has(r.id));
+    if (!left.length) return null;
+    const pick = left[Math.floor(Math.random() * left.length)].id;
+    this.reasons.set(pick, 'drawn at random: the model’s picks ran out before its next round (it is catching up)');
+    if (!this.closed) queueMicrotask(() => this.scheduleRefit());
+    return pick;
   }
 
   /** The next `n` queued, unlabelled samples (the batch view). */
@@ -328,16 +391,20 @@ export class Session {
     return out;
   }
 
-  /** The last decisions, newest first: stored labels and this session's skips. */
+  /**
+   * The last decisions, newest first: stored labels and this session's skips. Labels that
+   * came with the data are not decisions made here (and would fill the list with an
+   * import's hundreds), so they are left out, and undo never removes them.
+   */
   decisions(): Decision[] {
-    const labelled: Decision[] = [...this.labels].map(([sampleId, l]) => ({ sampleId, kind: 'label', label: l.label, at: l.labelledAt }));
+    const labelled: Decision[] = [...this.labels].filter(([, l]) => !l.imported).map(([sampleId, l]) => ({ sampleId, kind: 'label', label: l.label, at: l.labelledAt }));
     return [...labelled, ...this.skips].sort((a, b) => b.at - a.at).slice(0, HISTORY);
   }
 
   private refuse(): boolean {
     if (this.closed) return true;
     if (this.readOnly) {
-      this.hooks.problem('This project is open in another tab, so this tab only shows it. Use “Label here instead” to move it to this tab.');
+      this.hooks.problem(READ_ONLY_MESSAGE);
       return true;
     }
     return false;
@@ -346,21 +413,49 @@ export class Session {
   private serial<T>(f: () => Promise<T>): Promise<T | undefined> {
     const p = this.saving.then(f, f);
     this.saving = p.catch(() => {});
-    return p.catch((e) => {
-      this.report(e);
-      return undefined;
-    });
+    return p
+      .catch((e) => {
+        this.report(e);
+        return undefined;
+      })
+      .finally(() => {
+        this.handled++;
+        this.hooks.handled?.(this);
+      });
   }
+
+  /**
+   * A decision's time: the clock, but always after the previous decision of this session,
+   * so that "the newest decision" (what undo takes back) is never a tie between two
+   * decisions stored in the same millisecond.
+   */
+  private stamp(): number {
+    this.lastStamp = Math.max(Date.now(), this.lastStamp + 1);
+    return this.lastStamp;
+  }
+  private lastStamp = 0;
 
   private report(e: unknown): void {
     const quota = (e as { quota?: boolean })?.quota === true;
     this.hooks.problem(`${e instanceof Error ? e.message : String(e)} Nothing was saved; what is on screen is unchanged.`, quota);
   }
 
-  /** Label the sample on screen: stored first, then the next sample, then retrain. */
-  label(classIndex: number): Promise<void | undefined> {
+  /**
+   * A key pressed on sample `shown` acts only if that sample is still the one to decide:
+   * keys pressed faster than the disk commits queue up, and by their turn the sample on
+   * screen may have been decided already. Such a key does nothing (and says so), so no
+   * label is ever given to a sample that was not on screen when its key was pressed.
+   */
+  private stale(shown: number | null | undefined): boolean {
+    if (shown === undefined || shown === this.current) return false;
+    this.hooks.note('A key did nothing: it was pressed on a sample that had already been decided.');
+    return true;
+  }
+
+  /** Label the sample on screen (`shown`: the one the key was pressed on): stored first, then the next sample, then retrain. */
+  label(classIndex: number, shown?: number | null): Promise<void | undefined> {
     return this.serial(async () => {
-      if (this.refuse()) return;
+      if (this.refuse() || this.stale(shown)) return;
       const id = this.current;
       if (id == null) return;
       if (classIndex < 0 || classIndex >= this.project.classNames.length) return;
@@ -368,9 +463,9 @@ export class Session {
       if (this.lastLabelAt != null) this.paceMs = nextPace(this.paceMs, now - this.lastLabelAt);
       this.lastLabelAt = now;
       const next = this.nextFromQueue(id);
-      const rec = { project: this.project.id, sampleId: id, label: classIndex, labelledAt: Date.now() };
+      const rec = { project: this.project.id, sampleId: id, label: classIndex, labelledAt: this.stamp() };
       const t0 = performance.now();
-      await commitLabel(this.db, rec, next);
+      await commitLabel(this.db, rec, next, this.reasonOf(next));
       // The share of the keypress → next sample time spent on disk (the latency bench reads it).
       performance.measure('label commit', { start: t0, end: performance.now() });
       this.labels.set(id, { label: classIndex, labelledAt: rec.labelledAt });
@@ -389,7 +484,7 @@ export class Session {
       const old = this.labels.get(sampleId);
       if (!old || old.label === classIndex) return;
       // The original time is kept: the decision stays where it was in the list.
-      await commitLabel(this.db, { project: this.project.id, sampleId, label: classIndex, labelledAt: old.labelledAt }, this.current);
+      await commitLabel(this.db, { project: this.project.id, sampleId, label: classIndex, labelledAt: old.labelledAt }, this.current, this.reasonOf(this.current));
       this.labels.set(sampleId, { label: classIndex, labelledAt: old.labelledAt });
       this.hooks.changed(this);
       this.teachInBackground(() => this.engine.teach(this.rowOf.get(sampleId)!, classIndex));
@@ -397,15 +492,15 @@ export class Session {
   }
 
   /** Skip the sample on screen; it comes back when the queue has nothing else. */
-  skip(): Promise<void | undefined> {
+  skip(shown?: number | null): Promise<void | undefined> {
     return this.serial(async () => {
-      if (this.refuse()) return;
+      if (this.refuse() || this.stale(shown)) return;
       const id = this.current;
       if (id == null) return;
       this.skipped.add(id);
       const next = this.nextFromQueue(id);
-      await saveCurrent(this.db, this.project.id, next);
-      this.skips.push({ sampleId: id, kind: 'skip', at: Date.now() });
+      await saveCurrent(this.db, this.project.id, next, this.reasonOf(next));
+      this.skips.push({ sampleId: id, kind: 'skip', at: this.stamp() });
       this.current = next;
       this.hooks.changed(this);
     });
@@ -418,16 +513,18 @@ export class Session {
       const last = this.decisions()[0];
       if (!last) return;
       if (last.kind === 'skip') {
-        await saveCurrent(this.db, this.project.id, last.sampleId);
+        await saveCurrent(this.db, this.project.id, last.sampleId, this.reasonOf(last.sampleId));
         this.skips = this.skips.filter((d) => d !== last);
         this.skipped.delete(last.sampleId);
       } else {
-        await removeLabel(this.db, this.project.id, last.sampleId, last.sampleId);
+        await removeLabel(this.db, this.project.id, last.sampleId, last.sampleId, this.reasonOf(last.sampleId));
         this.labels.delete(last.sampleId);
         this.teachInBackground(() => this.engine.forget(this.rowOf.get(last.sampleId)!));
       }
       this.current = last.sampleId;
       this.hooks.changed(this);
+      const what = last.kind === 'skip' ? 'the skip' : `the label “${this.project.classNames[last.label!] ?? last.label}”`;
+      this.hooks.note(`Undone: ${what} of ${this.describeSample(last.sampleId)}, which is on screen again.`);
     });
   }
 
@@ -440,7 +537,7 @@ export class Session {
       // The sample on screen stays unless the batch labelled it.
       const next = this.current != null && !done.has(this.current) ? this.current : this.nextFromQueue(done);
       const recs = pairs.map(([sampleId, label]) => ({ project: this.project.id, sampleId, label, labelledAt: now }));
-      await commitLabels(this.db, recs, this.project.id, next);
+      await commitLabels(this.db, recs, this.project.id, next, this.reasonOf(next));
       for (const r of recs) this.labels.set(r.sampleId, { label: r.label, labelledAt: r.labelledAt });
       this.current = next;
       this.hooks.changed(this);
@@ -511,6 +608,8 @@ export class Session {
     this.refitting = true;
     void (async () => {
       try {
+        // When the oldest change this loop has not yet trained on came.
+        let waitingSince = performance.now();
         do {
           this.dirty = false;
           // Time the retrain to fit between two labels (pacing.ts): at once when a round
@@ -519,11 +618,17 @@ export class Session {
           // low. A retrain that is running when a key comes competes with drawing the
           // next sample for the CPU on small machines.
           await sleep(refitPause(this.freshInQueue(), this.queue.length, this.lastRoundMs, this.paceMs));
-          if (this.dirty) continue;
+          if (this.closed) return;
+          // Another label came during the wait: wait again for a pause, unless the queue
+          // runs low or the wait has been long (mustRefitNow: else a fast labeller starves
+          // the learner and the picks stop being active).
+          if (this.dirty && !mustRefitNow(this.freshInQueue(), this.queue.length, performance.now() - waitingSince)) continue;
+          this.dirty = false;
           this.workerBusy = true;
           const t0 = performance.now();
           const r = await this.engine.refit(this.queueLength, this.current != null ? [this.rowOf.get(this.current)!] : []).finally(() => (this.workerBusy = false));
           this.lastRoundMs = performance.now() - t0;
+          waitingSince = t0; // labels that came during the round are not in it
           // A label being committed right now is showing its next sample: let it, then
           // take the new round (its render would otherwise come before that paint).
           await this.saving;

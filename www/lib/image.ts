@@ -4,6 +4,10 @@
 // on an OffscreenCanvas, transparent pixels made white, then reduced to grey or RGB bytes.
 // Pure apart from those two browser APIs, which exist in windows and workers alike.
 
+/** Images with a side shorter than this are skipped: a 1×1 tracking pixel is not a picture. */
+export const MIN_SIDE = 8;
+class TooSmall extends Error {}
+
 /** Anything createImageBitmap takes in a worker: a Blob (File), ImageBitmap, ImageData, OffscreenCanvas. */
 export type DecodableImage = Blob | ImageBitmap | ImageData | OffscreenCanvas;
 
@@ -16,9 +20,18 @@ export async function decodeImage(source: DecodableImage, size: number, channels
   if (source instanceof Blob && source.size === 0) throw new Error('empty file (0 bytes)');
   let bmp: ImageBitmap;
   try {
-    bmp = await createImageBitmap(source, { resizeWidth: size, resizeHeight: size, resizeQuality: 'high' });
+    // At its own size first, to see what it is; then resized (from the decoded bitmap).
+    const natural = await createImageBitmap(source);
+    const { width, height } = natural;
+    if (Math.min(width, height) < MIN_SIDE) {
+      natural.close();
+      throw new TooSmall(`${width}×${height} pixels: too small to show anything (images under ${MIN_SIDE}×${MIN_SIDE} pixels are skipped)`);
+    }
+    bmp = await createImageBitmap(natural, { resizeWidth: size, resizeHeight: size, resizeQuality: 'high' });
+    natural.close();
   } catch (e) {
-    throw new Error(`not a readable image (${(e as Error).name}: the browser could not decode it)`);
+    if (e instanceof TooSmall) throw new Error(e.message);
+    throw new Error('not a readable image: the browser could not decode it (a damaged file, or not really an image)');
   }
   const canvas = new OffscreenCanvas(size, size);
   const ctx = canvas.getContext('2d', { willReadFrequently: true });

@@ -79,6 +79,8 @@ export interface ProjectRecord {
   sourceName?: string;
   createdAt: number;
   current: number | null;
+  /** Why the learner asked for `current` ("Why this one"), so a reload shows it again. */
+  currentReason?: string | null;
   history: HistoryEntry[];
   /** Chosen on the dashboard; absent in projects made before settings existed (defaults). */
   settings?: LearnerSettings;
@@ -159,6 +161,8 @@ export interface LabelRecord {
   sampleId: number;
   label: number;
   labelledAt: number;
+  /** Set when the label came with the data (a label column, folder names), not from a key. */
+  imported?: true;
 }
 
 interface Schema extends DBSchema {
@@ -416,6 +420,11 @@ export async function projectFeatures(db: Db, project: string): Promise<unknown[
   return db.getAll('features', projectRange(project));
 }
 
+/** How many labels a project has stored. */
+export async function countLabels(db: Db, project: string): Promise<number> {
+  return db.count('labels', projectRange(project));
+}
+
 /** A project's label records, raw. */
 export async function projectLabels(db: Db, project: string): Promise<unknown[]> {
   return db.getAll('labels', projectRange(project));
@@ -425,27 +434,30 @@ export async function projectLabels(db: Db, project: string): Promise<unknown[]>
  * Commit one label and the sample to show next, in one transaction, so a reload resumes
  * exactly where the person was. Resolves only once the transaction has completed.
  */
-export async function commitLabel(db: Db, rec: LabelRecord, nextCurrent: number | null): Promise<void> {
+export async function commitLabel(db: Db, rec: LabelRecord, nextCurrent: number | null, reason: string | null = null): Promise<void> {
   await write(db, ['labels', 'projects'], `save the label of sample ${rec.sampleId}`, async (tx) => {
     void tx.objectStore('labels').put(rec).catch(() => {});
-    await setCurrent(tx.objectStore('projects'), rec.project, nextCurrent);
+    await setCurrent(tx.objectStore('projects'), rec.project, nextCurrent, reason);
   });
+  announce(rec.project);
 }
 
 /** Remove a label (undo) and put that sample back on screen, in one transaction. */
-export async function removeLabel(db: Db, project: string, sampleId: number, nextCurrent: number | null): Promise<void> {
+export async function removeLabel(db: Db, project: string, sampleId: number, nextCurrent: number | null, reason: string | null = null): Promise<void> {
   await write(db, ['labels', 'projects'], `undo the label of sample ${sampleId}`, async (tx) => {
     void tx.objectStore('labels').delete([project, sampleId]).catch(() => {});
-    await setCurrent(tx.objectStore('projects'), project, nextCurrent);
+    await setCurrent(tx.objectStore('projects'), project, nextCurrent, reason);
   });
+  announce(project);
 }
 
 /** Several labels at once (the batch view), with the next sample, in one transaction. */
-export async function commitLabels(db: Db, recs: LabelRecord[], project: string, nextCurrent: number | null): Promise<void> {
+export async function commitLabels(db: Db, recs: LabelRecord[], project: string, nextCurrent: number | null, reason: string | null = null): Promise<void> {
   await write(db, ['labels', 'projects'], `save ${recs.length} labels`, async (tx) => {
     for (const r of recs) void tx.objectStore('labels').put(r).catch(() => {});
-    await setCurrent(tx.objectStore('projects'), project, nextCurrent);
+    await setCurrent(tx.objectStore('projects'), project, nextCurrent, reason);
   });
+  announce(project);
 }
 
 /**
@@ -465,23 +477,50 @@ export async function patchProject(
     if (!p) throw new Error(`project ${project} is not stored (deleted in another tab?)`);
     await store.put({ ...p, ...patch });
   }, durability);
+  if (durability === 'strict') announce(project);
 }
 
 /** Remember the sample on screen (after a skip). */
-export async function saveCurrent(db: Db, project: string, current: number | null): Promise<void> {
+export async function saveCurrent(db: Db, project: string, current: number | null, reason: string | null = null): Promise<void> {
   await write(db, ['projects'], 'remember the sample on screen', async (tx) => {
-    await setCurrent(tx.objectStore('projects'), project, current);
+    await setCurrent(tx.objectStore('projects'), project, current, reason);
   });
+  announce(project);
 }
 
 async function setCurrent(
   store: { get(k: string): Promise<ProjectRecord | undefined>; put(v: ProjectRecord): Promise<unknown> },
   project: string,
   current: number | null,
+  currentReason: string | null,
 ): Promise<void> {
   const p = await store.get(project);
   if (!p) throw new Error(`project ${project} is not stored (deleted in another tab?)`);
-  await store.put({ ...p, current });
+  await store.put({ ...p, current, currentReason });
+}
+
+/**
+ * Other tabs of this browser are told which project a write changed (labels, the sample
+ * on screen, settings), so a tab that only shows that project follows it instead of going
+ * stale. Only the project id travels: each tab reads what changed from storage itself.
+ */
+const CHANNEL = 'marginalia:changes';
+let channel: BroadcastChannel | null = null;
+/** This tab's mark on its messages: channels of one tab hear each other. */
+const TAB = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+function announce(project: string): void {
+  if (typeof BroadcastChannel === 'undefined') return;
+  channel ??= new BroadcastChannel(CHANNEL);
+  channel.postMessage({ project, tab: TAB });
+}
+
+/** Call `f` with the project id whenever another tab of this browser changed that project. */
+export function onOtherTabChange(f: (project: string) => void): void {
+  if (typeof BroadcastChannel === 'undefined') return;
+  const listen = new BroadcastChannel(CHANNEL);
+  listen.onmessage = (ev: MessageEvent<{ project?: unknown; tab?: unknown }>) => {
+    if (typeof ev.data?.project === 'string' && ev.data.tab !== TAB) f(ev.data.project);
+  };
 }
 
 /** Ask the browser to keep this site's data under storage pressure; report what it says. */

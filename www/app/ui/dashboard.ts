@@ -66,6 +66,10 @@ function renderChart(s: Session): void {
   if (!s.test.length) notes.push('This project has no held-out set, so only the cross-validated estimate is shown.');
   if (h.length === 0) notes.unshift('The chart appears once the model has been measured (label a few samples of two classes).');
   $('chart-note').textContent = notes.join(' ');
+  const cal = s.evaluation?.cv;
+  $('calibration-note').textContent = cal
+    ? `The confidence shown under each sample (“… % sure”) is calibrated on these same out-of-fold predictions (temperature scaling, T = ${cal.temperature.toFixed(2)}): their expected calibration error is ${pct(cal.ece)} as the model gives them and ${pct(cal.eceCalibrated)} calibrated.`
+    : 'Until the first estimate, the confidence shown under each sample is the model’s own, uncalibrated.';
   if (h.length === 0) return;
   const x = h.map((e) => e.labels);
   const cv = h.map((e) => (e.cv ? e.cv.mean * 100 : null));

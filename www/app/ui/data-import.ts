@@ -6,7 +6,7 @@
 // bad file never costs a project that was already there.
 import * as Comlink from 'comlink';
 import type { DataApi, Inspection, SkippedRow } from '../data.worker';
-import { buildDataProject, DATA_LIMITS, EXPORT_COLUMNS, HELD_OUT, labelledRows, suggest, type DataImportOptions } from '../import-data';
+import { buildDataProject, DATA_LIMITS, EXPORT_COLUMNS, HELD_OUT, labelledRows, limitsText, suggest, type DataImportOptions } from '../import-data';
 import { putProjectData } from '../store/db';
 import { $, describe, el, wireDropZone } from './dom';
 import { newProjectId, renderProjects, type AppHandle } from './projects-view';
@@ -209,6 +209,7 @@ async function runDataImport(app: AppHandle): Promise<void> {
 }
 
 export function wireDataImport(app: AppHandle): void {
+  $('data-limits').textContent = limitsText();
   const input = $('pick-data') as HTMLInputElement;
   input.addEventListener('change', () => {
     const f = input.files?.[0];

@@ -31,6 +31,40 @@ export function showNotice(message: string): void {
   n.hidden = false;
 }
 
+/**
+ * Ask for a line of text in the page's own dialog (not the browser's prompt, which looks
+ * foreign, blocks the page and cannot be styled or tested): the text, or null if cancelled.
+ */
+export function askText(label: string, value: string): Promise<string | null> {
+  const dialog = $('ask') as HTMLDialogElement;
+  const input = $('ask-input') as HTMLInputElement;
+  $('ask-label').textContent = label;
+  input.value = value;
+  return new Promise((resolve) => {
+    let answer: string | null = null;
+    const form = $('ask-form') as HTMLFormElement;
+    const submit = (ev: SubmitEvent) => {
+      ev.preventDefault();
+      answer = input.value.trim() || null;
+      dialog.close();
+    };
+    const cancel = () => dialog.close();
+    form.addEventListener('submit', submit);
+    $('ask-cancel').addEventListener('click', cancel);
+    dialog.addEventListener(
+      'close',
+      () => {
+        form.removeEventListener('submit', submit);
+        $('ask-cancel').removeEventListener('click', cancel);
+        resolve(answer);
+      },
+      { once: true },
+    );
+    dialog.showModal();
+    input.select();
+  });
+}
+
 export function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

@@ -1,11 +1,20 @@
 // The labelling view: the sample large, the model's guess, confidence and reason beside
 // it, class buttons with their keys, the class finder, a new-class form and the last
 // decisions (editable).
-import { filterClasses, keyForClass } from '../keys';
+import { classKeys, filterClasses } from '../keys';
 import type { Session } from '../session';
 import { scoringText } from '../settings';
 import { $, bestGuess, drawPixels, el } from './dom';
 import { cardRows, vectorSummary } from './sample';
+
+let noteTimer: ReturnType<typeof setTimeout> | null = null;
+/** A passing word under the buttons on what a key did, or why it did nothing (cleared after a few seconds). */
+export function showKeyNote(message: string): void {
+  const n = $('key-note');
+  n.textContent = message;
+  if (noteTimer) clearTimeout(noteTimer);
+  noteTimer = setTimeout(() => (n.textContent = ''), 5000);
+}
 
 export function renderLabel(s: Session): void {
   $('label-count').textContent = String(s.labels.size);
@@ -52,16 +61,51 @@ export function renderScoring(s: Session): void {
 }
 let lastScoring = '';
 
+/** Nothing on screen: no sample, no source; the guess line says why. */
+function clearSample(message: string): void {
+  $('labeler').dataset.sampleId = '';
+  $('sample').hidden = true;
+  $('sample-text').hidden = true;
+  $('sample-card').hidden = true;
+  $('empty').hidden = false;
+  $('empty').textContent = message;
+  $('guess').textContent = '';
+  $('reason').textContent = '';
+  $('sample-source').textContent = '';
+}
+
+/**
+ * While a project opens: the one being left is cleared from the view (sample, buttons,
+ * decisions, counts), so nothing on screen belongs to a project that is not open.
+ */
+export function renderOpening(name: string | null): void {
+  $('labeler').setAttribute('aria-busy', 'true');
+  $('labeler').dataset.project = '';
+  $('labeler').dataset.handled = '0';
+  clearSample(name ? `Opening “${name}”…` : 'Opening the project…');
+  $('classes').replaceChildren();
+  shownClasses = '';
+  $('decisions').replaceChildren();
+  $('label-count').textContent = '–';
+  $('accuracy').textContent = '–';
+  $('project-title').textContent = name ?? '…';
+}
+
 export function renderSample(s: Session): void {
   const labeler = $('labeler');
   const { classNames, width, height, channels } = s.project;
   if (s.current == null) {
-    labeler.dataset.sampleId = '';
-    $('guess').textContent = s.labels.size >= s.pool.length ? 'Every sample is labelled.' : 'Choosing the next sample…';
-    $('reason').textContent = '';
-    $('sample-source').textContent = '';
+    clearSample(
+      s.labels.size >= s.pool.length
+        ? `Every sample of “${s.project.name}” is labelled (${s.labels.size.toLocaleString('en')}). Export the labels or the model under Projects and the dashboard, or add data.`
+        : s.skipped.size > 0 && s.labels.size + s.skipped.size >= s.pool.length
+          ? 'Every sample left was skipped; they come back once the model has chosen again.'
+          : 'Choosing the next sample…',
+    );
+    labeler.dataset.project = s.project.id;
     return;
   }
+  $('empty').hidden = true;
   const sm = s.sample(s.current);
   const kind = s.project.kind;
   $('sample').hidden = kind !== 'image';
@@ -72,6 +116,7 @@ export function renderSample(s: Session): void {
   else if (kind === 'embedding') $('sample-text').textContent = vectorSummary(s.features?.get(sm.id));
   else $('sample-card').querySelector('tbody')!.replaceChildren(...cardRows(s.project.columns ?? [], sm.row ?? []));
   labeler.dataset.sampleId = String(s.current);
+  labeler.dataset.project = s.project.id;
   $('sample-source').textContent = sm.source ?? '';
   const g = bestGuess(s.probs(s.current));
   if (classNames.length === 0) $('guess').textContent = 'This project has no classes yet: press n to add one.';
@@ -88,14 +133,15 @@ function renderButtons(s: Session): void {
   shownClasses = key;
   const box = $('classes');
   box.replaceChildren();
+  const keys = classKeys(s.project.classNames);
   s.project.classNames.forEach((name, i) => {
-    const k = keyForClass(i);
+    const k = keys[i];
     const b = el('button', { type: 'button', 'data-class': String(i) }, el('kbd', {}, k ?? ''), ' ', name);
     if (k) b.setAttribute('aria-keyshortcuts', k);
     b.addEventListener('click', () => void s.label(i));
     box.append(b);
   });
-  $('class-find').hidden = s.project.classNames.length <= 10;
+  $('class-find').hidden = keys.every((k) => k !== null);
 }
 
 function renderDecisions(s: Session): void {
@@ -162,7 +208,7 @@ export function wireLabelView(get: () => Session | null): void {
       input.value = '';
       highlight(s, '');
       input.blur();
-      if (s.project.classNames.length <= 10) $('class-find').hidden = true;
+      if (classKeys(s.project.classNames).every((k) => k !== null)) $('class-find').hidden = true;
     }
   });
   const form = $('new-class') as HTMLFormElement;

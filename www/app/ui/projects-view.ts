@@ -5,13 +5,13 @@ import { defaultImageFeatures, describeImageFeatures, type ImageFeatureKind } fr
 import { computeImageFeatures, encodeAdded, encodedWhere } from '../image-features';
 import { usesStoredFeatures } from '../pool';
 import { dataColumns, download, imagesZip, labelRows, toCsv, toJsonl } from '../export';
-import { decodeImages, fromDataTransfer, fromFileList, importImages, type FolderMode, type InputFile } from '../import';
+import { channelChoice, decodeImages, fromDataTransfer, fromFileList, importImages, type FolderMode, type InputFile } from '../import';
 import type { Session } from '../session';
 import {
-  addSamples, deleteProject, getProject, listProjects, patchProject, projectFeatures, projectLabels, projectSamples, putProjectData, replaceFeatures,
+  addSamples, countLabels, deleteProject, getProject, listProjects, patchProject, projectFeatures, projectLabels, projectSamples, putProjectData, replaceFeatures,
   type Db, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord,
 } from '../store/db';
-import { $, describe, el, showAlert, showNotice, wireDropZone } from './dom';
+import { $, askText, describe, el, showAlert, showNotice, wireDropZone } from './dom';
 
 /** A fresh project id. randomUUID needs a secure context (https or localhost); elsewhere
  * (a LAN address over http) a time-and-random id is just as unique for one browser. */
@@ -31,18 +31,18 @@ export interface AppHandle {
 export async function renderProjects(app: AppHandle): Promise<void> {
   const list = $('project-list');
   const projects = await listProjects(app.db);
+  const counts = await Promise.all(projects.map((p) => countLabels(app.db, p.id).catch(() => null)));
   const cur = app.session()?.project.id;
   list.replaceChildren(
-    ...projects.map((p) => {
+    ...projects.map((p, i) => {
       const open = el('button', { type: 'button', 'aria-label': `Open ${p.name}` }, 'Open');
       open.disabled = p.id === cur;
       // Re-rendered after: which project is open (and its feature setting) changed.
       open.addEventListener('click', () => void app.open(p.id).then(() => renderProjects(app)));
       const rename = el('button', { type: 'button', 'aria-label': `Rename ${p.name}` }, 'Rename');
-      rename.addEventListener('click', () => {
-        const name = prompt('New name for the project', p.name)?.trim();
-        if (!name) return;
-        void renameProject(app, p, name);
+      rename.addEventListener('click', async () => {
+        const name = await askText(`New name for “${p.name}”`, p.name);
+        if (name && name !== p.name) await renameProject(app, p, name);
       });
       const del = el('button', { type: 'button', 'aria-label': `Delete ${p.name}` }, 'Delete');
       del.addEventListener('click', () => {
@@ -50,7 +50,15 @@ export async function renderProjects(app: AppHandle): Promise<void> {
         void removeProject(app, p);
       });
       const kind = (p.kind ?? 'image') === 'image' && p.imageFeatures ? 'image, convolutional features' : (p.kind ?? 'image');
-      return el('li', { 'data-project-id': p.id }, el('span', { class: 'pname' }, p.name), ` (${kind}, ${p.classNames.length} classes) `, open, ' ', rename, ' ', del);
+      const n = counts[i];
+      const labels = n == null ? '' : `, ${n.toLocaleString('en')} label${n === 1 ? '' : 's'}`;
+      const li = el('li', { 'data-project-id': p.id }, el('span', { class: 'pname' }, p.name), ` (${kind}, ${p.classNames.length} classes${labels}) `);
+      if (p.id === cur) {
+        li.setAttribute('aria-current', 'true');
+        li.append(el('strong', { class: 'open-here' }, 'open'), ' ');
+      }
+      li.append(open, ' ', rename, ' ', del);
+      return li;
     }),
   );
   $('add-demo').hidden = projects.some((p) => p.id === 'demo');
@@ -214,7 +222,7 @@ async function runImport(app: AppHandle, files: InputFile[]): Promise<void> {
   const opts = {
     name: ($('import-name') as HTMLInputElement).value.trim() || 'Imported images',
     size: Number(($('import-size') as HTMLSelectElement).value),
-    channels: Number(($('import-channels') as HTMLSelectElement).value) as 1 | 3,
+    channels: channelChoice(($('import-channels') as HTMLSelectElement).value),
     folders: ($('import-folders') as HTMLSelectElement).value as FolderMode,
     features: ($('import-features') as HTMLSelectElement).value as ImageFeatureKind,
   };
