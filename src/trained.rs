@@ -12,7 +12,7 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::learner::Fitted;
+use crate::model::fitted::Fitted;
 use crate::{Error, Result};
 
 /// The text every model file starts with (postcard writes a length, then these bytes).

@@ -34,12 +34,16 @@ impl Default for ModelSpec {
 }
 
 impl ModelSpec {
-    /// Model by name (`softmax` or `mlp`) with the loop's default hyperparameters.
+    /// Every model name `from_name` takes: the one list (the wasm `modelNames` and the
+    /// front end's menus are checked against it).
+    pub const NAMES: [&'static str; 2] = ["softmax", "mlp"];
+
+    /// Model by name (see `NAMES`) with the loop's default hyperparameters.
     pub fn from_name(name: &str) -> Result<Self> {
         match name {
             "softmax" => Ok(ModelSpec::Softmax(loop_softmax())),
             "mlp" => Ok(ModelSpec::Mlp(MlpParams::default())),
-            other => Err(Error::param("model", format!("unknown model '{other}'; known: softmax, mlp"))),
+            other => Err(Error::param("model", format!("unknown model '{other}'; known: {}", Self::NAMES.join(", ")))),
         }
     }
 
@@ -252,6 +256,16 @@ pub fn argmax_rows(p: ArrayView2<f32>) -> Vec<u32> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_model_name_builds_and_names_its_family() {
+        for name in ModelSpec::NAMES {
+            let spec = ModelSpec::from_name(name).unwrap();
+            assert_eq!(ClassMapped::new(spec, 3, 0).unwrap().family(), name);
+        }
+        let e = ModelSpec::from_name("forest").unwrap_err().to_string();
+        assert!(e.contains("known: softmax, mlp"), "{e}");
+    }
+
     use super::*;
     use ndarray::array;
 

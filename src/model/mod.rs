@@ -4,6 +4,7 @@
 
 pub mod any;
 pub mod committee;
+pub mod fitted;
 pub mod lbfgs;
 pub mod mlp;
 pub mod softmax;
