@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { buildDataProject, dataFormat, labelledRows, rowCap, suggest } from '../../www/app/import-data';
-import type { Featurized } from '../../www/app/data.worker';
+import type { Featurized } from '../../www/app/import-data';
 
 function featurized(labels: (string | null)[] | null): Featurized {
   const n = labels?.length ?? 3;

@@ -6,7 +6,7 @@
 // throughout. A .npy (one array, no rows) is read whole, within its own size limit.
 import * as Comlink from 'comlink';
 import { coreMemory, loadCore, needCore, type Core } from '../lib/session';
-import { dataFormat, DATA_LIMITS, rowCap, type DataFormat } from './import-data';
+import { dataFormat, DATA_LIMITS, rowCap, type DataFormat, type Featurized, type SkippedRow } from './import-data';
 
 type Parsed = import('../pkg/simd/marginalia.js').ParsedTable;
 
@@ -17,17 +17,6 @@ async function load(): Promise<Core> {
   return needCore();
 }
 
-/** A row the reader left out, and why (`message` says it with the line and place). */
-export interface SkippedRow {
-  line: number;
-  kind: 'fields' | 'utf8' | 'json';
-  message: string;
-  /** kind 'fields': the row's fields and the header's. */
-  fields?: number;
-  expected?: number;
-  /** kind 'utf8': the file offset of the first byte that is not UTF-8. */
-  offset?: number;
-}
 
 export interface Inspection {
   name: string;
@@ -55,30 +44,6 @@ export interface FeaturizeOptions {
   featureColumns?: string[];
 }
 
-export interface Featurized {
-  width: number;
-  /** rows × width, row-major. */
-  features: Float32Array;
-  /** 1-based source line (CSV, TSV, JSONL, TXT) or row index + 1 (.npy) of each sample. */
-  lines: number[];
-  texts: string[] | null;
-  rows: (string | null)[][] | null;
-  /** The names of `rows`' cells. */
-  columns: string[] | null;
-  labels: (string | null)[] | null;
-  snapshot: Uint8Array | null;
-  /** Rows left out here (an empty text), with the reason. */
-  dropped: { line: number; reason: string }[];
-  /** Rows the reader skipped (wrong width, not UTF-8, not a JSON object). */
-  skipped: SkippedRow[];
-  /** Rows after the first DATA_LIMITS.rows, counted and left out. */
-  leftOut: number;
-  /** Why counting those rows stopped early (then `leftOut` is a lower bound), or null. */
-  countStopped: string | null;
-  /** The read: bytes, seconds, the wasm memory's size at its end (bytes), and the row
-   *  limit it applied with the reason (for the report when rows were left out). */
-  read: { bytes: number; seconds: number; wasmBytes: number; cap?: { rows: number; why: string } };
-}
 
 export type Progress = (done: number, total: number, stage: string) => void;
 

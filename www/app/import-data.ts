@@ -1,10 +1,46 @@
 // Text, table and embedding import: which files are data, the limits, what to suggest as
 // the text and label columns, and how featurized rows become a project (records only; the
 // parsing and featurizing happen in the Rust core, in data.worker.ts; storing in db.ts).
-import type { Featurized } from './data.worker';
 import { featureChunks, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord } from './store/db';
 
 export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'txt' | 'npy';
+
+/** A row the reader left out, and why (`message` says it with the line and place). */
+export interface SkippedRow {
+  line: number;
+  kind: 'fields' | 'utf8' | 'json';
+  message: string;
+  /** kind 'fields': the row's fields and the header's. */
+  fields?: number;
+  expected?: number;
+  /** kind 'utf8': the file offset of the first byte that is not UTF-8. */
+  offset?: number;
+}
+
+export interface Featurized {
+  width: number;
+  /** rows × width, row-major. */
+  features: Float32Array;
+  /** 1-based source line (CSV, TSV, JSONL, TXT) or row index + 1 (.npy) of each sample. */
+  lines: number[];
+  texts: string[] | null;
+  rows: (string | null)[][] | null;
+  /** The names of `rows`' cells. */
+  columns: string[] | null;
+  labels: (string | null)[] | null;
+  snapshot: Uint8Array | null;
+  /** Rows left out here (an empty text), with the reason. */
+  dropped: { line: number; reason: string }[];
+  /** Rows the reader skipped (wrong width, not UTF-8, not a JSON object). */
+  skipped: SkippedRow[];
+  /** Rows after the first DATA_LIMITS.rows, counted and left out. */
+  leftOut: number;
+  /** Why counting those rows stopped early (then `leftOut` is a lower bound), or null. */
+  countStopped: string | null;
+  /** The read: bytes, seconds, the wasm memory's size at its end (bytes), and the row
+   *  limit it applied with the reason (for the report when rows were left out). */
+  read: { bytes: number; seconds: number; wasmBytes: number; cap?: { rows: number; why: string } };
+}
 
 /**
  * Limits, and why: the learner holds every sample's features as one dense matrix in the

@@ -5,8 +5,8 @@
 // is stored until the whole file has been featurized, and then in one transaction, so a
 // bad file never costs a project that was already there.
 import * as Comlink from 'comlink';
-import type { DataApi, Inspection, SkippedRow } from '../data.worker';
-import { buildDataProject, DATA_LIMITS, EXPORT_COLUMNS, HELD_OUT, labelledRows, limitsText, suggest, type DataImportOptions } from '../import-data';
+import type { DataApi, Inspection } from '../data.worker';
+import { buildDataProject, DATA_LIMITS, EXPORT_COLUMNS, HELD_OUT, labelledRows, limitsText, suggest, type DataImportOptions, type SkippedRow } from '../import-data';
 import { putProjectData } from '../store/db';
 import { $, describe, el, wireDropZone } from './dom';
 import { newProjectId, renderProjects, type AppHandle } from './projects-view';
