@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use super::{Learner, ScoringModel};
 use crate::model::committee::Committee;
 use crate::model::fitted::{Fitted, MemberProbs};
-use crate::strategy::{Context, Query, StrategyKind};
+use crate::strategy::{Candidate, Context, StrategyKind};
 use crate::{Error, Result};
 
 impl Learner {
@@ -18,7 +18,7 @@ impl Learner {
     /// back to a seeded random draw; the others (random, cold-start ones) run as usual.
     /// Asking for more than are unlabelled returns all of them; an all-labelled pool
     /// returns an empty list.
-    pub fn query(&mut self, n: usize) -> Result<Vec<Query>> {
+    pub fn query(&mut self, n: usize) -> Result<Vec<Candidate>> {
         self.query_inner(n, None)
     }
 
@@ -55,7 +55,7 @@ impl Learner {
     /// [`Learner::query`] with the model's probabilities for every pool row already
     /// computed (rows × the present classes, from [`Learner::scoring_network`]), so the
     /// strategy runs on them instead of a forward pass here.
-    pub fn query_with_pool_probs(&mut self, n: usize, pool_probs: ArrayView2<f32>) -> Result<Vec<Query>> {
+    pub fn query_with_pool_probs(&mut self, n: usize, pool_probs: ArrayView2<f32>) -> Result<Vec<Candidate>> {
         let classes = match &self.fitted {
             Some(Fitted::Single(m)) => m.classes().to_vec(),
             _ => return Err(Error::State("pool probabilities need a fitted single model (a committee takes each member's)".into())),
@@ -78,7 +78,7 @@ impl Learner {
     /// [`Learner::query`] for a committee, with every member's probabilities for every
     /// pool row already computed (each rows × all classes, member order, from
     /// [`Learner::scoring_network`]); the consensus is their mean, as in `query`.
-    pub fn query_with_member_probs(&mut self, n: usize, member_probs: &[ArrayView2<f32>]) -> Result<Vec<Query>> {
+    pub fn query_with_member_probs(&mut self, n: usize, member_probs: &[ArrayView2<f32>]) -> Result<Vec<Candidate>> {
         let members = match &self.fitted {
             Some(Fitted::Committee(c)) => c.len(),
             _ => return Err(Error::State("member probabilities need a fitted committee".into())),
@@ -97,7 +97,7 @@ impl Learner {
 
     /// `pool_probs`: probabilities for every pool row (pool-index order) and, for a
     /// committee, each member's, computed outside (the GPU round).
-    pub(super) fn query_inner(&mut self, n: usize, pool_probs: Option<(Array2<f32>, MemberProbs)>) -> Result<Vec<Query>> {
+    pub(super) fn query_inner(&mut self, n: usize, pool_probs: Option<(Array2<f32>, MemberProbs)>) -> Result<Vec<Candidate>> {
         let kind = StrategyKind::from_name(&self.strategy)?;
         let unlabelled: Vec<usize> = (0..self.labels.len()).filter(|&i| self.labels[i].is_none()).collect();
         if unlabelled.is_empty() || n == 0 {
@@ -112,7 +112,7 @@ impl Learner {
             picks.truncate(n);
             return Ok(picks
                 .into_iter()
-                .map(|index| Query { index, score: 0.0, reason: "cold start: random until two classes are labelled".into() })
+                .map(|index| Candidate { index, score: 0.0, reason: "cold start: random until two classes are labelled".into() })
                 .collect());
         }
         let x = self.features.slice(s![self.n_labelled.., ..]);
@@ -153,13 +153,13 @@ impl Learner {
     }
 
     /// [`Learner::query`] with the session's batch size.
-    pub fn query_batch(&mut self) -> Result<Vec<Query>> {
+    pub fn query_batch(&mut self) -> Result<Vec<Candidate>> {
         self.query(self.batch_size)
     }
 
     /// Like [`Learner::query`], with the strategy given. Strategies that need a fitted model
     /// fall back to the same seeded random draw as `query` until two classes are labelled.
-    pub fn query_with(&mut self, strategy: StrategyKind, n: usize) -> Result<Vec<Query>> {
+    pub fn query_with(&mut self, strategy: StrategyKind, n: usize) -> Result<Vec<Candidate>> {
         if strategy.needs_committee() && self.is_fitted() && !matches!(self.fitted, Some(Fitted::Committee(_))) {
             return Err(Error::param(
                 "strategy",

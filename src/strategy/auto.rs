@@ -19,7 +19,7 @@
 //!    2001); for larger batches cluster-margin (Citovsky et al. 2021) over the 2·b lowest
 //!    margins, so the batch does not spend labels on near-duplicates.
 
-use super::{coldstart, diversity, select, typiclust_reason, uncertainty, Context, Query, StrategyParams};
+use super::{coldstart, diversity, select, typiclust_reason, uncertainty, Candidate, Context, StrategyParams};
 use crate::{Error, Result};
 
 /// Switching rules of `auto`, with defaults.
@@ -138,7 +138,7 @@ pub fn rare_class_margin(ctx: &Context, p: ndarray::ArrayView2<f32>) -> Vec<f32>
 }
 
 /// Run `auto` (see the module docs).
-pub fn select(ctx: &Context, batch: usize, params: &StrategyParams) -> Result<Vec<Query>> {
+pub fn select(ctx: &Context, batch: usize, params: &StrategyParams) -> Result<Vec<Candidate>> {
     let m = ctx.candidates.nrows();
     let batch = batch.min(m);
     let plan = plan(ctx, &params.auto);
@@ -154,7 +154,7 @@ pub fn select(ctx: &Context, batch: usize, params: &StrategyParams) -> Result<Ve
         crate::model::check_finite(ctx.candidates)?;
         for t in coldstart::typiclust(ctx.candidates, ctx.labelled, n_typical, &params.typiclust, ctx.seed) {
             taken[t.index] = true;
-            out.push(Query {
+            out.push(Candidate {
                 index: t.index,
                 score: t.typicality,
                 reason: format!("auto → typiclust ({}): {}", plan.typical_why, typiclust_reason(&t)),
@@ -187,13 +187,13 @@ pub fn select(ctx: &Context, batch: usize, params: &StrategyParams) -> Result<Ve
     let free = m - out.len();
     if rest > 1 && params.auto.diverse_batches {
         let picks = diversity::cluster_margin(ctx.candidates, &scores, rest.min(free), params.auto.cluster_margin_factor, ctx.seed);
-        out.extend(picks.into_iter().map(|c| Query {
+        out.extend(picks.into_iter().map(|c| Candidate {
             index: c.index,
             score: c.score,
             reason: describe(c.index, &format!("cluster_margin (batch of {rest}: one per group of similar uncertain samples)")),
         }));
     } else {
-        out.extend(select::top_k(&scores, rest.min(free), ctx.seed).into_iter().map(|i| Query { index: i, score: scores[i], reason: describe(i, "margin") }));
+        out.extend(select::top_k(&scores, rest.min(free), ctx.seed).into_iter().map(|i| Candidate { index: i, score: scores[i], reason: describe(i, "margin") }));
     }
     Ok(out)
 }

@@ -23,10 +23,10 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::{Error, Result};
 
-/// One queried sample: its row in the candidate matrix, its score, and a short reason the
-/// UI can show.
+/// One candidate a strategy picked: its row in the candidates matrix, its score, and a
+/// short reason the UI can show. (The package calls it `Candidate` too; one name.)
 #[derive(Debug, Clone, PartialEq)]
-pub struct Query {
+pub struct Candidate {
     pub index: usize,
     pub score: f32,
     pub reason: String,
@@ -179,8 +179,8 @@ fn top_two_names(ctx: &Context, row: ndarray::ArrayView1<f32>) -> (f32, String, 
 }
 
 /// Rank by a score vector with the shared seeded sampler and describe each pick.
-fn ranked(scores: &[f32], batch: usize, seed: u64, reason: impl Fn(usize) -> String) -> Vec<Query> {
-    select::top_k(scores, batch, seed).into_iter().map(|i| Query { index: i, score: scores[i], reason: reason(i) }).collect()
+fn ranked(scores: &[f32], batch: usize, seed: u64, reason: impl Fn(usize) -> String) -> Vec<Candidate> {
+    select::top_k(scores, batch, seed).into_iter().map(|i| Candidate { index: i, score: scores[i], reason: reason(i) }).collect()
 }
 
 /// The registry of query strategies.
@@ -289,12 +289,12 @@ impl StrategyKind {
     /// larger than the pool → every candidate, ranked. Mismatched shapes → `Error::Shape`;
     /// NaN or out-of-range probabilities → `Error::InvalidParam` naming row and column;
     /// a missing model or committee → `Error::State` saying what is missing.
-    pub fn select(&self, ctx: &Context, batch: usize) -> Result<Vec<Query>> {
+    pub fn select(&self, ctx: &Context, batch: usize) -> Result<Vec<Candidate>> {
         self.select_with(ctx, batch, &StrategyParams::default())
     }
 
     /// [`StrategyKind::select`] with explicit parameters.
-    pub fn select_with(&self, ctx: &Context, batch: usize, params: &StrategyParams) -> Result<Vec<Query>> {
+    pub fn select_with(&self, ctx: &Context, batch: usize, params: &StrategyParams) -> Result<Vec<Candidate>> {
         params.check()?;
         ctx.validate()?;
         let m = ctx.candidates.nrows();
@@ -308,7 +308,7 @@ impl StrategyKind {
                 let mut order: Vec<usize> = (0..m).collect();
                 order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
                 order.truncate(batch);
-                Ok(order.into_iter().map(|index| Query { index, score: 0.0, reason: "random pick".into() }).collect())
+                Ok(order.into_iter().map(|index| Candidate { index, score: 0.0, reason: "random pick".into() }).collect())
             }
             StrategyKind::LeastConfident => {
                 let p = ctx.require_probs("least_confident")?;
@@ -383,7 +383,7 @@ impl StrategyKind {
                 Ok(diversity::kcenter_greedy(ctx.candidates, centres, batch, seed)
                     .into_iter()
                     .enumerate()
-                    .map(|(n, (i, d))| Query {
+                    .map(|(n, (i, d))| Candidate {
                         index: i,
                         score: if d.is_finite() { d } else { f32::MAX },
                         reason: if !d.is_finite() {
@@ -402,7 +402,7 @@ impl StrategyKind {
                 let u = uncertainty::least_confident(p);
                 Ok(diversity::ranked_batch(ctx.candidates, ctx.labelled, &u, batch, seed)
                     .into_iter()
-                    .map(|(i, s, d)| Query {
+                    .map(|(i, s, d)| Candidate {
                         index: i,
                         score: s,
                         reason: format!("uncertain ({:.2}) and far from labelled and picked samples (distance {d:.2})", u[i]),
@@ -417,7 +417,7 @@ impl StrategyKind {
                     .into_iter()
                     .map(|c| {
                         let (gap, a, b) = top_two_names(ctx, p.row(c.index));
-                        Query {
+                        Candidate {
                             index: c.index,
                             score: c.score,
                             reason: format!(
@@ -441,7 +441,7 @@ impl StrategyKind {
                     .enumerate()
                     .map(|(n, (i, g))| {
                         let (gap, a, b) = top_two_names(ctx, p.row(i));
-                        Query {
+                        Candidate {
                             index: i,
                             score: g,
                             reason: if n == 0 {
@@ -457,7 +457,7 @@ impl StrategyKind {
                 crate::model::check_finite(ctx.candidates)?;
                 Ok(coldstart::typiclust(ctx.candidates, ctx.labelled, batch, &params.typiclust, seed)
                     .into_iter()
-                    .map(|t| Query { index: t.index, score: t.typicality, reason: typiclust_reason(&t) })
+                    .map(|t| Candidate { index: t.index, score: t.typicality, reason: typiclust_reason(&t) })
                     .collect())
             }
             StrategyKind::Auto => auto::select(ctx, batch, params),

@@ -44,7 +44,7 @@ fn rows_of(features: &[f32], cols: usize, what: &str) -> Result<Array2<f32>, JsV
         .map_err(|e| js_error(Error::Format { what: what.into(), msg: e.to_string() }))
 }
 
-fn queries_to_js(picks: Vec<crate::strategy::Query>) -> Array {
+fn queries_to_js(picks: Vec<crate::strategy::Candidate>) -> Array {
     let out = Array::new();
     for q in picks {
         let o = Object::new();

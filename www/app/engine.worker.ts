@@ -8,18 +8,12 @@
 // adding a class (the learner's class count is fixed at construction) rebuilds the
 // learner from its own copy, so the page never sends the features again.
 import * as Comlink from 'comlink';
-import type { WorkerSettings } from '../lib/protocol';
+import type { Candidate, WorkerSettings } from '../lib/protocol';
 import {
   append, applySettings, configure, fitted, learnerOf, loadCore, loseGpuForTesting, needCore, newSession, queryNext,
-  type CpuWhy, type Session,
+  type CpuWhy, type LearnerSession,
 } from '../lib/session';
 import { COMMITTEE_SIZE, DEFAULT_SETTINGS, type Backend, type LearnerSettings } from './settings';
-
-export interface Pick {
-  index: number;
-  score: number;
-  reason: string;
-}
 
 /** Where a round scored the pool, and why not on the GPU when it did not. */
 export interface Scoring {
@@ -40,7 +34,7 @@ export interface RoundResult {
   fitted: boolean;
   accuracy: number | null;
   labelled: number;
-  queue: Pick[];
+  queue: Candidate[];
   probabilities: Record<number, number[]>;
   /** 0 when nothing changed since the last fit (no refit). */
   fitMs: number;
@@ -70,10 +64,10 @@ export interface Evaluation {
 
 type SessionChoices = { [K in 'model' | 'committee' | 'strategy' | 'batchSize' | 'backend']: WorkerSettings[K] };
 
-let session: Session | null = null;
+let session: LearnerSession | null = null;
 let test: { features: Float32Array; labels: Uint32Array } | null = null;
 
-function need(): Session {
+function need(): LearnerSession {
   if (!session) throw new Error('no pool: createPool first');
   return session;
 }
@@ -97,7 +91,7 @@ function padded(classNames: string[]): string[] {
   return classNames.length >= 2 ? classNames : [...classNames, ...['', ''].slice(classNames.length)];
 }
 
-function scoring(s: Session): Scoring {
+function scoring(s: LearnerSession): Scoring {
   return {
     backend: s.lastBackend,
     asked: s.settings.backend,
@@ -130,7 +124,7 @@ const api = {
    */
   async createPool(features: Float32Array, rows: number, cols: number, classNames: string[], seed: number): Promise<string[]> {
     const settings: WorkerSettings = { ...sessionSettings(DEFAULT_SETTINGS), features: cols, input: 'features', classes: padded(classNames), seed };
-    // On a software adapter 'auto' stays on the CPU (Session.skipSoftwareGpu): rounds on
+    // On a software adapter 'auto' stays on the CPU (LearnerSession.skipSoftwareGpu): rounds on
     // SwiftShader slowed labelling in bench/latency.mjs; "GPU" still uses it.
     const s = newSession(settings, true);
     await append(s, features);
@@ -266,7 +260,7 @@ const api = {
     const l = fitted(s);
     const fitMs = wasDirty ? s.lastFitMs : 0;
     const accuracy = l.isFitted && test ? (l.accuracy(test.features, test.labels) ?? null) : null;
-    const queue = (await queryNext(s, n)) as Pick[];
+    const queue = await queryNext(s, n);
     const probabilities: Record<number, number[]> = {};
     // As a person reads them: calibrated by the last estimate's temperature (same guess).
     for (const i of [...queue.map((q) => q.index), ...also]) probabilities[i] = Array.from(l.predictSampleCalibrated(i));

@@ -1,9 +1,9 @@
-// The labelling app's wiring: storage, the learner worker, the open project (Session) and
+// The labelling app's wiring: storage, the learner worker, the open project (OpenProject) and
 // the views. Behaviour lives in session.ts and ui/*.ts; this file only connects them.
 import * as Comlink from 'comlink';
 import { buildDemo } from './demo';
 import { KEY_HELP, keyToAction, type View } from './keys';
-import { READ_ONLY_MESSAGE, Session } from './session';
+import { READ_ONLY_MESSAGE, OpenProject } from './open-project';
 import { DEMO_PROJECT, getMeta, getProject, listProjects, onOtherTabChange, openStore, putProjectData, setMeta, type Db } from './store/db';
 import { renderBatch, wireBatch } from './ui/batch-view';
 import { renderDashboard, renderStorage, wireDashboard } from './ui/dashboard';
@@ -13,13 +13,13 @@ import { renderProjects, wireProjects, type AppHandle } from './ui/projects-view
 import { wireDataImport } from './ui/data-import';
 import type { EngineApi } from './engine.worker';
 
-let session: Session | null = null;
+let session: OpenProject | null = null;
 let view: View = 'label';
 let db: Db;
 let engine: Comlink.Remote<EngineApi>;
 
 const hooks = {
-  changed(s: Session) {
+  changed(s: OpenProject) {
     if (s !== session) return;
     render();
   },
@@ -29,14 +29,14 @@ const hooks = {
   note(message: string) {
     showKeyNote(message);
   },
-  handled(s: Session) {
+  handled(s: OpenProject) {
     if (s === session) $('labeler').dataset.handled = String(s.handled);
   },
-  // The lock outlives a reopen (it moves to the new Session): match on it, not the Session.
-  lockLost(s: Session) {
+  // The lock outlives a reopen (it moves to the new OpenProject): match on it, not the OpenProject.
+  lockLost(s: OpenProject) {
     if (session && session.lock === s.lock) showLock(session);
   },
-  lockGained(s: Session) {
+  lockGained(s: OpenProject) {
     // Reopen, keeping the lock, so this tab starts from what the other tab wrote.
     if (session && session.lock === s.lock) void open(session.project.id, true);
   },
@@ -53,14 +53,14 @@ function render(): void {
 }
 
 /** The footer names the open project's data: the demo's source and licence, or the person's own file. */
-function dataCredit(s: Session): string {
+function dataCredit(s: OpenProject): string {
   const p = s.project;
   if (p.id === DEMO_PROJECT) return 'Demo data: Fashion-MNIST (MIT, Zalando SE), 1,000-image subset.';
   const from = p.sourceName ? ` from ${p.sourceName}` : '';
   return `Data: “${p.name}”${from}, ${s.pool.length + s.test.length} samples you imported on ${new Date(p.createdAt).toLocaleDateString('en')}.`;
 }
 
-function showLock(s: Session): void {
+function showLock(s: OpenProject): void {
   const bar = $('lockbar');
   bar.hidden = !s.readOnly;
   if (s.readOnly) $('lock-text').textContent = `“${s.project.name}” is open for labelling in another tab of this browser. This tab only shows it, so the two cannot overwrite each other.`;
@@ -84,7 +84,7 @@ function setView(v: View): void {
 }
 
 /** With the dashboard on screen the worker estimates accuracy after every retrain (k fits); otherwise only now and then. */
-function watch(s: Session): void {
+function watch(s: OpenProject): void {
   s.watching = view === 'dashboard';
   s.labelling = view === 'label';
   if (s.watching) void s.evaluate();
@@ -101,7 +101,7 @@ async function open(id: string, keepLock = false): Promise<void> {
   $('footer-data').textContent = '';
   if (view === 'projects') void renderProjects(app);
   try {
-    const s = await Session.open(db, engine, id, hooks, lock);
+    const s = await OpenProject.open(db, engine, id, hooks, lock);
     session = s;
     if (s.problems.length) {
       // Unreadable records are skipped, never deleted: the data stays for recovery.

@@ -28,7 +28,7 @@ export type CoatesFeaturizer = simdCore.CoatesFeaturizer;
 export type Featurizer = TextFeaturizer | TableFeaturizer | CoatesFeaturizer;
 export type PoolScorer = simdCore.PoolScorer;
 
-export interface Session {
+export interface LearnerSession {
   settings: WorkerSettings;
   /** The core's learner; null until the first samples arrive (the core needs a non-empty pool). */
   learner: WasmLearner | null;
@@ -166,13 +166,13 @@ export function applySettings(l: WasmLearner, s: WorkerSettings, prev?: WorkerSe
   if (!prev || prev.batchSize !== s.batchSize) l.setBatchSize(s.batchSize);
 }
 
-export function learnerOf(s: Session): WasmLearner {
+export function learnerOf(s: LearnerSession): WasmLearner {
   if (!s.learner) fail('E_EMPTY', 'the pool is empty: addSamples first');
   return s.learner;
 }
 
 /** Refit when labels or settings changed since the last fit; report the fit as progress. */
-export function fitted(s: Session): WasmLearner {
+export function fitted(s: LearnerSession): WasmLearner {
   const l = learnerOf(s);
   if (s.dirty) {
     const t0 = performance.now();
@@ -203,7 +203,7 @@ export function toRows(values: Float32Array | number[], width: number, what: str
  * without an adapter stays on the CPU. An adapter looked for in vain is not looked for
  * again: the browser does not grow one mid-session.
  */
-export async function startScorer(s: Session, strict = true): Promise<void> {
+export async function startScorer(s: LearnerSession, strict = true): Promise<void> {
   // A software adapter passed over by 'auto' is still there for 'webgpu'.
   if (s.scorer || (s.noGpu !== undefined && !s.softwareGpu) || s.settings.backend === 'cpu' || s.settings.features < 1) return;
   if (s.settings.backend === 'auto') {
@@ -266,7 +266,7 @@ async function softwareAdapter(): Promise<string | null> {
 }
 
 /** Append feature rows to the pool, creating the core's learner on the first batch. */
-export async function append(s: Session, data: Float32Array): Promise<{ first: number; count: number }> {
+export async function append(s: LearnerSession, data: Float32Array): Promise<{ first: number; count: number }> {
   const width = s.settings.features;
   const count = data.length / width;
   if (s.settings.backend === 'webgpu') await startScorer(s);
@@ -285,7 +285,7 @@ export async function append(s: Session, data: Float32Array): Promise<{ first: n
 }
 
 /** The next `n` questions: pool probabilities from the GPU scorer when the model allows, else the learner's own pass. */
-export async function queryNext(s: Session, n: number): Promise<Candidate[]> {
+export async function queryNext(s: LearnerSession, n: number): Promise<Candidate[]> {
   const l = fitted(s);
   const net = l.isFitted ? l.scoringNetwork() : undefined;
   const macs = net ? l.size * net.macsPerRow : 0;
@@ -314,7 +314,7 @@ export async function queryNext(s: Session, n: number): Promise<Candidate[]> {
 }
 
 /** Why a query scored on the CPU: a code, and one phrase for `stats().gpuFallback`. */
-function cpuReason(s: Session, l: WasmLearner, gpuScorable: boolean, macs: number): [CpuWhy, string] {
+function cpuReason(s: LearnerSession, l: WasmLearner, gpuScorable: boolean, macs: number): [CpuWhy, string] {
   if (s.settings.backend === 'cpu') return ['cpu', "backend 'cpu' was asked for"];
   if (!l.isFitted) return ['cold', 'no fitted model yet (cold-start picks need no scoring)'];
   if (!gpuScorable) {
@@ -328,7 +328,7 @@ function cpuReason(s: Session, l: WasmLearner, gpuScorable: boolean, macs: numbe
   return ['small', `backend 'auto': a round is ${macs} multiply-adds, below the ${AUTO_MIN_MACS} from which the GPU gains`];
 }
 
-export function newSession(settings: WorkerSettings, dirty: boolean): Session {
+export function newSession(settings: WorkerSettings, dirty: boolean): LearnerSession {
   return { settings, learner: null, featurizer: null, dirty, scorer: null, lastBackend: 'cpu', cpuReason: null, cpuWhy: null, lastFitMs: 0 };
 }
 
@@ -340,7 +340,7 @@ export function newSession(settings: WorkerSettings, dirty: boolean): Session {
  * 'webgpu' starts it now (see `startScorer` for `strict`), 'auto' when a round is large.
  */
 export async function configure(
-  s: Session,
+  s: LearnerSession,
   changes: Partial<Pick<WorkerSettings, 'strategy' | 'model' | 'batchSize' | 'committee' | 'backend'>>,
   strict = true,
 ): Promise<void> {
@@ -374,12 +374,12 @@ export async function configure(
 }
 
 /** Tests only: destroy the GPU device, as a driver reset would; false when no GPU is held. */
-export function loseGpuForTesting(s: Session): boolean {
+export function loseGpuForTesting(s: LearnerSession): boolean {
   s.scorer?.loseDeviceForTesting();
   return s.scorer !== null;
 }
 
-export function stats(s: Session) {
+export function stats(s: LearnerSession) {
   const l = s.learner;
   return {
     samples: l ? l.size : 0,

@@ -7,7 +7,7 @@ import { bytesToFeatures, decodeImage } from './image.js';
 import type { Candidate, EventMessage, ImageSettings, Request, Response, WireImage, WorkerSettings } from './protocol.js';
 import {
   append, checkSettings, configure, fail, fitted, learnerOf, loadCore, loseGpuForTesting, needCore, newSession, onFit, queryNext, startScorer, stats, toRows,
-  type CoatesFeaturizer, type Session, type TableFeaturizer, type TextFeaturizer,
+  type CoatesFeaturizer, type LearnerSession, type TableFeaturizer, type TextFeaturizer,
 } from './session.js';
 
 // Declared in protocol.ts, whose declarations name no wasm types: the package's public
@@ -18,7 +18,7 @@ const SNAPSHOT_MAGIC = 0x4c47524d; // "MRGL" little-endian
 /** 1: the package's own format (pool + labels, model refitted on restore). 2: the core's snapshot. */
 const SNAPSHOT_VERSION = 2;
 
-let session: Session | null = null;
+let session: LearnerSession | null = null;
 
 function emit(event: EventMessage['event'], data: unknown): void {
   (self as unknown as Worker).postMessage({ event, data } satisfies EventMessage);
@@ -26,7 +26,7 @@ function emit(event: EventMessage['event'], data: unknown): void {
 
 onFit((info) => emit('progress', { stage: 'fit', ...info }));
 
-function need(): Session {
+function need(): LearnerSession {
   if (!session) fail('E_STATE', 'the learner is not initialised');
   return session;
 }
@@ -52,7 +52,7 @@ interface Header {
  * The core's snapshot restores bit for bit: the restored learner predicts and queries
  * exactly as the saved one would have.
  */
-function snapshot(s: Session): Uint8Array {
+function snapshot(s: LearnerSession): Uint8Array {
   const coreBytes = s.learner ? s.learner.snapshot() : new Uint8Array(0);
   const featBytes = s.featurizer ? s.featurizer.snapshot() : new Uint8Array(0);
   const header = new TextEncoder().encode(JSON.stringify({ settings: s.settings, core: coreBytes.length, featurizer: featBytes.length, dirty: s.dirty } satisfies Header));
@@ -67,7 +67,7 @@ function snapshot(s: Session): Uint8Array {
   return out;
 }
 
-async function fromSnapshot(bytes: Uint8Array): Promise<Session> {
+async function fromSnapshot(bytes: Uint8Array): Promise<LearnerSession> {
   const bad = (why: string): never => fail('E_SNAPSHOT', `these bytes are not a saved Marginalia session: ${why}`);
   if (bytes.length < 12) bad(`only ${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -119,7 +119,7 @@ interface V1Header {
  * Replaying the history's labels in order rebuilds both; the model is then refitted, so
  * its predictions match the saved session's closely (softmax is convex) but not bit for bit.
  */
-async function fromSnapshotV1(h: V1Header, bytes: Uint8Array, start: number, bad: (why: string) => never): Promise<Session> {
+async function fromSnapshotV1(h: V1Header, bytes: Uint8Array, start: number, bad: (why: string) => never): Promise<LearnerSession> {
   const n = h.rows * h.settings.features;
   if (bytes.length !== start + n * 4) bad(`expected ${start + n * 4} bytes for ${h.rows} samples, got ${bytes.length}`);
   // Copy: the input may not be 4-byte aligned and belongs to the caller.
@@ -141,7 +141,7 @@ function defaults(): Pick<WorkerSettings, 'committee' | 'input'> {
 }
 
 
-function checkInput(s: Session, want: 'text' | 'table' | 'image', op: string): void {
+function checkInput(s: LearnerSession, want: 'text' | 'table' | 'image', op: string): void {
   if (s.settings.input !== want) fail('E_STATE', `${op} needs a learner created with input: '${want}' (this one takes ${s.settings.input})`);
 }
 
@@ -198,7 +198,7 @@ async function decodeAll(images: WireImage[], im: ImageSettings): Promise<Uint8A
 }
 
 /** Image bytes to features: pixels scaled to [0, 1], or the fitted Coates & Ng features. */
-function imageFeatures(s: Session, bytes: Uint8Array, fitIfNeeded: boolean): Float32Array {
+function imageFeatures(s: LearnerSession, bytes: Uint8Array, fitIfNeeded: boolean): Float32Array {
   const im = s.settings.image as ImageSettings;
   if (im.features === 'pixels') return bytesToFeatures(bytes);
   if (!s.featurizer) {
@@ -215,7 +215,7 @@ function imageFeatures(s: Session, bytes: Uint8Array, fitIfNeeded: boolean): Flo
 const ops = {
   async init(settings: WorkerSettings, restoreFrom?: Uint8Array) {
     const simd = await loadCore();
-    const s: Session = restoreFrom ? await fromSnapshot(restoreFrom) : newSession(settings, true);
+    const s: LearnerSession = restoreFrom ? await fromSnapshot(restoreFrom) : newSession(settings, true);
     checkSettings(s.settings);
     if (s.settings.backend === 'webgpu') await startScorer(s);
     session?.learner?.free();

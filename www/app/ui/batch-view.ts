@@ -2,11 +2,11 @@
 // in, corrected with a click (the menu) or a key (focus a tile, press a class key), and
 // accepted together in one transaction.
 import { classForKey, classKeys } from '../keys';
-import type { Session } from '../session';
+import type { OpenProject } from '../open-project';
 import { $, bestGuess, el } from './dom';
 import { sampleElement } from './sample';
 
-export function renderBatch(s: Session): void {
+export function renderBatch(s: OpenProject): void {
   const grid = $('batch-grid');
   grid.replaceChildren();
   const { classNames } = s.project;
@@ -33,7 +33,7 @@ export function renderBatch(s: Session): void {
   if (!grid.childElementCount) grid.append(el('p', {}, 'Nothing left to ask about.'));
 }
 
-export function wireBatch(get: () => Session | null): void {
+export function wireBatch(get: () => OpenProject | null): void {
   $('batch-accept').addEventListener('click', () => {
     const s = get();
     if (!s) return;

@@ -2,11 +2,11 @@
 // cross-validated estimate with ± one standard error, and held-out accuracy when the
 // project has a held-out set; the confusion matrix of the cross-validated predictions;
 // the engine's stop suggestion; the learner's settings (changeable); the model export;
-// the storage status. The numbers come from the worker (Session.evaluate), never from
+// the storage status. The numbers come from the worker (OpenProject.evaluate), never from
 // work on this thread.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { Session } from '../session';
+import type { OpenProject } from '../open-project';
 import { BACKEND_LABELS, BACKENDS, MAX_BATCH, MODEL_LABELS, MODELS, type Backend, type LearnerSettings } from '../settings';
 import { renderScoring } from './label-view';
 import { download, modelManifest, modelZip, safeName } from '../export';
@@ -17,7 +17,7 @@ import { $, describe, el, formatBytes } from './dom';
 let plot: uPlot | null = null;
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
-export function renderDashboard(s: Session): void {
+export function renderDashboard(s: OpenProject): void {
   const names = s.project.classNames;
   const counts = new Array(names.length).fill(0);
   for (const l of s.labels.values()) counts[l.label]++;
@@ -29,7 +29,7 @@ export function renderDashboard(s: Session): void {
   renderStop(s);
 }
 
-function renderSettings(s: Session): void {
+function renderSettings(s: OpenProject): void {
   const model = $<HTMLSelectElement>('set-model');
   if (!model.options.length) model.append(...MODELS.map((m) => el('option', { value: m }, MODEL_LABELS[m])));
   const strategy = $<HTMLSelectElement>('set-strategy');
@@ -52,7 +52,7 @@ function renderSettings(s: Session): void {
   $('set-trained').textContent = kind ? `${kind}, after every label, in the background (in a Web Worker)` : 'not yet (label samples of two classes)';
 }
 
-function renderChart(s: Session): void {
+function renderChart(s: OpenProject): void {
   const h = s.project.history.filter((e) => e.cv || e.accuracy != null);
   const box = $('chart');
   plot?.destroy();
@@ -98,7 +98,7 @@ function renderChart(s: Session): void {
   );
 }
 
-function renderConfusion(s: Session): void {
+function renderConfusion(s: OpenProject): void {
   const names = s.project.classNames;
   const table = $<HTMLTableElement>('confusion');
   const cv = s.evaluation?.cv;
@@ -128,13 +128,13 @@ function renderConfusion(s: Session): void {
   note.textContent = `Each labelled sample predicted by a model that did not train on it (${cv.folds}-fold cross-validation): ${right} of ${total} right. Rows: the label given; columns: the prediction.${n > 12 ? ' Scroll sideways for every class.' : ''}`;
 }
 
-function renderStop(s: Session): void {
+function renderStop(s: OpenProject): void {
   const st = s.evaluation?.stop;
   $('stop').textContent = !st ? 'Computing…' : `${st.stop ? 'You could stop here' : 'Keep labelling'}: ${st.reason}`;
 }
 
 /** Read the settings form; a problem is shown next to it and nothing is changed. */
-function wireSettings(get: () => Session | null): void {
+function wireSettings(get: () => OpenProject | null): void {
   const status = $('settings-status');
   const change = async (patch: Partial<LearnerSettings>) => {
     const s = get();
@@ -174,7 +174,7 @@ function wireSettings(get: () => Session | null): void {
  * other program would, through TrainedModel.fromBytes) and checks they predict exactly as
  * the session on some pool samples before offering the download.
  */
-async function exportModel(s: Session): Promise<void> {
+async function exportModel(s: OpenProject): Promise<void> {
   const status = $('model-status');
   status.textContent = 'Exporting…';
   try {
@@ -196,7 +196,7 @@ async function exportModel(s: Session): Promise<void> {
   }
 }
 
-export function wireDashboard(get: () => Session | null): void {
+export function wireDashboard(get: () => OpenProject | null): void {
   wireSettings(get);
   $('export-model').addEventListener('click', () => {
     const s = get();

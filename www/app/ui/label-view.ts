@@ -2,7 +2,7 @@
 // it, class buttons with their keys, the class finder, a new-class form and the last
 // decisions (editable).
 import { classKeys, filterClasses } from '../keys';
-import type { Session } from '../session';
+import type { OpenProject } from '../open-project';
 import { scoringText } from '../settings';
 import { $, bestGuess, drawPixels, el } from './dom';
 import { cardRows, vectorSummary } from './sample';
@@ -16,7 +16,7 @@ export function showKeyNote(message: string): void {
   noteTimer = setTimeout(() => (n.textContent = ''), 5000);
 }
 
-export function renderLabel(s: Session): void {
+export function renderLabel(s: OpenProject): void {
   $('label-count').textContent = String(s.labels.size);
   $('accuracy').textContent =
     s.accuracy == null ? (s.test.length ? '– (needs two classes labelled)' : '– (no held-out set)') : `${(s.accuracy * 100).toFixed(1)}%`;
@@ -38,7 +38,7 @@ export function renderLabel(s: Session): void {
 let decisionsPending = false;
 
 /** Which backend scored the last round (and why the CPU), here and on the dashboard. */
-export function renderScoring(s: Session): void {
+export function renderScoring(s: OpenProject): void {
   const f = s.scoring;
   const attrs = {
     text: f ? scoringText(f) : '–',
@@ -91,7 +91,7 @@ export function renderOpening(name: string | null): void {
   $('project-title').textContent = name ?? '…';
 }
 
-export function renderSample(s: Session): void {
+export function renderSample(s: OpenProject): void {
   const labeler = $('labeler');
   const { classNames, width, height, channels } = s.project;
   if (s.current == null) {
@@ -127,7 +127,7 @@ export function renderSample(s: Session): void {
 }
 
 let shownClasses = '';
-function renderButtons(s: Session): void {
+function renderButtons(s: OpenProject): void {
   const key = JSON.stringify(s.project.classNames) + s.readOnly;
   if (key === shownClasses) return;
   shownClasses = key;
@@ -144,7 +144,7 @@ function renderButtons(s: Session): void {
   $('class-find').hidden = keys.every((k) => k !== null);
 }
 
-function renderDecisions(s: Session): void {
+function renderDecisions(s: OpenProject): void {
   const list = $('decisions');
   list.replaceChildren();
   for (const d of s.decisions()) {
@@ -171,7 +171,7 @@ function renderDecisions(s: Session): void {
 }
 
 /** Open the class finder (`/`): type, Enter labels with the first match. */
-export function openFinder(s: Session): void {
+export function openFinder(s: OpenProject): void {
   const box = $('class-find');
   const input = $('class-filter') as HTMLInputElement;
   box.hidden = false;
@@ -180,7 +180,7 @@ export function openFinder(s: Session): void {
   highlight(s, '');
 }
 
-function highlight(s: Session, text: string): number[] {
+function highlight(s: OpenProject, text: string): number[] {
   const hits = filterClasses(s.project.classNames, text);
   const set = new Set(hits);
   for (const b of Array.from($('classes').querySelectorAll('button'))) {
@@ -189,7 +189,7 @@ function highlight(s: Session, text: string): number[] {
   return hits;
 }
 
-export function wireLabelView(get: () => Session | null): void {
+export function wireLabelView(get: () => OpenProject | null): void {
   const input = $('class-filter') as HTMLInputElement;
   input.addEventListener('input', () => {
     const s = get();

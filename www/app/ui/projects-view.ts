@@ -6,7 +6,7 @@ import { computeImageFeatures, encodeAdded, encodedWhere } from '../image-featur
 import { usesStoredFeatures } from '../pool';
 import { dataColumns, download, imagesZip, labelRows, toCsv, toJsonl } from '../export';
 import { channelChoice, decodeImages, fromDataTransfer, fromFileList, importImages, type FolderMode, type InputFile } from '../import';
-import type { Session } from '../session';
+import type { OpenProject } from '../open-project';
 import {
   addSamples, countLabels, deleteProject, getProject, listProjects, patchProject, projectFeatures, projectLabels, projectSamples, putProjectData, replaceFeatures,
   type Db, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord,
@@ -21,7 +21,7 @@ export function newProjectId(): string {
 
 export interface AppHandle {
   db: Db;
-  session(): Session | null;
+  session(): OpenProject | null;
   /** Open a project; `keepLock` reopens the one open here without letting go of its tab lock. */
   open(id: string, keepLock?: boolean): Promise<void>;
   addDemo(): Promise<void>;
@@ -254,18 +254,18 @@ async function runImport(app: AppHandle, files: InputFile[]): Promise<void> {
   }
 }
 
-async function projectData(s: Session): Promise<{ samples: SampleRecord[]; labels: LabelRecord[] }> {
+async function projectData(s: OpenProject): Promise<{ samples: SampleRecord[]; labels: LabelRecord[] }> {
   // Straight from storage: exports show what is on disk, not what is in memory.
   const samples = (await projectSamples(s.db, s.project.id)) as SampleRecord[];
   const labels = (await projectLabels(s.db, s.project.id)) as LabelRecord[];
   return { samples, labels };
 }
 
-function fileStem(s: Session): string {
+function fileStem(s: OpenProject): string {
   return s.project.name.replace(/[^\p{L}\p{N}_-]+/gu, '-').replace(/^-+|-+$/g, '') || 'project';
 }
 
-async function pixelsPng(s: Session, sm: SampleRecord): Promise<Uint8Array> {
+async function pixelsPng(s: OpenProject, sm: SampleRecord): Promise<Uint8Array> {
   const { width, height, channels } = s.project;
   const c = new OffscreenCanvas(width, height);
   const ctx = c.getContext('2d')!;
@@ -290,7 +290,7 @@ export async function exportBackup(app: AppHandle): Promise<void> {
 }
 
 export function wireProjects(app: AppHandle): void {
-  const guard = (f: (s: Session) => Promise<void>) => async () => {
+  const guard = (f: (s: OpenProject) => Promise<void>) => async () => {
     const s = app.session();
     if (!s) return;
     try {

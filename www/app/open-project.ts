@@ -5,7 +5,8 @@
 // what is on screen only after the commit completed; the learner is told afterwards and
 // retrains in the background (in its worker), so the person never waits on training.
 import * as Comlink from 'comlink';
-import type { EngineApi, Evaluation, Pick, RoundResult, Scoring } from './engine.worker';
+import type { Candidate } from '../lib/protocol';
+import type { EngineApi, Evaluation, RoundResult, Scoring } from './engine.worker';
 import { imageFeaturesProblem } from './coates';
 import { lockProject, type ProjectLock } from './lock';
 import { featureRows, featureWidth, labelProblem, pixelBytes, poolFeatures, sampleProblem, usesStoredFeatures } from './pool';
@@ -37,9 +38,9 @@ export interface Decision {
   at: number;
 }
 
-export interface SessionHooks {
+export interface OpenProjectHooks {
   /** What is on screen changed (sample, counts, queue). */
-  changed(s: Session): void;
+  changed(s: OpenProject): void;
   /** A problem to show; `quota` when storage is full (offer export). */
   problem(message: string, quota?: boolean): void;
   /** A passing word on what a key did (or why it did nothing): not a problem. */
@@ -49,21 +50,21 @@ export interface SessionHooks {
    * refused, in the order they were asked for: what follows the labelling from outside
    * (the soak test) knows which of its key presses the page has dealt with.
    */
-  handled?(s: Session): void;
+  handled?(s: OpenProject): void;
   /** Another tab took this project over. */
-  lockLost(s: Session): void;
+  lockLost(s: OpenProject): void;
   /** The other tab let go (closed or switched): this tab may write now. */
-  lockGained(s: Session): void;
+  lockGained(s: OpenProject): void;
 }
 
-export class Session {
+export class OpenProject {
   pool: SampleRecord[] = []; // row r of the learner is pool[r]
   test: SampleRecord[] = [];
   rowOf = new Map<number, number>(); // sample id → pool row
   /** Embedding projects: each sample's vector (by sample id), for the label view to show. */
   features: Map<number, Float32Array> | null = null;
   labels = new Map<number, { label: number; labelledAt: number; imported?: true }>();
-  queue: Pick[] = [];
+  queue: Candidate[] = [];
   probabilities: Record<number, number[]> = {};
   /** Why each sample was asked, kept across rounds: the one on screen keeps its reason. */
   reasons = new Map<number, string>();
@@ -82,7 +83,7 @@ export class Session {
   /** Set while the label view is on screen: history writes then wait for a pause. */
   labelling = true;
   strategyNames: string[] = [];
-  /** Actions carried out or refused so far (see SessionHooks.handled). */
+  /** Actions carried out or refused so far (see OpenProjectHooks.handled). */
   handled = 0;
   private evaluating = false;
   private evaluateAgain = false;
@@ -104,7 +105,7 @@ export class Session {
     readonly db: Db,
     readonly engine: Comlink.Remote<EngineApi>,
     public project: ProjectRecord,
-    readonly hooks: SessionHooks,
+    readonly hooks: OpenProjectHooks,
   ) {}
 
   get readOnly(): boolean {
@@ -117,10 +118,10 @@ export class Session {
   }
 
   /** Open a stored project: read, validate (bad records are reported, never deleted), teach. */
-  static async open(db: Db, engine: Comlink.Remote<EngineApi>, id: string, hooks: SessionHooks, lock?: ProjectLock): Promise<Session> {
+  static async open(db: Db, engine: Comlink.Remote<EngineApi>, id: string, hooks: OpenProjectHooks, lock?: ProjectLock): Promise<OpenProject> {
     const project = await getProject(db, id);
     if (!project) throw new Error(`project ${id} is not stored`);
-    const s = new Session(db, engine, project, hooks);
+    const s = new OpenProject(db, engine, project, hooks);
     // A reopen (after taking over from another tab) keeps the lock it already holds:
     // letting go and asking again would hand it to the tab waiting in line.
     s.lock = lock ?? (await lockProject(id, () => hooks.lockLost(s), () => hooks.lockGained(s)));
