@@ -88,7 +88,7 @@ export function renderOpening(name: string | null): void {
   $('decisions').replaceChildren();
   $('label-count').textContent = '–';
   $('accuracy').textContent = '–';
-  $('project-title').textContent = name ?? '…';
+  $('project-title').textContent = '…'; // no project is open until it is
 }
 
 export function renderSample(s: OpenProject): void {
