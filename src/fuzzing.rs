@@ -18,13 +18,13 @@ use crate::data::idx::{self, IdxU8};
 use crate::data::npy::parse_npy;
 use crate::data::split::stratified;
 use crate::data::embeddings::vectors;
-use crate::data::table::{parse_csv, parse_delimited, parse_delimited_lenient, parse_jsonl, parse_lines, parse_tsv, Table};
-use crate::data::stream::{Format, SkipReason, TableReader};
+use crate::data::stream::{parse, parse_csv, parse_jsonl, parse_lines, parse_tsv, read_all, Format, SkipReason, TableReader};
+use crate::data::table::Table;
 use crate::data::tabular::TabularEncoder;
 use crate::data::text::{terms, TfidfParams};
 
-/// CSV and TSV: the same bytes through both parsers, and through the lenient parser the
-/// app's import uses (rows of the wrong width skipped and listed), then read as
+/// CSV and TSV: the same bytes read strictly ([`parse`]: a row the import would skip is
+/// an error) and as the app's import reads them (rows skipped and listed), then read as
 /// embedding vectors as the app does for a CSV of vectors.
 pub fn csv_tsv(data: &[u8]) {
     if let Ok(t) = parse_csv(data) {
@@ -33,12 +33,13 @@ pub fn csv_tsv(data: &[u8]) {
     if let Ok(t) = parse_tsv(data) {
         table(&t);
     }
-    for (delim, quoting) in [(b',', true), (b'\t', false)] {
-        let strict = parse_delimited(data, delim, quoting, "fuzz");
-        let Ok((t, skipped)) = parse_delimited_lenient(data, delim, quoting, "fuzz") else {
-            assert!(strict.is_err(), "the lenient parser accepts whatever the strict one does");
+    for format in [Format::Csv, Format::Tsv] {
+        let strict = parse(data, format);
+        let Ok(s) = read_all(data, format) else {
+            assert!(strict.is_err(), "the import accepts whatever the strict read does");
             continue;
         };
+        let (t, skipped) = (s.table, s.skipped);
         table(&t);
         if let Ok(st) = &strict {
             assert!(skipped.is_empty(), "a file the strict parser accepts has no row to skip");

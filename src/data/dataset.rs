@@ -187,7 +187,7 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::table::{parse_csv, parse_tsv};
+    use crate::data::stream::{parse_csv, parse_tsv};
 
     #[test]
     fn labels_by_name_number_and_header() {

@@ -43,7 +43,7 @@ pub fn vectors(table: &Table, columns: &[usize], rows: std::ops::Range<usize>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::table::parse_csv;
+    use crate::data::stream::parse_csv;
 
     #[test]
     fn numbers_as_they_are_and_errors_with_place() {

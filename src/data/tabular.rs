@@ -167,7 +167,7 @@ impl TabularEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::table::parse_csv;
+    use crate::data::stream::parse_csv;
 
     #[test]
     fn standardizes_one_hots_and_imputes_from_the_pool() {

@@ -25,7 +25,7 @@ use serde_json::json;
 pub use args::{Format, Options, USAGE};
 
 use crate::data::dataset::Dataset;
-use crate::data::table;
+use crate::data::stream;
 use crate::data::{idx, split};
 use crate::learner::Learner;
 use crate::model::any::ModelSpec;
@@ -57,9 +57,9 @@ pub fn load(opts: &Options) -> Result<Dataset> {
         }
         Format::Csv | Format::Tsv | Format::Jsonl => {
             let t = match opts.format {
-                Format::Csv => table::parse_csv(&bytes)?,
-                Format::Tsv => table::parse_tsv(&bytes)?,
-                _ => table::parse_jsonl(&bytes)?,
+                Format::Csv => stream::parse_csv(&bytes)?,
+                Format::Tsv => stream::parse_tsv(&bytes)?,
+                _ => stream::parse_jsonl(&bytes)?,
             };
             Dataset::from_table(t, &opts.label_col, opts.text_col.as_deref(), opts.features)
         }

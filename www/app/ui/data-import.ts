@@ -71,7 +71,7 @@ function skippedLines(skipped: SkippedRow[], future: boolean): string[] {
     out.push(`${future ? `${utf8.length} row(s) are not UTF-8 text and will be skipped` : `Skipped ${utf8.length} row(s) that are not UTF-8 text`}: ${lines(utf8)} (first: ${utf8[0].message}). Save the file as UTF-8 to keep them.`);
   const json = by('json');
   if (json.length)
-    out.push(`${future ? `${json.length} line(s) are not a flat JSON object and will be skipped` : `Skipped ${json.length} line(s) that are not a flat JSON object`}: ${lines(json)} (first: ${json[0].message}).`);
+    out.push(`${future ? `${json.length} line(s) are not a JSON object with a flat value and will be skipped` : `Skipped ${json.length} line(s) that are not a JSON object with a flat value`}: ${lines(json)} (first: ${json[0].message}).`);
   return out;
 }
 
