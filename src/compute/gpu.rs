@@ -12,6 +12,12 @@
 //! - Every failure (no adapter, tiny limits, shader errors, validation or out-of-memory
 //!   errors, device loss) is an `Error::Gpu`, which [`super::Compute`] turns into a CPU
 //!   fallback.
+//!
+//! Why one file of ~870 lines (over the ~600 the project keeps to): it is one device's
+//! life around one `GpuContext` (pipelines, the pool's mirror, a round, Coates encoding,
+//! the readback), wasm-only and tested as one in the browser. It splits into a `gpu/`
+//! folder (context, pool scoring, image encoding, readback) when the pretrained encoders
+//! add their pipelines.
 
 use std::cell::RefCell;
 use std::future::Future;

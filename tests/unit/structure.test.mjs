@@ -3,7 +3,7 @@
 // one the Rust core owns. Plain JavaScript (.mjs), outside tsc (no Node types there).
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { cycles, rustGraph } from '../../scripts/rust-cycles.mjs';
+import { cycles, rustGraph, rustModules } from '../../scripts/rust-cycles.mjs';
 import { tsGraph } from '../../scripts/ts-cycles.mjs';
 
 const read = (p) => readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8');
@@ -38,4 +38,15 @@ test('the model names of the app are the core’s (ModelSpec::NAMES), plus its c
   expect(menu).toEqual([...names, 'committee']);
   const stored = /model: ((?:'\w+'(?: \| )?)+);/.exec(read('www/app/store/db.ts'))[1].split(' | ').map((s) => s.replace(/'/g, ''));
   expect(stored).toEqual(menu);
+});
+
+test('every Rust source file is under ~600 lines, or says at its top why not', () => {
+  const long = [];
+  for (const [, file] of rustModules('src')) {
+    const text = readFileSync(file, 'utf8');
+    const lines = text.split('\n').length;
+    const why = text.split('\n').slice(0, 40).some((l) => /^\/\/! Why one file of/.test(l));
+    if (lines > 620 && !why) long.push(`${file}: ${lines} lines`);
+  }
+  expect(long).toEqual([]);
 });
