@@ -6,6 +6,24 @@ import { join, relative, resolve } from 'node:path';
 const dist = resolve(import.meta.dirname, 'dist');
 
 /**
+ * The npm package by its name, for the app and the playground: one alias per subpath the
+ * package's package.json exports (its built `./lib/x.js` is the source `www/lib/x.ts`), so
+ * only what a user of the package can import resolves.
+ */
+function packageAliases(): { find: RegExp; replacement: string }[] {
+  const pkg = JSON.parse(readFileSync(resolve(import.meta.dirname, 'www/lib/package.json'), 'utf8')) as {
+    name: string;
+    exports: Record<string, string | { default: string }>;
+  };
+  return Object.entries(pkg.exports)
+    .filter(([, target]) => typeof target === 'object' && target.default.endsWith('.js'))
+    .map(([sub, target]) => ({
+      find: new RegExp(`^${pkg.name}${sub === '.' ? '' : sub.slice(1)}$`),
+      replacement: resolve(import.meta.dirname, 'www', (target as { default: string }).default.replace(/^\.\//, '').replace(/\.js$/, '.ts')),
+    }));
+}
+
+/**
  * After the build, write the list of built files into dist/sw.js (the service worker
  * precaches them for offline use) with a hash of that list, so every build installs a
  * new worker with a fresh cache.
@@ -41,6 +59,7 @@ export default defineConfig({
   publicDir: resolve(import.meta.dirname, 'datasets'),
   base: './',
   plugins: [precacheList()],
+  resolve: { alias: packageAliases() },
   build: {
     outDir: dist,
     emptyOutDir: true,

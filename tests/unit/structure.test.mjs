@@ -50,3 +50,22 @@ test('every Rust source file is under ~600 lines, or says at its top why not', (
   }
   expect(long).toEqual([]);
 });
+
+test('the app and the playground use the package only through its exports', () => {
+  const pkg = JSON.parse(read('www/lib/package.json'));
+  const exported = Object.keys(pkg.exports).filter((k) => k !== './package.json').map((k) => (k === '.' ? pkg.name : `${pkg.name}${k.slice(1)}`));
+  // What tsc resolves by name is exactly what the package exports (Vite's aliases are
+  // made from the same list in vite.config.ts).
+  const tsconfig = read('tsconfig.json');
+  const paths = Object.keys(JSON.parse(/"paths": (\{[^}]*\})/.exec(tsconfig)[1]));
+  expect(paths.sort()).toEqual([...exported].sort());
+  // No way around them: a relative import into the package or its wasm glue. (www/bench
+  // compares the wasm builds with each other, so it loads both on purpose.)
+  const bad = [];
+  for (const [file, deps] of tsGraph('www')) {
+    if (file.startsWith('lib/') || file.startsWith('bench/')) continue;
+    for (const d of deps) if (d.startsWith('lib/')) bad.push(`${file} -> ${d}`);
+    if (/['"](\.\.\/)+pkg\//.test(read(`www/${file}`))) bad.push(`${file} -> pkg/`);
+  }
+  expect(bad).toEqual([]);
+});

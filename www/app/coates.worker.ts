@@ -10,7 +10,7 @@
 // (tests/wasm_compute.rs). A software adapter (SwiftShader) is passed over: it runs the
 // shaders on the CPU, far slower than the SIMD CPU path.
 import * as Comlink from 'comlink';
-import { browserAdapter, loadCore, needCore, type Core } from '../lib/session';
+import { browserAdapter, loadCore, needCore, type CoatesFeaturizer, type CoatesGpu, type Core } from 'marginalia/engine';
 import { COATES_CHUNK, COATES_FIT_IMAGES, COATES_GPU_CHUNK, evenlySpaced } from './coates';
 
 
@@ -55,8 +55,8 @@ export type CoatesProgress = (done: number, total: number, stage: string) => voi
 /** 'auto': the GPU when a hardware adapter is there; 'webgpu': the GPU or an error; 'cpu'. */
 export type CoatesBackend = 'auto' | 'webgpu' | 'cpu';
 
-type CpuFeaturizer = import('../pkg/simd/marginalia.js').CoatesFeaturizer;
-type GpuFeaturizer = import('../pkg/simd/marginalia.js').CoatesGpu;
+type CpuFeaturizer = CoatesFeaturizer;
+type GpuFeaturizer = CoatesGpu;
 
 /** Where the images were encoded, and why not on the GPU when not (null: nothing to say). */
 export interface EncodedOn {

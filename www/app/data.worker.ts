@@ -5,10 +5,10 @@
 // never one string here or in wasm; then the rows are featurized in ranges, with progress
 // throughout. A .npy (one array, no rows) is read whole, within its own size limit.
 import * as Comlink from 'comlink';
-import { coreMemory, loadCore, needCore, type Core } from '../lib/session';
+import { coreMemory, loadCore, needCore, type Core, type ParsedTable } from 'marginalia/engine';
 import { dataFormat, DATA_LIMITS, rowCap, type DataFormat, type Featurized, type SkippedRow } from './import-data';
 
-type Parsed = import('../pkg/simd/marginalia.js').ParsedTable;
+type Parsed = ParsedTable;
 
 // The wasm core, loaded once per worker by the package's loader (the SIMD build where the
 // browser validates SIMD128, else the scalar one).

@@ -2,7 +2,7 @@
 // (the features). The decoding itself is the npm package's (www/lib/image.ts), so an image
 // imported here and one added through the package's `addImages` become the same pixels.
 import * as Comlink from 'comlink';
-import { decodeImage } from '../lib/image';
+import { decodeImage } from 'marginalia/engine';
 
 export type Decoded = { pixels: Uint8Array } | { error: string };
 

@@ -8,11 +8,11 @@
 // adding a class (the learner's class count is fixed at construction) rebuilds the
 // learner from its own copy, so the page never sends the features again.
 import * as Comlink from 'comlink';
-import type { Candidate, WorkerSettings } from '../lib/protocol';
+import type { Candidate, WorkerSettings } from 'marginalia/engine';
 import {
   append, applySettings, configure, fitted, learnerOf, loadCore, loseGpuForTesting, needCore, newSession, queryNext,
   type CpuWhy, type LearnerSession,
-} from '../lib/session';
+} from 'marginalia/engine';
 import { COMMITTEE_SIZE, DEFAULT_SETTINGS, type Backend, type LearnerSettings } from './settings';
 
 /** Where a round scored the pool, and why not on the GPU when it did not. */

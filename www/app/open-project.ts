@@ -5,10 +5,10 @@
 // what is on screen only after the commit completed; the learner is told afterwards and
 // retrains in the background (in its worker), so the person never waits on training.
 import * as Comlink from 'comlink';
-import type { Candidate } from '../lib/protocol';
+import type { Candidate } from 'marginalia/engine';
 import type { EngineApi, Evaluation, RoundResult, Scoring } from './engine.worker';
 import { imageFeaturesProblem } from './coates';
-import { lockProject, type ProjectLock } from './lock';
+import { lockExclusive, type ExclusiveLock } from 'marginalia/engine';
 import { featureRows, featureWidth, labelProblem, pixelBytes, poolFeatures, sampleProblem, usesStoredFeatures } from './pool';
 import { mustRefitNow, nextPace, picksToQueue, refitPause } from './pacing';
 import { DEFAULT_SETTINGS, estimateDue, mergeHistory, queueLength, settingsProblem, type LearnerSettings } from './settings';
@@ -98,7 +98,7 @@ export class OpenProject {
   private historyTimer: ReturnType<typeof setTimeout> | null = null;
   private dirty = false;
   private saving: Promise<unknown> = Promise.resolve();
-  lock!: ProjectLock;
+  lock!: ExclusiveLock;
   closed = false;
 
   private constructor(
@@ -118,13 +118,13 @@ export class OpenProject {
   }
 
   /** Open a stored project: read, validate (bad records are reported, never deleted), teach. */
-  static async open(db: Db, engine: Comlink.Remote<EngineApi>, id: string, hooks: OpenProjectHooks, lock?: ProjectLock): Promise<OpenProject> {
+  static async open(db: Db, engine: Comlink.Remote<EngineApi>, id: string, hooks: OpenProjectHooks, lock?: ExclusiveLock): Promise<OpenProject> {
     const project = await getProject(db, id);
     if (!project) throw new Error(`project ${id} is not stored`);
     const s = new OpenProject(db, engine, project, hooks);
     // A reopen (after taking over from another tab) keeps the lock it already holds:
     // letting go and asking again would hand it to the tab waiting in line.
-    s.lock = lock ?? (await lockProject(id, () => hooks.lockLost(s), () => hooks.lockGained(s)));
+    s.lock = lock ?? (await lockExclusive(`marginalia:project:${id}`, { wait: true, onLost: () => hooks.lockLost(s), onGained: () => hooks.lockGained(s) }));
     const k = project.classNames.length;
     // Unusable stored image-feature settings are reported and left on disk; this session
     // learns from the pixels (which every image sample has) until the person switches.
@@ -331,7 +331,7 @@ export class OpenProject {
   close(keepLock = false): void {
     if (this.historyTimer) this.flushHistory();
     this.closed = true;
-    if (!keepLock) this.lock.release();
+    if (!keepLock) void this.lock.release();
   }
 
   sample(id: number): SampleRecord {

@@ -1,7 +1,7 @@
 // The learner's settings as a person chooses them on the dashboard (model, strategy,
 // batch size), stored in the project record, and the accuracy history the dashboard's
 // chart draws. Pure functions, unit-tested (tests/unit/settings.test.ts).
-import type { CpuWhy } from '../lib/session';
+import type { CpuWhy } from 'marginalia/engine';
 import type { HistoryEntry, LearnerSettings } from './store/db';
 
 export type { HistoryEntry, LearnerSettings };

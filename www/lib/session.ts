@@ -27,6 +27,8 @@ export type CoatesFeaturizer = simdCore.CoatesFeaturizer;
 /** Raw pixels need none: their settings (size, channels) travel in `WorkerSettings.image`. */
 export type Featurizer = TextFeaturizer | TableFeaturizer | CoatesFeaturizer;
 export type PoolScorer = simdCore.PoolScorer;
+export type CoatesGpu = simdCore.CoatesGpu;
+export type ParsedTable = simdCore.ParsedTable;
 
 export interface LearnerSession {
   settings: WorkerSettings;

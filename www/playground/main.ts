@@ -2,7 +2,7 @@
 // querying with the chosen strategy, one at random — spending the same budget side by side.
 // Every action goes through one promise chain, so controls can change at any moment
 // (even while playing) without two rounds interleaving.
-import { createLearner, MarginaliaError, type Candidate, type Learner } from '../lib/index.js';
+import { createLearner, MarginaliaError, type Candidate, type Learner } from 'marginalia';
 import { drawChart } from './chart';
 import { DATASETS, generate, type Dataset2D, type DatasetName } from './datasets';
 import { explain } from './explain';

@@ -13,6 +13,7 @@
 // the first one's labels.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { MarginaliaError } from '../errors.js';
+import { lockExclusive } from '../lock.js';
 import { restoreLearner, type Learner, type LearnerOptions } from '../index.js';
 
 const DB_NAME = 'marginalia-sessions';
@@ -64,7 +65,16 @@ function storeError(what: string, e: unknown): MarginaliaError {
 export async function openSessionStore(name = 'default'): Promise<SessionStore> {
   if (typeof name !== 'string' || name === '') throw new MarginaliaError('E_INVALID_PARAM', 'a session store needs a non-empty name');
   if (!('locks' in navigator)) throw new MarginaliaError('E_STORE', 'this browser has no Web Locks (navigator.locks), so a session cannot be held safely');
-  const release = await hold(`marginalia-store:${name}`);
+  // The one lock helper (../lock.ts), the app's too; a program is told at once rather
+  // than left waiting in line as a person's tab is.
+  let lock;
+  try {
+    lock = await lockExclusive(`marginalia-store:${name}`, { wait: false });
+  } catch (e) {
+    throw storeError('the session lock could not be taken', e);
+  }
+  if (!lock.held) throw new MarginaliaError('E_STORE_LOCKED', `session '${name}' is already open in another learner (this tab or another); close it first`);
+  const release = () => lock.release();
   let db: IDBPDatabase<SessionsSchema>;
   try {
     db = await openDB<SessionsSchema>(DB_NAME, DB_VERSION, {
@@ -120,28 +130,4 @@ export async function openSessionStore(name = 'default'): Promise<SessionStore> 
       await release();
     },
   };
-}
-
-/**
- * Take an exclusive Web Lock without waiting; resolves to its release function, which
- * resolves once the lock is really free (the browser releases it asynchronously).
- */
-function hold(lockName: string): Promise<() => Promise<void>> {
-  return new Promise((resolve, reject) => {
-    let done: () => void = () => {};
-    const held = navigator.locks
-      .request(lockName, { ifAvailable: true }, (lock) => {
-        if (!lock) {
-          reject(new MarginaliaError('E_STORE_LOCKED', `session '${lockName.slice('marginalia-store:'.length)}' is already open in another learner (this tab or another); close it first`));
-          return undefined;
-        }
-        // Held until the returned promise settles, i.e. until close().
-        resolve(async () => {
-          done();
-          await held;
-        });
-        return new Promise<void>((r) => (done = r));
-      })
-      .catch((e: unknown) => reject(storeError('the session lock could not be taken', e)));
-  });
 }
