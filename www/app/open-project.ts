@@ -569,7 +569,13 @@ export class OpenProject {
 
   applyRound(r: RoundResult): void {
     this.queue = r.queue;
-    for (const q of r.queue) this.reasons.set(this.pool[q.index].id, q.reason);
+    for (const q of r.queue) {
+      const id = this.pool[q.index].id;
+      // The sample on screen keeps the reason it was shown with (and stored with): a
+      // newer round's words for it would change the screen under the person's eyes.
+      if (id === this.current && this.reasons.has(id)) continue;
+      this.reasons.set(id, q.reason);
+    }
     this.probabilities = r.probabilities;
     this.accuracy = r.accuracy;
     this.fitted = r.fitted;
