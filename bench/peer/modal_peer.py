@@ -11,7 +11,7 @@ the simulator times it: query (on the unlabelled rows) + teach (which refits).
 Output: the simulator's JSON lines, one per (strategy, seed) and a summary per strategy.
 
     python3 bench/peer/modal_peer.py --dump DIR --seeds 10 --batch 10 --budget 300 \
-        --strategy random,least_confident,margin,entropy
+        --strategy random,least_confident,margin,entropy [--max-iter 100]
 """
 import argparse
 import json
@@ -29,7 +29,12 @@ def random_sampling(seed):
     rng = np.random.default_rng(seed)
 
     def strategy(classifier, X, n_instances=1):
-        return rng.choice(X.shape[0], size=min(n_instances, X.shape[0]), replace=False)
+        # (indices, scores), as modAL's own strategies return: ActiveLearner.query first
+        # unpacks two values and, when that fails, calls the strategy again. A bare index
+        # array made random sampling run twice per round (inflating modAL's times), and a
+        # last batch of 2 rows unpacked wrongly into one index each.
+        idx = rng.choice(X.shape[0], size=min(n_instances, X.shape[0]), replace=False)
+        return idx, np.zeros(len(idx))
 
     return strategy
 
@@ -48,14 +53,14 @@ def aulc(acc):
     return sum((a + b) / 2 for a, b in zip(acc, acc[1:])) / (len(acc) - 1)
 
 
-def run(dump, seed, strategy, batch, budget):
+def run(dump, seed, strategy, batch, budget, max_iter):
     load = lambda name: np.load(f"{dump}/seed{seed}_{name}.npy")
     pool_x, pool_y = load("pool_x"), load("pool_y")
     test_x, test_y = load("test_x"), load("test_y")
     init = load("init")
     unlabelled = np.ones(len(pool_y), dtype=bool)
     unlabelled[init] = False
-    learner = ActiveLearner(estimator=LogisticRegression(C=1.0), query_strategy=STRATEGIES[strategy](seed),
+    learner = ActiveLearner(estimator=LogisticRegression(C=1.0, max_iter=max_iter), query_strategy=STRATEGIES[strategy](seed),
                             X_training=pool_x[init], y_training=pool_y[init])
     labels, accuracy, rounds = [len(init)], [learner.score(test_x, test_y)], []
     budget = min(budget, len(pool_y))
@@ -80,12 +85,15 @@ def main():
     ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("--budget", type=int, default=100)
     ap.add_argument("--strategy", default="random,least_confident,margin,entropy")
+    # scikit-learn's default (100) is what modAL users get; it stops before converging on
+    # 784-pixel images at a few hundred labels. A large cap gives the converged fit.
+    ap.add_argument("--max-iter", type=int, default=100)
     a = ap.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     for strategy in a.strategy.split(","):
         aulcs, finals, all_rounds = [], [], []
         for seed in range(a.seeds):
-            labels, acc, rounds = run(a.dump, seed, strategy, a.batch, a.budget)
+            labels, acc, rounds = run(a.dump, seed, strategy, a.batch, a.budget, a.max_iter)
             print(json.dumps({"strategy": strategy, "seed": seed, "labels": labels, "accuracy": acc,
                               "aulc": aulc(acc), "round_ms_median": float(np.median(rounds)) if rounds else 0.0}),
                   flush=True)
