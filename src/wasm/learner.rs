@@ -80,16 +80,6 @@ impl WasmLearner {
         Ok(Float32Array::from(p.as_slice()))
     }
 
-    /// Class probabilities for pool row `index` (empty before the first fit).
-    #[wasm_bindgen(js_name = predictSample)]
-    pub fn predict_sample(&self, index: usize) -> Result<Float32Array, JsValue> {
-        if !self.inner.is_fitted() {
-            return Ok(Float32Array::new_with_length(0));
-        }
-        let p = self.inner.predict_sample(index).map_err(js_error)?;
-        Ok(Float32Array::from(p.as_slice()))
-    }
-
     /// Accuracy on held-out rows (`features` row-major with the pool's width); `undefined`
     /// before the first fit.
     pub fn accuracy(&self, features: &[f32], labels: &[u32]) -> Result<Option<f64>, JsValue> {
