@@ -10,7 +10,7 @@
 //! `--write` replaces the "Calibration" section of docs/BENCHMARKS.md with the table.
 
 use marginalia::calibration::{ece, shown, temper};
-use marginalia::sim::{self, args};
+use marginalia::sim::{self, args, mean_sd};
 
 struct Set {
     name: &'static str,
@@ -32,13 +32,6 @@ const SETS: &[Set] = &[
 
 const SEEDS: u64 = 5;
 
-fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let var = if v.len() > 1 { v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0) } else { 0.0 };
-    (m, var.sqrt())
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let write = std::env::args().any(|a| a == "--write");
     let mut rows = Vec::new();
@@ -47,8 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let opts = args::parse(&argv)?;
         let data = sim::load(&opts)?;
         let (mut acc, mut conf_raw, mut conf_cal, mut ece_raw, mut ece_cal, mut temps, mut cv) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-        let (mut ece_sharp, mut temps_sharp) = (vec![], vec![]);
-        let _ = &temps_sharp;
+        let mut ece_sharp = vec![];
         for seed in 0..SEEDS {
             let split = sim::prepare(&data, &opts, seed)?;
             let (_, mut l) = sim::run_learner(&split, "auto", &opts.model, 0, 10, set.budget, seed)?;
@@ -67,7 +59,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             // What the app shows: T ≤ 1 (may only sharpen; calibration::shown says why). The
             // NLL is convex in 1/T, so its minimum over (0, 1] is the fitted T clipped to 1.
             let t1 = shown(e.temperature);
-            temps_sharp.push(t1);
             ece_sharp.push(ece(&temper(&raw, k, t1), &split.test_y, k));
             cv.push(e.mean);
         }

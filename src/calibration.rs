@@ -35,30 +35,33 @@ pub fn temper(probs: &[f32], k: usize, t: f64) -> Vec<f32> {
         return out;
     }
     for (row, o) in probs.chunks_exact(k).zip(out.chunks_exact_mut(k)) {
-        let z: Vec<f64> = row.iter().map(|&p| ln(p) / t).collect();
-        let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let sum: f64 = z.iter().map(|v| (v - m).exp()).sum();
-        for (dst, v) in o.iter_mut().zip(&z) {
-            *dst = ((v - m).exp() / sum) as f32;
+        for (dst, lp) in o.iter_mut().zip(log_tempered(row, t)) {
+            *dst = lp.exp() as f32;
         }
     }
     out
 }
 
-/// ln p with p floored at 1e-12 (a zero probability stays finite).
-fn ln(p: f32) -> f64 {
-    (p as f64).max(1e-12).ln()
+/// One row's log-probabilities with temperature `t`: ln softmax(ln p / t), with p floored
+/// at 1e-12 (a zero probability stays finite).
+fn log_tempered(row: &[f32], t: f64) -> Vec<f64> {
+    let z: Vec<f64> = row.iter().map(|&p| (p as f64).max(1e-12).ln() / t).collect();
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let lse = m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+    z.into_iter().map(|v| v - lse).collect()
 }
 
 /// Mean negative log-likelihood of `labels` under `probs` tempered by `t`.
 fn nll(probs: &[f32], labels: &[u32], k: usize, t: f64) -> f64 {
-    let mut total = 0.0;
-    for (row, &y) in probs.chunks_exact(k).zip(labels) {
-        let z: Vec<f64> = row.iter().map(|&p| ln(p) / t).collect();
-        let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let lse = m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
-        total += lse - z.get(y as usize).copied().unwrap_or(m);
-    }
+    let total: f64 = probs
+        .chunks_exact(k)
+        .zip(labels)
+        .map(|(row, &y)| {
+            let lp = log_tempered(row, t);
+            // A label past the row (not reached: labels are checked) counts as the likeliest.
+            -lp.get(y as usize).copied().unwrap_or_else(|| lp.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+        })
+        .sum();
     total / labels.len().max(1) as f64
 }
 
