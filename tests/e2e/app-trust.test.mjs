@@ -33,6 +33,8 @@ function wineCsv(rows = 45) {
   return lines.join('\n');
 }
 
+/** The demo's key for the true class of sample `id` (the number row: class 10 is on 0). */
+const truthKey = (truth, id) => (truth[id] === 9 ? '0' : String(truth[id] + 1));
 const labelsOf = async (page, project) => (await readStore(page, 'labels')).filter((l) => l.project === project);
 const keyNote = (page) => page.textContent('#key-note');
 
@@ -158,8 +160,7 @@ describe('labels a person can trust', () => {
       const end = Date.now() + 8000;
       while (Date.now() < end) {
         const id = Number(await page.getAttribute('#labeler', 'data-sample-id'));
-        const c = truth[id];
-        await page.keyboard.press(c === 9 ? '0' : String(c + 1));
+        await page.keyboard.press(truthKey(truth, id));
         rounds.push(Number((await page.getAttribute('#scoring', 'data-labelled')) || 0));
         await new Promise((r) => setTimeout(r, 25));
       }
@@ -187,7 +188,7 @@ describe('labels a person can trust', () => {
       const { labels: truth } = fashion();
       for (let i = 0; i < 30; i++) {
         const id = await currentSample(page);
-        await pressForNext(page, truth[id] === 9 ? '0' : String(truth[id] + 1), { failOnAlert: true });
+        await pressForNext(page, truthKey(truth, id), { failOnAlert: true });
       }
       await page.keyboard.press('d');
       await page.waitForFunction(() => /T = \d\.\d\d/.test(document.getElementById('calibration-note').textContent), null, { timeout: 60_000 });

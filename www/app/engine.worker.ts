@@ -159,15 +159,12 @@ const api = {
   evaluate(folds = 5, withStop = true): Evaluation {
     const l = learnerOf(need());
     const t0 = performance.now();
-    const e = l.estimateAccuracy(folds) as
-      | { mean: number; se: number; folds: number; confusion: Uint32Array; temperature: number; ece: number; eceCalibrated: number }
-      | undefined;
+    // The core's estimate is the dashboard's, but for its confusion counts' array type.
+    const e = l.estimateAccuracy(folds) as (Omit<NonNullable<Evaluation['cv']>, 'confusion'> & { confusion: Uint32Array }) | undefined;
     const s = withStop ? (l.stopSuggestion(undefined) as NonNullable<Evaluation['stop']>) : null;
     return {
       labelled: l.labelledCount,
-      cv: e
-        ? { mean: e.mean, se: e.se, folds: e.folds, confusion: Array.from(e.confusion), temperature: e.temperature, ece: e.ece, eceCalibrated: e.eceCalibrated }
-        : null,
+      cv: e ? { ...e, confusion: Array.from(e.confusion) } : null,
       stop: s && { stop: s.stop, reason: s.reason, kappa: s.kappa, uncertainty: s.uncertainty },
       modelKind: l.modelKind ?? null,
       ms: performance.now() - t0,

@@ -62,6 +62,11 @@ export function classKeys(names: readonly string[]): (string | null)[] {
   return keys;
 }
 
+/** Whether every class has a digit key (else the class finder, `/`, stays on screen). */
+export function everyClassOnAKey(names: readonly string[]): boolean {
+  return classKeys(names).every((k) => k !== null);
+}
+
 /** Class index for a digit key in `keys` (classKeys), or null when no class sits on it. */
 export function classForKey(key: string, keys: readonly (string | null)[] = DEFAULT_KEYS): number | null {
   if (!isDigit(key)) return null;

@@ -1,5 +1,5 @@
 // The labelling app's wiring: storage, the learner worker, the open project (OpenProject) and
-// the views. Behaviour lives in session.ts and ui/*.ts; this file only connects them.
+// the views. Behaviour lives in open-project.ts and ui/*.ts; this file only connects them.
 import * as Comlink from 'comlink';
 import { buildDemo } from './demo';
 import { KEY_HELP, keyToAction, type View } from './keys';
@@ -160,19 +160,20 @@ function onKey(ev: KeyboardEvent): void {
   }
   if (view !== 'label') return;
   ev.preventDefault(); // also keeps Space from pressing a focused button
+  const key = ev.key === ' ' ? 'Space' : ev.key;
   // No key acts while a project opens: what is on screen is not yet what it would act on.
   if (!s) {
-    showKeyNote(`Key ${ev.key === ' ' ? 'Space' : ev.key} did nothing: the project is still opening.`);
+    showKeyNote(`Key ${key} did nothing: the project is still opening.`);
+    return;
+  }
+  if (s.readOnly) {
+    showAlert(READ_ONLY_MESSAGE);
+    showKeyNote(`Key ${key} did nothing: this project is being labelled in another tab, and this tab only shows it. Use “Label here instead” to label here.`);
     return;
   }
   // A key acts on the sample on screen when it was pressed; if that sample has been
   // decided by the time the key's turn comes (keys pressed faster than the disk commits),
   // the key does nothing rather than decide a sample no one has seen.
-  if (s.readOnly) {
-    showAlert(READ_ONLY_MESSAGE);
-    showKeyNote(`Key ${ev.key === ' ' ? 'Space' : ev.key} did nothing: this project is being labelled in another tab, and this tab only shows it. Use “Label here instead” to label here.`);
-    return;
-  }
   const shown = s.current;
   const t0 = ev.timeStamp;
   // Whether the worker was training when the key came (the latency bench splits on it).

@@ -5,10 +5,9 @@
 // what is on screen only after the commit completed; the learner is told afterwards and
 // retrains in the background (in its worker), so the person never waits on training.
 import * as Comlink from 'comlink';
-import type { Candidate } from 'marginalia/engine';
+import { lockExclusive, type Candidate, type ExclusiveLock } from 'marginalia/engine';
 import type { EngineApi, Evaluation, RoundResult, Scoring } from './engine.worker';
 import { imageFeaturesProblem } from './coates';
-import { lockExclusive, type ExclusiveLock } from 'marginalia/engine';
 import { featureRows, featureWidth, labelProblem, pixelBytes, poolFeatures, sampleProblem, usesStoredFeatures } from './pool';
 import { mustRefitNow, nextPace, picksToQueue, refitPause } from './pacing';
 import { DEFAULT_SETTINGS, estimateDue, mergeHistory, queueLength, settingsProblem, type LearnerSettings } from './settings';
@@ -30,6 +29,18 @@ const HISTORY = 20;
  */
 const QUIET_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A stored label as the page holds it: `imported` when it came with the data. */
+export interface LabelEntry {
+  label: number;
+  labelledAt: number;
+  imported?: true;
+}
+
+/** A stored label record as the page holds it (the record was checked: labelProblem). */
+function labelEntry(r: LabelRecord): LabelEntry {
+  return { label: r.label, labelledAt: r.labelledAt, ...(r.imported === true ? { imported: true as const } : {}) };
+}
 
 export interface Decision {
   sampleId: number;
@@ -63,7 +74,7 @@ export class OpenProject {
   rowOf = new Map<number, number>(); // sample id → pool row
   /** Embedding projects: each sample's vector (by sample id), for the label view to show. */
   features: Map<number, Float32Array> | null = null;
-  labels = new Map<number, { label: number; labelledAt: number; imported?: true }>();
+  labels = new Map<number, LabelEntry>();
   queue: Candidate[] = [];
   probabilities: Record<number, number[]> = {};
   /** Why each sample was asked, kept across rounds: the one on screen keeps its reason. */
@@ -157,7 +168,7 @@ export class OpenProject {
       if (why) s.problems.push(`label of sample ${String((rec as { sampleId?: unknown })?.sampleId)}: ${why}`);
       else {
         const r = rec as LabelRecord;
-        s.labels.set(r.sampleId, { label: r.label, labelledAt: r.labelledAt, ...(r.imported === true ? { imported: true as const } : {}) });
+        s.labels.set(r.sampleId, labelEntry(r));
       }
     }
     if (s.pool.length === 0) throw new Error('this project has no usable samples, so there is nothing to label');
@@ -196,11 +207,8 @@ export class OpenProject {
     const stored = (await projectLabels(this.db, this.project.id)) as LabelRecord[];
     if (!project || this.closed || !this.readOnly) return;
     if (project.classNames.length !== this.project.classNames.length) await this.engine.setClasses(project.classNames);
-    const next = new Map<number, { label: number; labelledAt: number; imported?: true }>();
-    for (const r of stored) {
-      if (labelProblem(r, this.rowOf, project.classNames.length)) continue;
-      next.set(r.sampleId, { label: r.label, labelledAt: r.labelledAt, ...(r.imported === true ? { imported: true as const } : {}) });
-    }
+    const next = new Map<number, LabelEntry>();
+    for (const r of stored) if (!labelProblem(r, this.rowOf, project.classNames.length)) next.set(r.sampleId, labelEntry(r));
     const taught: [number, number][] = [];
     for (const [id, l] of next) if (this.labels.get(id)?.label !== l.label) taught.push([this.rowOf.get(id)!, l.label]);
     const forgotten = [...this.labels.keys()].filter((id) => !next.has(id));
@@ -346,16 +354,12 @@ export class OpenProject {
 
   /** A sample in a few words: its file or line, else its number. */
   describeSample(id: number): string {
-    const sm = this.pool[this.rowOf.get(id) ?? -1];
-    return sm?.source ? `${sm.source}` : `sample ${id}`;
+    return this.pool[this.rowOf.get(id) ?? -1]?.source ?? `sample ${id}`;
   }
 
-  private reasonOf(id: number | null): string | null {
+  /** Why the learner asked for a sample (none for no sample). */
+  reasonFor(id: number | null): string | null {
     return id == null ? null : (this.reasons.get(id) ?? null);
-  }
-
-  reasonFor(id: number): string | null {
-    return this.reasons.get(id) ?? null;
   }
 
   /** The next unlabelled sample in the queue, not skipped (unless nothing else is left), not in `except`. */
@@ -466,7 +470,7 @@ export class OpenProject {
       const next = this.nextFromQueue(id);
       const rec = { project: this.project.id, sampleId: id, label: classIndex, labelledAt: this.stamp() };
       const t0 = performance.now();
-      await commitLabel(this.db, rec, next, this.reasonOf(next));
+      await commitLabel(this.db, rec, next, this.reasonFor(next));
       // The share of the keypress → next sample time spent on disk (the latency bench reads it).
       performance.measure('label commit', { start: t0, end: performance.now() });
       this.labels.set(id, { label: classIndex, labelledAt: rec.labelledAt });
@@ -485,7 +489,7 @@ export class OpenProject {
       const old = this.labels.get(sampleId);
       if (!old || old.label === classIndex) return;
       // The original time is kept: the decision stays where it was in the list.
-      await commitLabel(this.db, { project: this.project.id, sampleId, label: classIndex, labelledAt: old.labelledAt }, this.current, this.reasonOf(this.current));
+      await commitLabel(this.db, { project: this.project.id, sampleId, label: classIndex, labelledAt: old.labelledAt }, this.current, this.reasonFor(this.current));
       this.labels.set(sampleId, { label: classIndex, labelledAt: old.labelledAt });
       this.hooks.changed(this);
       this.teachInBackground(() => this.engine.teach(this.rowOf.get(sampleId)!, classIndex));
@@ -500,7 +504,7 @@ export class OpenProject {
       if (id == null) return;
       this.skipped.add(id);
       const next = this.nextFromQueue(id);
-      await saveCurrent(this.db, this.project.id, next, this.reasonOf(next));
+      await saveCurrent(this.db, this.project.id, next, this.reasonFor(next));
       this.skips.push({ sampleId: id, kind: 'skip', at: this.stamp() });
       this.current = next;
       this.hooks.changed(this);
@@ -514,11 +518,11 @@ export class OpenProject {
       const last = this.decisions()[0];
       if (!last) return;
       if (last.kind === 'skip') {
-        await saveCurrent(this.db, this.project.id, last.sampleId, this.reasonOf(last.sampleId));
+        await saveCurrent(this.db, this.project.id, last.sampleId, this.reasonFor(last.sampleId));
         this.skips = this.skips.filter((d) => d !== last);
         this.skipped.delete(last.sampleId);
       } else {
-        await removeLabel(this.db, this.project.id, last.sampleId, last.sampleId, this.reasonOf(last.sampleId));
+        await removeLabel(this.db, this.project.id, last.sampleId, last.sampleId, this.reasonFor(last.sampleId));
         this.labels.delete(last.sampleId);
         this.teachInBackground(() => this.engine.forget(this.rowOf.get(last.sampleId)!));
       }
@@ -533,12 +537,12 @@ export class OpenProject {
   acceptBatch(pairs: [number, number][]): Promise<void | undefined> {
     return this.serial(async () => {
       if (this.refuse() || pairs.length === 0) return;
-      const now = Date.now();
+      const now = this.stamp();
       const done = new Set(pairs.map(([id]) => id));
       // The sample on screen stays unless the batch labelled it.
       const next = this.current != null && !done.has(this.current) ? this.current : this.nextFromQueue(done);
       const recs = pairs.map(([sampleId, label]) => ({ project: this.project.id, sampleId, label, labelledAt: now }));
-      await commitLabels(this.db, recs, this.project.id, next, this.reasonOf(next));
+      await commitLabels(this.db, recs, this.project.id, next, this.reasonFor(next));
       for (const r of recs) this.labels.set(r.sampleId, { label: r.label, labelledAt: r.labelledAt });
       this.current = next;
       this.hooks.changed(this);

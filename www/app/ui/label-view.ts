@@ -1,7 +1,7 @@
 // The labelling view: the sample large, the model's guess, confidence and reason beside
 // it, class buttons with their keys, the class finder, a new-class form and the last
 // decisions (editable).
-import { classKeys, filterClasses } from '../keys';
+import { classKeys, everyClassOnAKey, filterClasses } from '../keys';
 import type { OpenProject } from '../open-project';
 import { scoringText } from '../settings';
 import { $, bestGuess, drawPixels, el } from './dom';
@@ -141,7 +141,7 @@ function renderButtons(s: OpenProject): void {
     b.addEventListener('click', () => void s.label(i));
     box.append(b);
   });
-  $('class-find').hidden = keys.every((k) => k !== null);
+  $('class-find').hidden = everyClassOnAKey(s.project.classNames);
 }
 
 function renderDecisions(s: OpenProject): void {
@@ -152,7 +152,7 @@ function renderDecisions(s: OpenProject): void {
     const sm = s.sample(d.sampleId);
     // A text is known by its words more than by its line number.
     const words = sm?.text != null ? ` “${sm.text.length > 60 ? `${sm.text.slice(0, 60)}…` : sm.text}”` : '';
-    const src = `${sm?.source ?? `sample ${d.sampleId}`}${words}`;
+    const src = `${s.describeSample(d.sampleId)}${words}`;
     if (d.kind === 'skip') {
       li.append(`${src}: skipped`);
     } else {
@@ -208,7 +208,7 @@ export function wireLabelView(get: () => OpenProject | null): void {
       input.value = '';
       highlight(s, '');
       input.blur();
-      if (classKeys(s.project.classNames).every((k) => k !== null)) $('class-find').hidden = true;
+      if (everyClassOnAKey(s.project.classNames)) $('class-find').hidden = true;
     }
   });
   const form = $('new-class') as HTMLFormElement;
