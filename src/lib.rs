@@ -11,10 +11,12 @@
 //! - `sim` (native only): the simulation harness behind the `marginalia-sim` binary.
 //! - `fuzzing` (native only): the bodies of the `cargo fuzz` targets (docs/FUZZING.md).
 //! - [`compute`]: batched kernels, CPU reference and (on wasm) WebGPU.
+//! - [`encoder`]: pretrained networks (EfficientNet-Lite0) that turn images into embeddings.
 //! - `wasm`: the only place with `#[wasm_bindgen]`.
 
 pub mod compute;
 pub mod data;
+pub mod encoder;
 pub mod error;
 pub mod calibration;
 pub mod estimate;

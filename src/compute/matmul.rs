@@ -96,6 +96,32 @@ fn pack_b(b: &[f32], k: usize, m: usize) -> Vec<f32> {
     packed
 }
 
+/// B packed once into panels, for products that reuse the same B many times (a
+/// convolution's weights, applied to every image of an import).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedB {
+    k: usize,
+    m: usize,
+    panels: Vec<f32>,
+}
+
+impl PackedB {
+    /// Packs row-major B (k×m); rows missing from a short `b` pack as zeros.
+    pub fn new(b: &[f32], k: usize, m: usize) -> PackedB {
+        PackedB { k, m, panels: pack_b(b, k, m) }
+    }
+
+    /// Rows of B.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Columns of B.
+    pub fn m(&self) -> usize {
+        self.m
+    }
+}
+
 /// Row-major C (n×m) = A (n×k) · B (k×m); every element of C is written (C = 0 when k = 0).
 /// The slices must hold at least n·k, k·m and n·m floats; shorter ones leave C untouched
 /// past what they cover rather than panic.
@@ -103,13 +129,22 @@ pub fn gemm(a: &[f32], b: &[f32], c: &mut [f32], n: usize, k: usize, m: usize) {
     if n == 0 || m == 0 || a.len() < n * k || b.len() < k * m || c.len() < n * m {
         return;
     }
+    gemm_packed(a, &PackedB::new(b, k, m), c, n);
+}
+
+/// C (n×m) = A (n×k) · B for a B packed with [`PackedB::new`]; same arithmetic as [`gemm`].
+/// Slices shorter than n·k or n·m leave C untouched rather than panic.
+pub fn gemm_packed(a: &[f32], b: &PackedB, c: &mut [f32], n: usize) {
+    let (k, m) = (b.k, b.m);
+    if n == 0 || m == 0 || a.len() < n * k || c.len() < n * m {
+        return;
+    }
     if k == 0 {
         c[..n * m].fill(0.0);
         return;
     }
-    let packed = pack_b(b, k, m);
     for (rows, (a_blk, c_blk)) in a[..n * k].chunks(MR * k).zip(c[..n * m].chunks_mut(MR * m)).map(|(x, y)| (x.len() / k, (x, y))) {
-        for (q, panel) in packed.chunks_exact(k * NR).enumerate() {
+        for (q, panel) in b.panels.chunks_exact(k * NR).enumerate() {
             let j = q * NR;
             let w = (m - j).min(NR);
             let c_tile = &mut c_blk[j..];

@@ -16,6 +16,7 @@
 
 
 pub mod coates;
+pub mod conv;
 pub mod cpu;
 pub mod matmul;
 pub mod plan;
