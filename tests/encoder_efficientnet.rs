@@ -1,9 +1,15 @@
 //! The Rust EfficientNet-Lite0 against the numpy reference's fixtures
 //! (bench/reference/efficientnet_lite0.py): same weight file, same decoded pixels, so the
-//! embeddings agree to float rounding and the ImageNet top-1 is the same.
+//! embeddings agree to float rounding and the ImageNet top-1 is the same. Runs natively
+//! and, unchanged, in both wasm builds (scalar and SIMD128; scripts/test-wasm.sh).
 
 use marginalia::encoder::{EfficientNetLite0, Rgb8};
 use serde_json::Value;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 const WEIGHTS: &[u8] = include_bytes!("../weights/efficientnet-lite0.f16.safetensors");
 
@@ -11,8 +17,15 @@ fn fixtures() -> Value {
     serde_json::from_str(include_str!("fixtures/effnet/expected.json")).unwrap()
 }
 
+/// The decoded pixels of each fixture image (built in, so the wasm test has them too).
 fn pixels(file: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/effnet/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    let all: [(&str, &[u8]); 4] = [
+        ("airplane-0000.32x32.rgb", include_bytes!("fixtures/effnet/airplane-0000.32x32.rgb")),
+        ("cat-0003.32x32.rgb", include_bytes!("fixtures/effnet/cat-0003.32x32.rgb")),
+        ("ship-0010.32x32.rgb", include_bytes!("fixtures/effnet/ship-0010.32x32.rgb")),
+        ("grace-hopper.128x150.rgb", include_bytes!("fixtures/effnet/grace-hopper.128x150.rgb")),
+    ];
+    all.iter().find(|(name, _)| *name == file).map(|(_, b)| b.to_vec()).unwrap_or_else(|| panic!("no fixture {file}"))
 }
 
 #[test]

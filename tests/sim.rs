@@ -60,3 +60,50 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(matches!(run("--data {root}/datasets/iris.csv --model forest"), Err(Error::InvalidParam { .. })));
     assert!(matches!(run("--data {root}/datasets/penguins.json --format jsonl"), Err(Error::Parse { .. })));
 }
+
+/// A folder of photos, one subfolder per class: colour squares (red-ish against
+/// blue-ish, with noise), written as PNG and JPEG, plus a file that is not an image.
+fn photo_folder() -> std::path::PathBuf {
+    use rand::{Rng, SeedableRng};
+    let dir = std::env::temp_dir().join(format!("marginalia-sim-folder-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    for (class, base) in [("blue", [40u8, 60, 200]), ("red", [210, 50, 40])] {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        for i in 0..8 {
+            let (w, h) = (24 + 8 * (i % 3), 32);
+            let img = image::RgbImage::from_fn(w, h, |_, _| image::Rgb(base.map(|v| v.saturating_add(rng.random_range(0..40)))));
+            let ext = if i % 2 == 0 { "png" } else { "jpg" };
+            img.save(dir.join(class).join(format!("{i:02}.{ext}"))).unwrap();
+        }
+    }
+    std::fs::write(dir.join("red").join("broken.jpg"), b"\xff\xd8\xff not really a jpeg").unwrap();
+    dir
+}
+
+#[test]
+fn image_folders_learn_from_pretrained_features() {
+    let dir = photo_folder();
+    let args = format!("--data {} --format folder --features pretrained --image-size 64 --strategy random --seeds 1 --init 4 --batch 2 --budget 8 --test-frac 0.25", dir.display());
+    let lines = run(&args).unwrap();
+    assert_eq!(lines[0]["labels"][0], 4);
+    // Red against blue is easy for any image features; the broken file was skipped.
+    assert_eq!(lines[0]["accuracy"].as_array().unwrap().last().unwrap().as_f64().unwrap(), 1.0);
+    // `default` is what the app chooses; it loads the same folder, and so do the others.
+    for kind in ["default", "pixels"] {
+        let lines = run(&args.replace("pretrained", kind)).unwrap();
+        assert!(lines[0]["accuracy"].as_array().unwrap().last().unwrap().as_f64().unwrap() > 0.7, "{kind}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn image_folder_mistakes_are_named() {
+    let empty = std::env::temp_dir().join(format!("marginalia-sim-empty-{}", std::process::id()));
+    std::fs::create_dir_all(empty.join("only-class")).unwrap();
+    let err = run(&format!("--data {} --format folder", empty.display())).unwrap_err().to_string();
+    assert!(err.contains("at least two subfolders"), "{err}");
+    let err = run("--data {root}/datasets/iris.csv --features pretrained").unwrap_err().to_string();
+    assert!(err.contains("need images"), "{err}");
+    std::fs::remove_dir_all(&empty).unwrap();
+}

@@ -9,6 +9,8 @@
 use ndarray::{Array2, Axis};
 
 use super::idx::IdxU8;
+use super::image::CoatesFeaturizer;
+use crate::compute::coates::CoatesParams;
 use super::table::Table;
 use super::tabular::TabularEncoder;
 use super::text::TfidfParams;
@@ -17,23 +19,44 @@ use crate::{Error, Result};
 /// How rows become features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FeatureKind {
-    /// By format and column types: IDX → pixels; one non-numeric feature column (or a
-    /// text column named) → text; otherwise tabular.
+    /// What the app would choose for the data (also called `default`): by format and
+    /// column types for tables (one non-numeric feature column, or a text column named →
+    /// text; otherwise tabular); for images, [`crate::encoder::default_image_features`].
     Auto,
     Tabular,
     Text,
+    /// Image pixels scaled to [0, 1].
     Pixels,
+    /// Coates & Ng features learned from the pool's grey images (`compute::coates`).
+    Coates,
+    /// Embeddings of a pretrained network (`encoder`), computed before the split: they do
+    /// not depend on which rows are in the pool.
+    Pretrained,
 }
 
 impl FeatureKind {
-    /// Parse `auto|tabular|text|pixels`.
+    /// Parse `default|auto|tabular|text|pixels|coates|pretrained`.
     pub fn from_name(name: &str) -> Result<Self> {
         match name {
-            "auto" => Ok(FeatureKind::Auto),
+            "auto" | "default" => Ok(FeatureKind::Auto),
             "tabular" => Ok(FeatureKind::Tabular),
             "text" => Ok(FeatureKind::Text),
             "pixels" => Ok(FeatureKind::Pixels),
-            other => Err(Error::param("features", format!("unknown kind '{other}'; known: auto, tabular, text, pixels"))),
+            "coates" => Ok(FeatureKind::Coates),
+            "pretrained" => Ok(FeatureKind::Pretrained),
+            other => Err(Error::param("features", format!("unknown kind '{other}'; known: default (or auto), tabular, text, pixels, coates, pretrained"))),
+        }
+    }
+
+    /// The name [`FeatureKind::from_name`] reads (`auto` for the default).
+    pub fn name(self) -> &'static str {
+        match self {
+            FeatureKind::Auto => "auto",
+            FeatureKind::Tabular => "tabular",
+            FeatureKind::Text => "text",
+            FeatureKind::Pixels => "pixels",
+            FeatureKind::Coates => "coates",
+            FeatureKind::Pretrained => "pretrained",
         }
     }
 }
@@ -42,7 +65,10 @@ impl FeatureKind {
 enum Source {
     Tabular { table: Table, columns: Vec<usize> },
     Text { table: Table, column: usize },
-    Pixels(Array2<f32>),
+    /// Features computed per row before the split (pixels, pretrained embeddings).
+    Fixed { x: Array2<f32>, kind: FeatureKind },
+    /// Grey images, side × side bytes each, for features learned from the pool (Coates).
+    Grey { images: Vec<u8>, side: usize },
 }
 
 /// Rows with known classes, ready to featurize.
@@ -124,7 +150,9 @@ impl Dataset {
             None => None,
         };
         let source = match (kind, text_column) {
-            (FeatureKind::Pixels, _) => return Err(Error::param("features", "pixels need an IDX image file")),
+            (FeatureKind::Pixels | FeatureKind::Coates | FeatureKind::Pretrained, _) => {
+                return Err(Error::param("features", format!("{} features need images (an IDX file or a folder)", kind.name())))
+            }
             (FeatureKind::Tabular, _) | (FeatureKind::Auto, None) => Source::Tabular { table, columns: others },
             (_, Some(column)) => Source::Text { table, column },
             (FeatureKind::Text, None) => return Err(Error::param("text-col", "name the text column")),
@@ -139,7 +167,24 @@ impl Dataset {
         }
         let (x, y) = super::image::pixels(images, labels)?;
         let k = y.iter().max().map_or(0, |&m| m as usize + 1);
-        Ok(Dataset { source: Source::Pixels(x), labels: y, class_names: (0..k).map(|c| c.to_string()).collect() })
+        Ok(Dataset { source: Source::Fixed { x, kind: FeatureKind::Pixels }, labels: y, class_names: (0..k).map(|c| c.to_string()).collect() })
+    }
+
+    /// A dataset of features computed per row (`kind` says which: pixels, pretrained).
+    pub fn from_features(x: Array2<f32>, labels: Vec<u32>, class_names: Vec<String>, kind: FeatureKind) -> Result<Self> {
+        if x.nrows() != labels.len() {
+            return Err(Error::Shape { what: "feature rows vs labels".into(), expected: labels.len(), got: x.nrows() });
+        }
+        Ok(Dataset { source: Source::Fixed { x, kind }, labels, class_names })
+    }
+
+    /// A dataset of grey side × side images whose features are learned from the pool
+    /// (Coates & Ng, the app's default parameters).
+    pub fn from_grey_images(images: Vec<u8>, side: usize, labels: Vec<u32>, class_names: Vec<String>) -> Result<Self> {
+        if images.len() != labels.len() * side * side {
+            return Err(Error::Shape { what: format!("grey image bytes ({side}×{side} per label)"), expected: labels.len() * side * side, got: images.len() });
+        }
+        Ok(Dataset { source: Source::Grey { images, side }, labels, class_names })
     }
 
     /// Number of rows.
@@ -162,14 +207,20 @@ impl Dataset {
         match self.source {
             Source::Tabular { .. } => FeatureKind::Tabular,
             Source::Text { .. } => FeatureKind::Text,
-            Source::Pixels(_) => FeatureKind::Pixels,
+            Source::Fixed { kind, .. } => kind,
+            Source::Grey { .. } => FeatureKind::Coates,
         }
     }
 
     /// Features for `pool` and `test` rows, with every featurizer fitted on `pool` only.
     pub fn featurize(&self, pool: &[usize], test: &[usize]) -> Result<(Array2<f32>, Array2<f32>)> {
         match &self.source {
-            Source::Pixels(x) => Ok((x.select(Axis(0), pool), x.select(Axis(0), test))),
+            Source::Fixed { x, .. } => Ok((x.select(Axis(0), pool), x.select(Axis(0), test))),
+            Source::Grey { images, side } => {
+                let rows = |r: &[usize]| -> Vec<u8> { r.iter().flat_map(|&i| images[i * side * side..(i + 1) * side * side].iter().copied()).collect() };
+                let (f, pool_x) = CoatesFeaturizer::fit(&CoatesParams::default(), &rows(pool), *side, *side)?;
+                Ok((pool_x, f.transform(&rows(test))?))
+            }
             Source::Tabular { table, columns } => {
                 let enc = TabularEncoder::fit(table, columns, pool)?;
                 Ok((enc.transform(table, pool)?, enc.transform(table, test)?))

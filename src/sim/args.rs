@@ -8,12 +8,17 @@ use crate::strategy::StrategyKind;
 use crate::{Error, Result};
 
 /// Usage text, printed with `--help` and after a flag error.
-pub const USAGE: &str = "usage: marginalia-sim --data FILE [--format csv|tsv|jsonl|idx] [--labels FILE]
-  [--label-col NAME] [--text-col NAME] [--features auto|tabular|text|pixels]
+pub const USAGE: &str = "usage: marginalia-sim --data FILE|DIR [--format csv|tsv|jsonl|idx|folder] [--labels FILE]
+  [--label-col NAME] [--text-col NAME]
+  [--features default|tabular|text|pixels|coates|pretrained] [--image-size PX]
   [--model softmax|mlp] [--committee K] [--strategy NAME[,NAME...]] [--seeds N]
   [--init K] [--batch B] [--budget N] [--test-frac F] [--dump DIR]
 
-  --format     default: from the file name (.csv, .tsv, .jsonl, idx/ubyte); .gz is unpacked
+  --format     default: from the file name (.csv, .tsv, .jsonl, idx/ubyte; a directory is a
+               folder: one subfolder of JPEG/PNG images per class); .gz is unpacked
+  --features   default: what the app would choose (auto is the same); pretrained is the
+               EfficientNet-Lite0 encoder; coates learns filters from the pool
+  --image-size the encoder's input size in pixels (default: the app's choice)
   --label-col  default \"label\" (header-less numeric CSV: the last column is \"label\")
   --strategy   default auto (margin where auto is not available)
   --seeds 5  --init 2 x classes  --batch 10  --budget 100 (total labels)  --test-frac 0.3
@@ -27,6 +32,7 @@ pub enum Format {
     Tsv,
     Jsonl,
     Idx,
+    Folder,
 }
 
 /// Parsed options.
@@ -38,6 +44,7 @@ pub struct Options {
     pub label_col: String,
     pub text_col: Option<String>,
     pub features: FeatureKind,
+    pub image_size: Option<usize>,
     pub model: ModelSpec,
     pub committee: usize,
     pub strategies: Vec<String>,
@@ -86,6 +93,7 @@ pub fn parse(args: &[String]) -> Result<Options> {
         label_col: "label".into(),
         text_col: None,
         features: FeatureKind::Auto,
+        image_size: None,
         model: ModelSpec::default(),
         committee: 0,
         strategies: vec![default_strategy()],
@@ -125,13 +133,21 @@ pub fn parse(args: &[String]) -> Result<Options> {
                     "tsv" => Format::Tsv,
                     "jsonl" => Format::Jsonl,
                     "idx" => Format::Idx,
-                    v => return Err(Error::param(name, format!("unknown format '{v}'; known: csv, tsv, jsonl, idx"))),
+                    "folder" => Format::Folder,
+                    v => return Err(Error::param(name, format!("unknown format '{v}'; known: csv, tsv, jsonl, idx, folder"))),
                 })
             }
             "labels" => o.labels = Some(value),
             "label-col" => o.label_col = value,
             "text-col" => o.text_col = Some(value),
             "features" => o.features = FeatureKind::from_name(&value)?,
+            "image-size" => {
+                let px: usize = number(&name, &value)?;
+                if !(32..=512).contains(&px) {
+                    return Err(Error::param(name, format!("must be between 32 and 512 pixels, got {px}")));
+                }
+                o.image_size = Some(px);
+            }
             "model" => o.model = ModelSpec::from_name(&value)?,
             "committee" => o.committee = number(&name, &value)?,
             "strategy" => {
@@ -156,7 +172,8 @@ pub fn parse(args: &[String]) -> Result<Options> {
         return Ok(o);
     }
     o.data = data.ok_or_else(|| Error::param("--data", "is required"))?;
-    o.format = match format.or_else(|| format_from_path(&o.data)) {
+    let is_dir = std::path::Path::new(&o.data).is_dir();
+    o.format = match format.or_else(|| if is_dir { Some(Format::Folder) } else { format_from_path(&o.data) }) {
         Some(f) => f,
         None => return Err(Error::param("--format", format!("cannot tell the format of '{}' from its name; pass --format", o.data))),
     };

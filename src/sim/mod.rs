@@ -12,6 +12,7 @@
 //! A budget larger than the pool is cut to the pool size (said on stderr), not an error.
 
 pub mod args;
+pub mod images;
 pub mod npy;
 
 use std::io::Write;
@@ -24,7 +25,7 @@ use serde_json::json;
 
 pub use args::{Format, Options, USAGE};
 
-use crate::data::dataset::Dataset;
+use crate::data::dataset::{Dataset, FeatureKind};
 use crate::data::stream;
 use crate::data::{idx, split};
 use crate::learner::Learner;
@@ -47,15 +48,25 @@ pub fn read_bytes(path: &str) -> Result<Vec<u8>> {
 
 /// Load the dataset the options name.
 pub fn load(opts: &Options) -> Result<Dataset> {
-    let bytes = read_bytes(&opts.data)?;
     match opts.format {
+        Format::Folder => images::dataset(images::read_folder(&opts.data)?, opts.features, opts.image_size),
         Format::Idx => {
+            let bytes = read_bytes(&opts.data)?;
             let labels_path = opts.labels.as_deref().ok_or_else(|| Error::param("labels", "--format idx needs --labels FILE"))?;
             let images = idx::parse_u8(&bytes)?;
             let labels = idx::parse_u8(&read_bytes(labels_path)?)?;
-            Dataset::from_idx(&images, &labels, opts.features)
+            if opts.features == FeatureKind::Pixels {
+                return Dataset::from_idx(&images, &labels, opts.features);
+            }
+            let (h, w) = match images.dims[..] {
+                [_, h, w] => (h, w),
+                _ => return Err(Error::param("--features", format!("{} features need IDX images of n × height × width", opts.features.name()))),
+            };
+            let y = labels.data.iter().map(|&l| l as u32).collect();
+            images::dataset(images::from_idx_grey(&images.data, h, w, y)?, opts.features, opts.image_size)
         }
         Format::Csv | Format::Tsv | Format::Jsonl => {
+            let bytes = read_bytes(&opts.data)?;
             let t = match opts.format {
                 Format::Csv => stream::parse_csv(&bytes)?,
                 Format::Tsv => stream::parse_tsv(&bytes)?,

@@ -3,9 +3,11 @@
 //!
 //! One file per exported class (docs/ARCHITECTURE.md): `learner` (Learner), `trained`
 //! (TrainedModel), `featurizers` (TextFeaturizer, TableFeaturizer, CoatesFeaturizer),
-//! `import` (TableStream, ParsedTable), `scoring` (PoolScorer, ScoringNetwork, CoatesGpu).
+//! `import` (TableStream, ParsedTable), `scoring` (PoolScorer, ScoringNetwork, CoatesGpu),
+//! `encoder` (ImageEncoder).
 //! This file holds the conversions they share and the free functions.
 
+mod encoder;
 mod featurizers;
 mod import;
 mod learner;
