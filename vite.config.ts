@@ -1,5 +1,5 @@
 import { defineConfig, type Plugin } from 'vite';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, relative, resolve } from 'node:path';
 
@@ -37,7 +37,9 @@ function precacheList(): Plugin {
         readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
       const files = walk(dist)
         .map((f) => relative(dist, f).split('\\').join('/'))
-        .filter((f) => f !== 'sw.js' && !f.startsWith('.'))
+        // The weights are not precached: they are fetched when a project first needs them
+        // (never on the first page load) and kept by the service worker from then on.
+        .filter((f) => f !== 'sw.js' && !f.startsWith('.') && !f.startsWith('weights/'))
         .map((f) => `./${f}`)
         .sort();
       const sw = join(dist, 'sw.js');
@@ -51,6 +53,30 @@ function precacheList(): Plugin {
   };
 }
 
+/**
+ * The pretrained weights (weights/*.safetensors) under ./weights/ of the app: served by the
+ * dev server, copied into dist/ by the build.
+ */
+function weightFiles(): Plugin {
+  const src = resolve(import.meta.dirname, 'weights');
+  const files = () => readdirSync(src).filter((f) => f.endsWith('.safetensors'));
+  return {
+    name: 'marginalia-weights',
+    configureServer(server) {
+      server.middlewares.use('/weights', (req, res, next) => {
+        const name = (req.url ?? '').replace(/^\//, '').split('?')[0];
+        if (!files().includes(name)) return next();
+        res.setHeader('Content-Type', 'application/octet-stream');
+        res.end(readFileSync(join(src, name)));
+      });
+    },
+    writeBundle() {
+      mkdirSync(join(dist, 'weights'), { recursive: true });
+      for (const f of files()) copyFileSync(join(src, f), join(dist, 'weights', f));
+    },
+  };
+}
+
 // The app is static files: Vite bundles the TypeScript, copies the wasm that
 // wasm-bindgen generated (www/pkg, built by scripts/build-wasm.sh) and serves datasets/
 // as the public folder so the built-in demo loads from the same origin.
@@ -58,7 +84,7 @@ export default defineConfig({
   root: resolve(import.meta.dirname, 'www'),
   publicDir: resolve(import.meta.dirname, 'datasets'),
   base: './',
-  plugins: [precacheList()],
+  plugins: [weightFiles(), precacheList()],
   resolve: { alias: packageAliases() },
   build: {
     outDir: dist,

@@ -8,6 +8,10 @@ const sw = self as unknown as ServiceWorkerGlobalScope;
 // Replaced at build time with the JSON list of files in dist/ (see vite.config.ts).
 const PRECACHE: string[] = JSON.parse('__MARGINALIA_PRECACHE__');
 const CACHE = `marginalia-${'__MARGINALIA_BUILD__'}`;
+// Pretrained weights: cached on first use, kept across builds (9.3 MB that rarely change;
+// the page checks their sha256 and drops a damaged copy). Same name as WEIGHTS_CACHE in
+// www/app/encoder-pool.ts.
+const WEIGHTS_CACHE = 'marginalia-weights';
 
 sw.addEventListener('install', (ev: ExtendableEvent) => {
   ev.waitUntil(
@@ -22,7 +26,7 @@ sw.addEventListener('install', (ev: ExtendableEvent) => {
 sw.addEventListener('activate', (ev: ExtendableEvent) => {
   ev.waitUntil(
     (async () => {
-      for (const k of await caches.keys()) if (k.startsWith('marginalia-') && k !== CACHE) await caches.delete(k);
+      for (const k of await caches.keys()) if (k.startsWith('marginalia-') && k !== CACHE && k !== WEIGHTS_CACHE) await caches.delete(k);
       await sw.clients.claim();
     })(),
   );
@@ -31,6 +35,19 @@ sw.addEventListener('activate', (ev: ExtendableEvent) => {
 sw.addEventListener('fetch', (ev: FetchEvent) => {
   const req = ev.request;
   if (req.method !== 'GET' || new URL(req.url).origin !== sw.location.origin) return;
+  if (new URL(req.url).pathname.includes('/weights/')) {
+    ev.respondWith(
+      (async () => {
+        const cache = await caches.open(WEIGHTS_CACHE);
+        const hit = await cache.match(req, { ignoreVary: true });
+        if (hit) return hit;
+        const res = await fetch(req);
+        if (res.ok) await cache.put(req, res.clone());
+        return res;
+      })(),
+    );
+    return;
+  }
   ev.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);

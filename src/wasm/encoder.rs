@@ -18,7 +18,7 @@ pub struct ImageEncoder {
 #[wasm_bindgen]
 impl ImageEncoder {
     /// Reads the weight file (`E_FORMAT` naming what is wrong with it). `size` is the
-    /// network's input side in pixels (default: `defaultImageResolution` of the images).
+    /// network's input side in pixels, 32 to 512 (the app passes `defaultImageResolution`).
     #[wasm_bindgen(constructor)]
     pub fn new(weights: &[u8], size: usize) -> Result<ImageEncoder, JsValue> {
         if !(32..=512).contains(&size) {

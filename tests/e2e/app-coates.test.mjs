@@ -71,9 +71,9 @@ describe('image projects with convolutional features', () => {
     try {
       const { page } = b;
       const workers = await openImageImport(page, 'conv shoes');
-      // 28 px defaults to pixels (tiny, centred images): the person picks the features.
+      // Every size defaults to pretrained features: the person picks convolutional ones.
       await page.selectOption('#import-size', '28');
-      assert.equal(await page.inputValue('#import-features'), 'pixels');
+      assert.equal(await page.inputValue('#import-features'), 'pretrained');
       await page.selectOption('#import-features', 'coates');
       await page.setInputFiles('#pick-folder', fx.root);
       await page.waitForFunction(() => /Imported \d+ images/.test(document.getElementById('import-report')?.textContent ?? ''), null, { timeout: 120_000 });
@@ -156,7 +156,9 @@ describe('image projects with convolutional features', () => {
       await page.waitForFunction((pid) => document.querySelector(`li[data-project-id="${pid}"] button[aria-label^="Open"]`)?.disabled, id);
       await page.waitForSelector('#features-setting:not([hidden])');
       assert.match(await page.textContent('#features-now'), /convolutional features \(512 per image/);
-      assert.equal(await page.inputValue('#features-choice'), 'pixels');
+      // The switch offers another kind than the one in use.
+      assert.equal(await page.inputValue('#features-choice'), 'pretrained');
+      await page.selectOption('#features-choice', 'pixels');
       await page.click('#features-apply');
       await waitText(page, 'features-text', /^Done: the learner now sees raw pixels/);
       assert.deepEqual(await chunksOf(page, id), []);
@@ -218,8 +220,7 @@ describe('image projects with convolutional features', () => {
     try {
       const { page } = b;
       const workers = await openImageImport(page, 'tiny set');
-      // 32 px and up (photos) default to convolutional features.
-      assert.equal(await page.inputValue('#import-features'), 'coates');
+      await page.selectOption('#import-features', 'coates');
       await page.setInputFiles('#pick-folder', fx.root);
       await page.waitForFunction(() => /Imported \d+ images/.test(document.getElementById('import-report')?.textContent ?? ''), null, { timeout: 60_000 });
       assert.match(
@@ -237,6 +238,7 @@ describe('image projects with convolutional features', () => {
       await page.keyboard.press('p');
       await page.waitForSelector('#features-setting:not([hidden])');
       assert.match(await page.textContent('#features-now'), /raw pixels/);
+      await page.selectOption('#features-choice', 'coates');
       await page.click('#features-apply');
       await waitText(page, 'features-text', /^The features were not changed: convolutional features .* need at least 100; there are 30/);
       assert.ok(!(await readStore(page, 'projects')).find((x) => x.id === id).imageFeatures);

@@ -54,6 +54,7 @@ describe('image projects', () => {
       await page.keyboard.press('p');
       await page.fill('#import-name', `${XSS_CLASS} photos`);
       await page.selectOption('#import-size', '28');
+      await page.selectOption('#import-features', 'pixels'); // these tests are about pixels, not the default
       await page.setInputFiles('#pick-folder', fx.root);
       await page.waitForFunction(() => /Imported \d+ images/.test(document.getElementById('import-report')?.textContent ?? ''), null, { timeout: 60_000 });
       const report = await page.textContent('#import-report');
@@ -122,6 +123,7 @@ describe('image projects', () => {
       // Re-import the zip with its folders as labels: the same file → class pairs.
       await page.selectOption('#import-folders', 'labels');
       await page.selectOption('#import-size', '28'); // the page was reloaded: options reset
+      await page.selectOption('#import-features', 'pixels'); // these tests are about pixels, not the default
       await page.fill('#import-name', 'round trip');
       await page.keyboard.press('Escape');
       await page.setInputFiles('#pick-files', zipPath);

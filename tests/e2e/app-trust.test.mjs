@@ -280,6 +280,7 @@ describe('labels a person can trust', () => {
       await currentSample(page);
       await page.keyboard.press('p');
       await page.selectOption('#import-size', '28');
+      await page.selectOption('#import-features', 'pixels'); // these tests are about pixels, not the default
       await page.selectOption('#import-folders', 'labels');
       await page.setInputFiles('#pick-folder', dir);
       await page.waitForFunction(() => /Imported \d+ images/.test(document.getElementById('import-report').textContent), null, { timeout: 60_000 });

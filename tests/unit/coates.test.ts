@@ -14,10 +14,8 @@ const coates: ImageFeatures = { kind: 'coates', centroids: 2, patch: 1, patches:
 const base: ProjectRecord = { id: 'a', name: 'shoes', kind: 'image', classNames: ['a', 'b'], width: 2, height: 1, channels: 1, createdAt: 5, current: null, history: [] };
 
 describe('choosing and checking convolutional features', () => {
-  test('tiny images default to pixels, photo sizes to convolutional features', () => {
-    expect(defaultImageFeatures(28)).toBe('pixels');
-    expect(defaultImageFeatures(32)).toBe('coates');
-    expect(defaultImageFeatures(64)).toBe('coates');
+  test('every image size defaults to pretrained features (measured: docs/BENCHMARKS.md)', () => {
+    for (const size of [28, 32, 64]) expect(defaultImageFeatures(size)).toBe('pretrained');
   });
   test('too few images, too small images and too few patches are refused with the numbers', () => {
     expect(coatesProblem(COATES_MIN_IMAGES, 28)).toBeNull();
@@ -51,6 +49,13 @@ describe('choosing and checking convolutional features', () => {
     expect(imageFeaturesProblem({ ...coates, kind: 'vgg' })).toBe('image features of kind vgg are not known');
     expect(imageFeaturesProblem({ ...coates, centroids: 1.5 })).toBe('image features: centroids is not a whole number');
     expect(imageFeaturesProblem({ ...coates, centroids: 0 })).toBe('image features: no centroids');
+    const pretrained = { kind: 'pretrained', encoder: 'efficientnet-lite0/1 f16 224px', size: 224, dim: 1280 };
+    expect(imageFeaturesProblem(pretrained)).toBeNull();
+    expect(imageFeaturesProblem({ ...pretrained, encoder: '' })).toBe('image features: the encoder is not named');
+    expect(imageFeaturesProblem({ ...pretrained, size: 1024 })).toBe('image features: the encoder size is not 32 to 512 pixels');
+    expect(imageFeaturesProblem({ ...pretrained, dim: 0 })).toBe('image features: no width');
+    expect(featureWidth({ kind: 'image', width: 32, height: 32, channels: 3, imageFeatures: pretrained as never })).toBe(1280);
+    expect(describeImageFeatures(pretrained as never)).toMatch(/^pretrained features \(1,280 per image from efficientnet-lite0/);
   });
 });
 

@@ -142,7 +142,7 @@ export function readBackup(
   const featurizer = entries['featurizer.bin'];
   // Images added to the project later are encoded with the fitted featurizer: without it
   // the project could not grow with the same columns.
-  if (image && p.imageFeatures && !featurizer) throw new Error('backup is damaged: featurizer.bin (the convolutional features\' filters) is missing');
+  if (image && p.imageFeatures?.kind === 'coates' && !featurizer) throw new Error('backup is damaged: featurizer.bin (the convolutional features\' filters) is missing');
   const project: ProjectRecord = { ...p, id: newId, ...(featurizer ? { featurizer: featurizer.slice() } : {}) };
   const ids = new Set<number>();
   const samples: SampleRecord[] = m.samples.map((s, i) => {

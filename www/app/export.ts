@@ -1,5 +1,6 @@
 // Exports, built in the page and handed over as a blob download: nothing goes to a server.
 // The row formats are pure functions (unit-tested); the zip uses fflate.
+import { WEIGHTS_SHA256 } from './encoder-pool';
 import { zipSync, type Zippable } from 'fflate';
 import type { LabelRecord, ProjectRecord, SampleRecord } from './store/db';
 
@@ -149,6 +150,8 @@ export interface ModelManifest {
     image?: { width: number; height: number; channels: number; scaling: string };
     /** Images with convolutional features: how they were made; their featurizer is featurizer.bin. */
     coates?: { centroids: number; patch: number; patches: number; seed: number; fittedOn: number; grey: string; encoding: string };
+    /** Images with pretrained features: the encoder (name and version) that makes them. */
+    pretrained?: { encoder: string; size: number; dim: number; weights: string; encoding: string };
   };
   strategy: string;
   labels: number;
@@ -166,7 +169,9 @@ export function modelManifest(
   now: Date,
 ): ModelManifest {
   const image = project.kind === 'image';
-  const cf = image ? project.imageFeatures : null;
+  const f = image ? project.imageFeatures : null;
+  const cf = f?.kind === 'coates' ? f : null;
+  const pf = f?.kind === 'pretrained' ? f : null;
   return {
     format: 'marginalia-model',
     version: 1,
@@ -175,7 +180,7 @@ export function modelManifest(
     features: {
       width: info.width,
       input: project.kind,
-      ...(image && !cf
+      ...(image && !f
         ? { image: { width: project.width, height: project.height, channels: project.channels, scaling: 'each pixel byte / 255, row-major (row, column, channel)' } }
         : {}),
       ...(cf
@@ -185,6 +190,16 @@ export function modelManifest(
             centroids: cf.centroids, patch: cf.patch, patches: cf.patches, seed: cf.seed, fittedOn: cf.fittedOn,
             grey: project.channels === 3 ? 'each RGB pixel to round(0.299 R + 0.587 G + 0.114 B) (ITU-R BT.601 luma), one byte per pixel' : 'the pixel bytes as they are',
             encoding: 'CoatesFeaturizer.restore(featurizer.bin).transform(grey bytes of the images, row-major): 4 × centroids standardized values per image',
+          },
+        }
+        : {}),
+      ...(pf
+        ? {
+          image: { width: project.width, height: project.height, channels: project.channels, scaling: 'none: the model reads the pretrained features below, not pixels' },
+          pretrained: {
+            encoder: pf.encoder, size: pf.size, dim: pf.dim,
+            weights: 'efficientnet-lite0.f16.safetensors, sha256 ' + WEIGHTS_SHA256 + ' (the Marginalia app serves it under weights/; its licence is in NOTICE)',
+            encoding: `new ImageEncoder(weights, ${pf.size}).encode(pixels of the images, width, height, channels) (Marginalia wasm core): ${pf.dim} values per image`,
           },
         }
         : {}),

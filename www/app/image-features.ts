@@ -1,15 +1,18 @@
-// Convolutional features for an image project's samples, computed in coates.worker.ts
-// and returned as what db.ts stores: the feature chunks and the project fields
-// (imageFeatures, featurizer). Used by the image import and by a project switching
-// from pixels to convolutional features.
+// Image features for an image project's samples, returned as what db.ts stores: the
+// feature chunks and the project fields (imageFeatures, featurizer). Convolutional
+// features are computed in coates.worker.ts; pretrained ones on the encoder pool
+// (encoder-pool.ts). Used by the image import, by a project switching features, and when
+// images are added.
 import * as Comlink from 'comlink';
 import { COATES_DEFAULTS, coatesProblem, greyStack } from './coates';
+import { encodeImages, type EncodeProgress } from './encoder-pool';
 import type { CoatesApi, CoatesBackend, CoatesProgress, EncodedOn } from './coates.worker';
 import { featureChunks, type FeatureChunk, type ImageFeatures, type ProjectRecord, type SampleRecord } from './store/db';
 
 export interface ComputedFeatures {
   imageFeatures: ImageFeatures;
-  featurizer: Uint8Array;
+  /** Convolutional features' fitted filters; pretrained features need none (null). */
+  featurizer: Uint8Array | null;
   chunks: FeatureChunk[];
   /** Worker time: learning the filters, encoding every image (ms). */
   fitMs: number;
@@ -70,17 +73,73 @@ export async function computeImageFeatures(
   }
 }
 
+/** The samples' stored pixels, concatenated in the given order. */
+function pixelStack(samples: SampleRecord[], project: Pick<ProjectRecord, 'width' | 'height' | 'channels'>): Uint8Array {
+  const per = project.width * project.height * project.channels;
+  const out = new Uint8Array(samples.length * per);
+  samples.forEach((s, i) => {
+    if (s.pixels?.length !== per) throw new Error(`sample ${s.id} has ${s.pixels?.length ?? 0} pixel bytes, expected ${per}`);
+    out.set(s.pixels, i * per);
+  });
+  return out;
+}
+
 /**
- * Encode images added to a project with its stored featurizer (`snapshot`), off the main
- * thread: the same columns as the images already there. `samples` have consecutive ids
- * from their first; the chunks start there.
+ * Pretrained features (the EfficientNet-Lite0 encoder at `size` px) for the samples'
+ * stored pixels, on the encoder pool. The samples' ids index the stored rows, as for
+ * computeImageFeatures.
+ */
+export async function computePretrainedFeatures(
+  project: Pick<ProjectRecord, 'id' | 'width' | 'height' | 'channels'>,
+  samples: SampleRecord[],
+  size: number,
+  progress: EncodeProgress,
+  signal?: AbortSignal,
+): Promise<ComputedFeatures> {
+  if (!samples.length) throw new Error('there are no images to encode');
+  const sorted = samples.slice().sort((a, b) => a.id - b.id);
+  const images = pixelStack(sorted, project);
+  const shape = { n: sorted.length, width: project.width, height: project.height, channels: project.channels };
+  const r = await encodeImages(images, shape, size, progress, signal);
+  const n = sorted[sorted.length - 1].id + 1;
+  let dense = r.features;
+  if (n !== sorted.length) {
+    dense = new Float32Array(n * r.dim);
+    sorted.forEach((sm, i) => dense.set(r.features.subarray(i * r.dim, (i + 1) * r.dim), sm.id * r.dim));
+  }
+  return {
+    imageFeatures: { kind: 'pretrained', encoder: r.version, size, dim: r.dim },
+    featurizer: null,
+    chunks: featureChunks(project.id, dense, r.dim),
+    fitMs: 0,
+    encodeMs: r.ms,
+    encodedOn: { backend: 'cpu', adapter: null, why: `${r.workers} ${r.workers === 1 ? 'worker' : 'workers'}, one per core` },
+  };
+}
+
+/**
+ * Encode images added to a project the way its images were: with its stored featurizer
+ * (convolutional features) or its encoder (pretrained), off the main thread: the same
+ * columns as the images already there. `samples` have consecutive ids from their first;
+ * the chunks start there.
  */
 export async function encodeAdded(
-  project: Pick<ProjectRecord, 'id' | 'width' | 'channels' | 'featurizer'>,
+  project: Pick<ProjectRecord, 'id' | 'width' | 'height' | 'channels' | 'featurizer' | 'imageFeatures'>,
   samples: SampleRecord[],
   progress: CoatesProgress,
 ): Promise<{ chunks: FeatureChunk[]; encodedOn: EncodedOn | null; ms: number }> {
   if (!samples.length) return { chunks: [], encodedOn: null, ms: 0 };
+  const pf = project.imageFeatures;
+  if (pf?.kind === 'pretrained') {
+    samples.forEach((s, i) => {
+      if (s.id !== samples[0].id + i) throw new Error(`added samples must have consecutive ids (${samples[0].id + i} expected, got ${s.id})`);
+    });
+    const shape = { n: samples.length, width: project.width, height: project.height, channels: project.channels };
+    const r = await encodeImages(pixelStack(samples, project), shape, pf.size, progress);
+    // Same encoder, same version: otherwise the new rows would not be comparable.
+    if (r.version !== pf.encoder) throw new Error(`this project's images were encoded with ${pf.encoder}; this page has ${r.version}, whose features differ`);
+    return { chunks: featureChunks(project.id, r.features, r.dim, samples[0].id), encodedOn: { backend: 'cpu', adapter: null, why: null }, ms: r.ms };
+  }
   if (!project.featurizer) throw new Error('the project has no stored featurizer to encode new images with');
   samples.forEach((s, i) => {
     if (s.id !== samples[0].id + i) throw new Error(`added samples must have consecutive ids (${samples[0].id + i} expected, got ${s.id})`);

@@ -3,9 +3,10 @@
 // convention), decoding in a worker with progress, and a report of what was skipped.
 import * as Comlink from 'comlink';
 import { unzipSync } from 'fflate';
-import { coatesProblem, type ImageFeatureKind } from './coates';
+import { coatesProblem, describeImageFeatures, type ImageFeatureKind } from './coates';
 import type { DecodeApi } from './decode.worker';
-import { computeImageFeatures, encodedWhere } from './image-features';
+import { ENCODER_SIZE } from './encoder-pool';
+import { computeImageFeatures, computePretrainedFeatures, encodedWhere } from './image-features';
 import type { FeatureChunk, LabelRecord, ProjectRecord, SampleRecord } from './store/db';
 
 export interface InputFile {
@@ -46,7 +47,7 @@ export interface ImportOptions {
   channels: 1 | 3 | 'auto';
   /** Subfolders: 'labels' = import as labelled; 'classes' = class list only; 'ignore'. */
   folders: FolderMode;
-  /** What the learner sees: raw pixels, or convolutional features learned from the images. Default 'pixels'. */
+  /** What the learner sees: raw pixels, convolutional features learned from the images, or pretrained features. Default 'pixels'. */
   features?: ImageFeatureKind;
 }
 
@@ -233,7 +234,16 @@ export async function importImages(id: string, files: InputFile[], opts: ImportO
   };
   const notes: string[] = [];
   let features: FeatureChunk[] = [];
-  if (opts.features === 'coates' && samples.length) {
+  if (opts.features === 'pretrained' && samples.length) {
+    try {
+      const f = await computePretrainedFeatures(project, samples, ENCODER_SIZE, (d, t, stage) => progress(d, t, stage));
+      project.imageFeatures = f.imageFeatures;
+      features = f.chunks;
+      notes.push(`Learning from ${describeImageFeatures(f.imageFeatures)}: computed for all ${samples.length} images in ${(f.encodeMs / 1000).toFixed(1)} s (${f.encodedOn.why}).`);
+    } catch (e) {
+      notes.push(`Pretrained features could not be computed (${(e as Error).message}). This project uses raw pixels; you can try again under Projects.`);
+    }
+  } else if (opts.features === 'coates' && samples.length) {
     // Too few images is known before any work: said plainly, and the project is made
     // with raw pixels (it can switch later, under Projects, once it has more).
     const why = coatesProblem(samples.length, opts.size);
@@ -241,12 +251,14 @@ export async function importImages(id: string, files: InputFile[], opts: ImportO
     else {
       try {
         const f = await computeImageFeatures(project, samples, (d, t, stage) => progress(d, t, stage));
-        project.imageFeatures = f.imageFeatures;
+        const cf = f.imageFeatures;
+        if (cf.kind !== 'coates') throw new Error('the convolutional featurizer returned other features');
+        project.imageFeatures = cf;
         project.featurizer = f.featurizer;
         features = f.chunks;
         const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
         notes.push(
-          `Convolutional features: ${f.imageFeatures.centroids * 4} per image, learned from ${f.imageFeatures.fittedOn} of the images${channels === 3 ? ' (in grey: the colour images were converted for them; they are shown in colour)' : ''}; computed for all ${samples.length} in ${sec(f.fitMs + f.encodeMs)}${f.imageFeatures.fittedOn < samples.length ? ` (encoded ${encodedWhere(f.encodedOn)})` : ''}.`,
+          `Convolutional features: ${cf.centroids * 4} per image, learned from ${cf.fittedOn} of the images${channels === 3 ? ' (in grey: the colour images were converted for them; they are shown in colour)' : ''}; computed for all ${samples.length} in ${sec(f.fitMs + f.encodeMs)}${cf.fittedOn < samples.length ? ` (encoded ${encodedWhere(f.encodedOn)})` : ''}.`,
         );
       } catch (e) {
         notes.push(`Convolutional features could not be computed (${(e as Error).message}). This project uses raw pixels; you can try again under Projects.`);

@@ -7,11 +7,14 @@ type Shape = Pick<ProjectRecord, 'kind' | 'width' | 'height' | 'channels' | 'ima
 
 /**
  * Values per sample the learner sees: pixel bytes for images, 4 × centroids for images
- * with convolutional features, else the stored features.
+ * with convolutional features, the encoder's width for pretrained ones, else the stored
+ * features.
  */
 export function featureWidth(p: Shape): number {
   if (p.kind !== 'image') return p.width;
-  return p.imageFeatures ? 4 * p.imageFeatures.centroids : pixelBytes(p);
+  const f = p.imageFeatures;
+  if (!f) return pixelBytes(p);
+  return f.kind === 'pretrained' ? f.dim : 4 * f.centroids;
 }
 
 /** Pixel bytes per stored image sample (0 for the other kinds, which store none). */

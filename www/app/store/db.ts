@@ -70,8 +70,9 @@ export interface ProjectRecord {
   /** Text, tables, convolutional image features: the fitted featurizer's snapshot (wasm TextFeaturizer / TableFeaturizer / CoatesFeaturizer). */
   featurizer?: Uint8Array | null;
   /**
-   * Images: the learner sees convolutional features (stored in `features`, 4 × centroids
-   * per image) instead of pixels. Absent or null: raw pixels. Added without a schema
+   * Images: the learner sees convolutional features (4 × centroids per image) or a
+   * pretrained network's embeddings (stored in `features`) instead of pixels. Absent or
+   * null: raw pixels. Added without a schema
    * change: projects stored before it read as pixel projects, as they were.
    */
   imageFeatures?: ImageFeatures | null;
@@ -94,8 +95,25 @@ export interface HistoryEntry {
   cv?: { mean: number; se: number };
 }
 
+/**
+ * What an image project's learner sees instead of raw pixels (absent or null: pixels):
+ * Coates features learned from the project's images, or a pretrained network's embeddings.
+ */
+export type ImageFeatures = CoatesImageFeatures | PretrainedImageFeatures;
+
+/** Embeddings of a pretrained network (www/app/encoder-pool.ts), stored in `features`. */
+export interface PretrainedImageFeatures {
+  kind: 'pretrained';
+  /** The encoder and its version, e.g. "efficientnet-lite0/1 f16 224px": images added later must get the same. */
+  encoder: string;
+  /** The network's input side in pixels. */
+  size: number;
+  /** Values per image. */
+  dim: number;
+}
+
 /** Coates & Ng features of an image project (www/app/coates.ts): how they were fitted. */
-export interface ImageFeatures {
+export interface CoatesImageFeatures {
   kind: 'coates';
   centroids: number;
   patch: number;

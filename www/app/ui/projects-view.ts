@@ -2,7 +2,8 @@
 // of what was skipped, exports (CSV, JSONL, images zip, backup) and restore.
 import { makeBackup, readBackup } from '../backup';
 import { defaultImageFeatures, describeImageFeatures, type ImageFeatureKind } from '../coates';
-import { computeImageFeatures, encodeAdded, encodedWhere } from '../image-features';
+import { ENCODER_SIZE } from '../encoder-pool';
+import { computeImageFeatures, computePretrainedFeatures, encodeAdded, encodedWhere } from '../image-features';
 import { usesStoredFeatures } from '../pool';
 import { dataColumns, download, imagesZip, labelRows, toCsv, toJsonl } from '../export';
 import { channelChoice, decodeImages, fromDataTransfer, fromFileList, importImages, type FolderMode, type InputFile } from '../import';
@@ -49,7 +50,7 @@ export async function renderProjects(app: AppHandle): Promise<void> {
         if (!confirm(`Delete the project “${p.name}” and all its labels from this browser? Export a backup first if you may need it.`)) return;
         void removeProject(app, p);
       });
-      const kind = (p.kind ?? 'image') === 'image' && p.imageFeatures ? 'image, convolutional features' : (p.kind ?? 'image');
+      const kind = (p.kind ?? 'image') === 'image' && p.imageFeatures ? `image, ${p.imageFeatures.kind === 'pretrained' ? 'pretrained' : 'convolutional'} features` : (p.kind ?? 'image');
       const n = counts[i];
       const labels = n == null ? '' : `, ${n.toLocaleString('en')} label${n === 1 ? '' : 's'}`;
       const li = el('li', { 'data-project-id': p.id }, el('span', { class: 'pname' }, p.name), ` (${kind}, ${p.classNames.length} classes${labels}) `);
@@ -106,7 +107,8 @@ async function addImages(app: AppHandle, files: InputFile[]): Promise<void> {
     await addSamples(app.db, id, samples, enc?.chunks ?? []);
     await app.open(id, true);
     const on = enc?.encodedOn ? ` in ${(enc.ms / 1000).toFixed(2)} s ${encodedWhere(enc.encodedOn)}` : '';
-    text.textContent = `Added ${samples.length} images (unlabelled)${project.imageFeatures ? `, encoded with this project's convolutional features${on}` : ''}.${skipped.length ? ` Skipped ${skipped.length}: ${skipped.join('; ')}` : ''}`;
+    const how = project.imageFeatures?.kind === 'pretrained' ? 'pretrained encoder' : 'convolutional features';
+    text.textContent = `Added ${samples.length} images (unlabelled)${project.imageFeatures ? `, encoded with this project's ${how}${on}` : ''}.${skipped.length ? ` Skipped ${skipped.length}: ${skipped.join('; ')}` : ''}`;
   } catch (e) {
     text.textContent = `No images were added: ${describe(e)}. The project is as it was.`;
   } finally {
@@ -123,8 +125,8 @@ function renderFeatureSetting(app: AppHandle): void {
   $('features-setting').hidden = !image;
   if (!s || !image) return;
   $('features-now').textContent = describeImageFeatures(s.project.imageFeatures);
-  // Offer the other one: the select shows what Apply would switch to.
-  ($('features-choice') as HTMLSelectElement).value = s.project.imageFeatures ? 'pixels' : 'coates';
+  // Offer another one: the select shows what Apply would switch to.
+  ($('features-choice') as HTMLSelectElement).value = s.project.imageFeatures?.kind === 'pretrained' ? 'coates' : 'pretrained';
   ($('features-apply') as HTMLButtonElement).disabled = switching;
 }
 
@@ -146,7 +148,7 @@ async function switchFeatures(app: AppHandle, to: ImageFeatureKind): Promise<voi
     text.textContent = 'This project is open in another tab: switch its features there.';
     return;
   }
-  if ((to === 'coates') === !!s.project.imageFeatures) {
+  if (to === (s.project.imageFeatures?.kind ?? 'pixels')) {
     text.textContent = `This project already uses ${describeImageFeatures(s.project.imageFeatures)}.`;
     return;
   }
@@ -165,11 +167,12 @@ async function switchFeatures(app: AppHandle, to: ImageFeatureKind): Promise<voi
       // ones the session already reports as unreadable.
       const px = project.width * project.height * project.channels;
       const usable = samples.filter((r) => r?.pixels instanceof Uint8Array && r.pixels.length === px && Number.isInteger(r.id));
-      const f = await computeImageFeatures(project, usable, (done, total, stage) => {
+      const show = (done: number, total: number, stage: string) => {
         bar.max = Math.max(total, 1);
         bar.value = done;
         text.textContent = `${stage}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`;
-      });
+      };
+      const f = to === 'pretrained' ? await computePretrainedFeatures(project, usable, ENCODER_SIZE, show) : await computeImageFeatures(project, usable, show);
       await replaceFeatures(app.db, id, { imageFeatures: f.imageFeatures, featurizer: f.featurizer }, f.chunks);
     }
     await app.open(id, true);

@@ -1,0 +1,154 @@
+// Image projects that learn from pretrained features (EfficientNet-Lite0, issue 13), in
+// Debian's Chromium with its real IndexedDB, workers and service worker: the first page
+// load fetches no weights; an import with the default features downloads them once from
+// the app's own origin (kept in the service worker's cache), encodes on a pool of workers
+// and stores 1,280 values per image, which match the core's encoder run again in Node;
+// labelling works; a reload encodes nothing and fetches nothing; the exported model names
+// the encoder.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
+import { currentSample, isLocal, launch, pressForNext, serve } from './harness.mjs';
+import { imageFolder, openProjectId, readStore } from './app-fixtures.mjs';
+
+let server;
+before(async () => {
+  server = await serve();
+});
+after(() => server?.stop());
+
+const weightRequests = (requests) => requests.filter((u) => /\/weights\/efficientnet-lite0\.f16\.safetensors/.test(u));
+
+describe('image projects with pretrained features', () => {
+  test('downloaded once when needed, encoded on a worker pool, stored, the same as the core computes; reload recomputes nothing', async () => {
+    const fx = imageFolder({ Tshirt: 0, Trouser: 1, Sneaker: 7 }, 8);
+    const b = await launch();
+    try {
+      const { page, requests } = b;
+      const workers = [];
+      page.on('worker', (w) => workers.push(w.url()));
+      await page.goto(server.url);
+      await currentSample(page);
+      assert.deepEqual(weightRequests(requests), [], 'the first page load fetches no weights');
+
+      await page.keyboard.press('p');
+      await page.fill('#import-name', 'pretrained shoes');
+      await page.keyboard.press('Escape');
+      assert.equal(await page.inputValue('#import-features'), 'pretrained', 'pretrained features are the default');
+      await page.setInputFiles('#pick-folder', fx.root);
+      await page.waitForFunction(() => /Imported \d+ images/.test(document.getElementById('import-report')?.textContent ?? ''), null, { timeout: 180_000 });
+      const report = await page.textContent('#import-report');
+      assert.match(report, /Imported 24 images/);
+      assert.match(report, /Learning from pretrained features \(1,280 per image from efficientnet-lite0\/1 f16 224px.*computed for all 24 images in [\d.]+ s \(\d+ workers?, one per core\)/s);
+      assert.match(await page.textContent('#import-count'), /encoding the images: [\d.]+ per second on \d+ cores?: 24 \/ 24/);
+      assert.equal(weightRequests(requests).length >= 1, true, 'the weights were fetched');
+      assert.ok(requests.every(isLocal), `nothing left the machine: ${requests.filter((u) => !isLocal(u)).join(', ')}`);
+      const pool = workers.filter((u) => /encode\.worker/.test(u)).length;
+      assert.ok(pool >= 1 && pool <= 3, `one encoder worker per core, at most one per chunk (${pool})`);
+      const cached = await page.evaluate(async () => (await (await caches.open('marginalia-weights')).keys()).map((r) => r.url));
+      assert.equal(cached.length, 1, 'the service worker keeps the weights for offline use');
+
+      let id;
+      for (let i = 0; i < 100 && (!id || id === 'demo'); i++) {
+        id = await openProjectId(page);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const project = (await readStore(page, 'projects')).find((p) => p.id === id);
+      assert.deepEqual(project.imageFeatures, { kind: 'pretrained', encoder: 'efficientnet-lite0/1 f16 224px', size: 224, dim: 1280 });
+      const chunks = (await readStore(page, 'features')).filter((c) => c.project === id);
+      assert.deepEqual(chunks.map((c) => [c.start, c.rows, c.width]), [[0, 24, 1280]]);
+      const stored = Float32Array.from(Object.values(chunks[0].data));
+
+      // The same images through the core's encoder in Node (the scalar build): the stored
+      // features are the encoder's (f16-rounded), not something else.
+      const core = await import('../../www/pkg/scalar/marginalia.js');
+      core.initSync({ module: readFileSync(new URL('../../www/pkg/scalar/marginalia_bg.wasm', import.meta.url)) });
+      const samples = (await readStore(page, 'samples')).filter((s) => s.project === id).sort((a, c) => a.id - c.id);
+      const per = project.width * project.height * project.channels;
+      const pixels = new Uint8Array(samples.length * per);
+      samples.forEach((s, i) => pixels.set(Object.values(s.pixels), i * per));
+      const enc = new core.ImageEncoder(readFileSync('weights/efficientnet-lite0.f16.safetensors'), 224);
+      const again = enc.encode(pixels.subarray(0, 4 * per), project.width, project.height, project.channels);
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < again.length; i++) {
+        worst = Math.max(worst, Math.abs(again[i] - stored[i]));
+        scale = Math.max(scale, Math.abs(again[i]));
+      }
+      assert.ok(scale > 0.1 && worst <= 1e-3 * scale, `stored features differ from the core's by up to ${worst} (largest value ${scale})`);
+
+      // Label by keyboard on the new features.
+      await page.waitForFunction(() => /pretrained shoes$/.test(document.getElementById('project-title')?.textContent ?? ''));
+      await page.keyboard.press('l');
+      for (let i = 0; i < 6; i++) await pressForNext(page, String((i % 3) + 1), { failOnAlert: true });
+      assert.equal(await page.textContent('#label-count'), '6');
+
+      // Reload: nothing encoded, nothing fetched again.
+      const seenWorkers = workers.length;
+      const seenWeights = weightRequests(requests).length;
+      await page.reload();
+      await currentSample(page);
+      assert.equal(await page.textContent('#label-count'), '6');
+      assert.ok(!workers.slice(seenWorkers).some((u) => /encode\.worker/.test(u)), 'no features were recomputed on reload');
+      assert.equal(weightRequests(requests).length, seenWeights, 'no weights were fetched on reload');
+
+      // The exported model names the encoder that makes its features.
+      await page.keyboard.press('d');
+      const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('#export-model')]);
+      const manifest = JSON.parse(strFromU8(unzipSync(readFileSync(await dl.path()))['model.json']));
+      assert.equal(manifest.features.width, 1280);
+      assert.equal(manifest.features.pretrained.encoder, 'efficientnet-lite0/1 f16 224px');
+
+      // Backup and restore: the settings, features and labels come back as they were.
+      await page.keyboard.press('p');
+      const [bk] = await Promise.all([page.waitForEvent('download'), page.click('#export-backup')]);
+      await page.setInputFiles('#restore', await bk.path());
+      await page.waitForSelector('#notice:not([hidden])');
+      assert.match(await page.textContent('#notice'), /Restored .*: 24 samples, 6 labels/);
+      let restored = id;
+      for (let i = 0; i < 100 && restored === id; i++) {
+        restored = await openProjectId(page);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const rp = (await readStore(page, 'projects')).find((p) => p.id === restored);
+      assert.deepEqual(rp.imageFeatures, project.imageFeatures);
+      const rc = (await readStore(page, 'features')).filter((c) => c.project === restored);
+      assert.deepEqual(Float32Array.from(Object.values(rc[0].data)), stored, 'restored features are bit for bit the same');
+
+      // Back on the first project: images added later are encoded with the same encoder;
+      // the features already stored stay as they are.
+      await page.click(`li[data-project-id="${id}"] button[aria-label^="Open"]`);
+      await page.waitForSelector('#features-setting:not([hidden])');
+      assert.match(await page.textContent('#features-now'), /pretrained features \(1,280 per image from efficientnet-lite0/);
+      const more = imageFolder({ Bag: 8 }, 2);
+      try {
+        const files = readdirSync(join(more.root, 'Bag')).map((f) => join(more.root, 'Bag', f));
+        await page.setInputFiles('#add-images', files);
+        await page.waitForFunction(() => /^Added 2 images \(unlabelled\), encoded with this project's pretrained encoder/.test(document.getElementById('features-text')?.textContent ?? ''), null, { timeout: 120_000 });
+      } finally {
+        rmSync(more.dir, { recursive: true, force: true });
+      }
+      const grown = (await readStore(page, 'features')).filter((c) => c.project === id).sort((x, y) => x.start - y.start);
+      assert.deepEqual(grown.map((c) => [c.start, c.rows, c.width]), [[0, 24, 1280], [24, 2, 1280]]);
+      assert.deepEqual(Float32Array.from(Object.values(grown[0].data)), stored);
+
+      // Switch to raw pixels and back: labels kept, the same features computed again.
+      await page.selectOption('#features-choice', 'pixels');
+      await page.click('#features-apply');
+      await page.waitForFunction(() => /^Done: the learner now sees raw pixels/.test(document.getElementById('features-text')?.textContent ?? ''), null, { timeout: 60_000 });
+      await page.selectOption('#features-choice', 'pretrained');
+      await page.click('#features-apply');
+      await page.waitForFunction(() => /^Done: the learner now sees pretrained features/.test(document.getElementById('features-text')?.textContent ?? ''), null, { timeout: 120_000 });
+      const back = (await readStore(page, 'features')).filter((c) => c.project === id);
+      assert.deepEqual(back.map((c) => [c.start, c.rows, c.width]), [[0, 26, 1280]]);
+      assert.deepEqual(Float32Array.from(Object.values(back[0].data)).subarray(0, 24 * 1280), stored, 'the same images give the same features');
+      assert.equal((await readStore(page, 'labels')).filter((l) => l.project === id).length, 6);
+      assert.deepEqual(b.consoleErrors, []);
+    } finally {
+      await b.close();
+      rmSync(fx.dir, { recursive: true, force: true });
+    }
+  });
+});
