@@ -6,6 +6,8 @@
 // Every engine's embeddings are compared with the first engine's (column "agrees").
 //
 //   node scripts/build.mjs && node bench/encoder-speed.mjs [--n 64] [--rounds 2] [--write]
+//   node bench/encoder-speed.mjs --smoke   (npm test: Marginalia's engines on 4 images,
+//                                           checked to agree; no peer, no native, no table)
 //
 // Engines run in turn, `--rounds` times (interleaved, so a noisy minute hits them all);
 // the table keeps each engine's best round. The peer is installed on first use
@@ -23,16 +25,19 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../tests/e2e/harness.mjs';
 const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const opt = (name, d) => (args.includes(name) ? args[args.indexOf(name) + 1] : d);
-const n = Number(opt('--n', 64));
-const rounds = Number(opt('--rounds', 2));
+const n = args.includes('--smoke') ? 4 : Number(opt('--n', 64));
+const rounds = args.includes('--smoke') ? 1 : Number(opt('--rounds', 2));
 const write = args.includes('--write');
-const ENGINES = ['simd-1', 'scalar-1', 'simd-pool', 'ort-wasm-1', 'ort-wasm-all', 'ort-webgpu'];
+const smoke = args.includes('--smoke');
+const ENGINES = smoke ? ['simd-1', 'scalar-1', 'simd-pool'] : ['simd-1', 'scalar-1', 'simd-pool', 'ort-wasm-1', 'ort-wasm-all', 'ort-webgpu'];
 
 const onnxFile = join(root, 'dist-bench/encoder/effnet-lite0-224.onnx');
-if (!existsSync(onnxFile)) execFileSync('python3', ['bench/encoder/make_onnx.py', onnxFile], { cwd: root, stdio: 'inherit' });
-if (!existsSync(join(root, 'bench/encoder/node_modules/onnxruntime-web'))) execFileSync('npm', ['ci', '--prefix', 'bench/encoder', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+if (smoke) {
+  // Nothing to install or make.
+} else if (!existsSync(onnxFile)) execFileSync('python3', ['bench/encoder/make_onnx.py', onnxFile], { cwd: root, stdio: 'inherit' });
+if (!smoke && !existsSync(join(root, 'bench/encoder/node_modules/onnxruntime-web'))) execFileSync('npm', ['ci', '--prefix', 'bench/encoder', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 if (!existsSync(join(root, 'www/pkg/simd/marginalia_bg.wasm'))) throw new Error('build the wasm first: node scripts/build.mjs');
-const ortVersion = JSON.parse(readFileSync(join(root, 'bench/encoder/node_modules/onnxruntime-web/package.json'), 'utf8')).version;
+const ortVersion = smoke ? '' : JSON.parse(readFileSync(join(root, 'bench/encoder/node_modules/onnxruntime-web/package.json'), 'utf8')).version;
 
 const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 const server = createServer((req, res) => {
@@ -51,9 +56,9 @@ const server = createServer((req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${server.address().port}/bench/encoder/page.html`;
 
-const native = JSON.parse(
-  spawnSync('cargo', ['run', '--release', '--quiet', '--example', 'encoder_speed', '--', String(n)], { cwd: root, encoding: 'utf8' }).stdout.trim().split('\n').pop(),
-);
+const native = smoke
+  ? null
+  : JSON.parse(spawnSync('cargo', ['run', '--release', '--quiet', '--example', 'encoder_speed', '--', String(n)], { cwd: root, encoding: 'utf8' }).stdout.trim().split('\n').pop());
 console.error(`native: ${JSON.stringify(native)}`);
 
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -82,6 +87,12 @@ try {
   server.close();
 }
 const load1 = loadavg()[0];
+if (smoke) {
+  const bad = [...best.values()].filter((r) => r.error || !(r.worstRel <= 1e-6));
+  if (bad.length || best.size !== ENGINES.length) throw new Error(`encoder bench smoke failed: ${JSON.stringify([...best.values()])}`);
+  console.log(`encoder bench smoke ok: ${best.size} engines agree`);
+  process.exit(0);
+}
 
 const NAMES = {
   'simd-1': 'Marginalia SIMD wasm, one worker',

@@ -3,7 +3,9 @@
 // onnxruntime-web (wasm on one thread and on all, WebGPU) running the same network
 // (bench/encoder/make_onnx.py). Every engine's embeddings are checked against the SIMD
 // worker's before its time counts.
-import * as ort from './node_modules/onnxruntime-web/dist/ort.all.min.mjs';
+// onnxruntime-web is imported when its engines run: the smoke mode (Marginalia only) works
+// without the peer installed.
+const loadOrt = () => import('./node_modules/onnxruntime-web/dist/ort.all.min.mjs');
 
 const SIZE = 224;
 const CHUNK = 8;
@@ -70,6 +72,7 @@ async function marginalia(build, k, weights, px, n) {
 
 /** The same images through onnxruntime-web (NCHW, (x − 127) / 128, batches of CHUNK). */
 async function onnx(model, provider, threads, px, n) {
+  const ort = await loadOrt();
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.wasmPaths = '/bench/encoder/node_modules/onnxruntime-web/dist/';
   const session = await ort.InferenceSession.create(model, { executionProviders: [provider], graphOptimizationLevel: 'all' });
@@ -105,7 +108,7 @@ function worstRel(a, ref) {
 
 window.runBench = async ({ n, engines }) => {
   const weights = new Uint8Array(await (await fetch('/weights/efficientnet-lite0.f16.safetensors')).arrayBuffer());
-  const model = new Uint8Array(await (await fetch('/dist-bench/encoder/effnet-lite0-224.onnx')).arrayBuffer());
+  const model = engines.some((e) => e.startsWith('ort')) ? new Uint8Array(await (await fetch('/dist-bench/encoder/effnet-lite0-224.onnx')).arrayBuffer()) : null;
   const px = await images(n);
   const cores = navigator.hardwareConcurrency || 2;
   const rows = [];
