@@ -25,6 +25,11 @@ export async function buildPackage() {
       copyFileSync(join(root, 'www/pkg', v, f), join(PACKAGE_DIR, 'pkg', v, f));
     }
   }
+  // The pretrained image encoder's weights (fetched by marginalia/encoder only when used)
+  // and the notice that carries their licence and attribution.
+  mkdirSync(join(PACKAGE_DIR, 'weights'), { recursive: true });
+  copyFileSync(join(root, 'weights/efficientnet-lite0.f16.safetensors'), join(PACKAGE_DIR, 'weights/efficientnet-lite0.f16.safetensors'));
+  copyFileSync(join(root, 'NOTICE'), join(PACKAGE_DIR, 'NOTICE'));
   copyFileSync(join(root, 'www/lib/package.json'), join(PACKAGE_DIR, 'package.json'));
   copyFileSync(join(root, 'www/lib/README.md'), join(PACKAGE_DIR, 'README.md'));
   return PACKAGE_DIR;
@@ -44,6 +49,7 @@ export async function buildDocs() {
     '--entryPoints', join(root, 'www/lib/index.ts'),
     '--entryPoints', join(root, 'www/lib/store/index.ts'),
     '--entryPoints', join(root, 'www/lib/labeler.ts'),
+    '--entryPoints', join(root, 'www/lib/encoder.ts'),
     '--readme', join(root, 'www/lib/README.md'),
     '--name', 'marginalia',
     '--out', join(root, 'target/npm/api'),

@@ -45,7 +45,7 @@ describe('image projects with pretrained features', () => {
       assert.match(await page.textContent('#import-count'), /encoding the images: [\d.]+ per second on \d+ cores?: 24 \/ 24/);
       assert.equal(weightRequests(requests).length >= 1, true, 'the weights were fetched');
       assert.ok(requests.every(isLocal), `nothing left the machine: ${requests.filter((u) => !isLocal(u)).join(', ')}`);
-      const pool = workers.filter((u) => /encode\.worker/.test(u)).length;
+      const pool = workers.filter((u) => /encoder-worker/.test(u)).length;
       assert.ok(pool >= 1 && pool <= 3, `one encoder worker per core, at most one per chunk (${pool})`);
       const cached = await page.evaluate(async () => (await (await caches.open('marginalia-weights')).keys()).map((r) => r.url));
       assert.equal(cached.length, 1, 'the service worker keeps the weights for offline use');
@@ -91,7 +91,7 @@ describe('image projects with pretrained features', () => {
       await page.reload();
       await currentSample(page);
       assert.equal(await page.textContent('#label-count'), '6');
-      assert.ok(!workers.slice(seenWorkers).some((u) => /encode\.worker/.test(u)), 'no features were recomputed on reload');
+      assert.ok(!workers.slice(seenWorkers).some((u) => /encoder-worker/.test(u)), 'no features were recomputed on reload');
       assert.equal(weightRequests(requests).length, seenWeights, 'no weights were fetched on reload');
 
       // The exported model names the encoder that makes its features.

@@ -20,6 +20,8 @@ test('TypeDoc builds the API reference without warnings', async () => {
     'interfaces/marginalia.LearnerOptions.html',
     'interfaces/marginalia.ImageOptions.html',
     'types/marginalia.ImageInput.html',
+    'functions/marginalia_encoder.embedImages.html',
+    'interfaces/marginalia_encoder.EncoderOptions.html',
   ]) {
     assert.ok(existsSync(join(api, page)), `missing ${page}`);
   }

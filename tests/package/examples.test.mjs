@@ -221,6 +221,70 @@ describe('npm package in a plain page (import map, static files)', () => {
     }
   });
 
+  test('pretrained image features: embedImages with the packaged weights, then a learner on them; a wrong weight file is refused', async () => {
+    const b = await launch();
+    try {
+      const { page, consoleErrors, requests } = b;
+      await page.goto(url);
+      const r = await page.evaluate(async () => {
+        const { embedImages, ENCODER_DIM } = await import('marginalia/encoder');
+        const { createLearner } = await import('marginalia');
+        // Discs (class 0) and bars (class 1) of random colours on white, drawn here.
+        const draw = (kind, i) => {
+          const c = new OffscreenCanvas(64, 48);
+          const g = c.getContext('2d');
+          g.fillStyle = '#fff';
+          g.fillRect(0, 0, 64, 48);
+          g.fillStyle = `hsl(${(i * 47) % 360} 70% 45%)`;
+          if (kind === 0) {
+            g.beginPath();
+            g.arc(20 + (i % 5) * 5, 24, 12 + (i % 3) * 2, 0, 2 * Math.PI);
+            g.fill();
+          } else g.fillRect(6 + (i % 4) * 3, 8 + (i % 5) * 3, 52 - (i % 4) * 3, 8);
+          return c.convertToBlob({ type: 'image/png' });
+        };
+        const blobs = [];
+        const truth = [];
+        for (let i = 0; i < 24; i++) {
+          blobs.push(await draw(i % 2, i));
+          truth.push(i % 2);
+        }
+        const stages = [];
+        const e = await embedImages(blobs, { onProgress: (d, t, s) => stages.push(s) });
+        const again = await embedImages(blobs.slice(0, 2), { size: 224 });
+        const l = await createLearner({ features: e.dim, classes: ['disc', 'bar'], seed: 1 });
+        await l.addSamples(e.features.subarray(0, 16 * e.dim));
+        await l.teach(Array.from({ length: 16 }, (_, i) => ({ index: i, label: truth[i] })));
+        const probs = await l.predict(e.features.subarray(16 * e.dim));
+        let right = 0;
+        for (let i = 0; i < 8; i++) right += (probs[i * 2 + 1] > 0.5 ? 1 : 0) === truth[16 + i] ? 1 : 0;
+        let wrong = null;
+        try {
+          await embedImages(blobs.slice(0, 1), { weightsUrl: new URL('./node_modules/marginalia/pkg/simd/marginalia_bg.wasm', location.href) });
+        } catch (err) {
+          wrong = { code: err.code, message: err.message };
+        }
+        const same = e.features.subarray(0, 2 * e.dim).every((v, i) => v === again.features[i]);
+        return { dim: e.dim, expected: ENCODER_DIM, version: e.version, rows: e.features.length / e.dim, finite: e.features.every(Number.isFinite), same, right, stages: [stages[0], stages.at(-1)], wrong };
+      });
+      assert.equal(r.dim, 1280);
+      assert.equal(r.expected, 1280);
+      assert.equal(r.version, 'efficientnet-lite0/1 f16 224px');
+      assert.equal(r.rows, 24);
+      assert.ok(r.finite);
+      assert.ok(r.same, 'the same images give the same features');
+      assert.ok(r.right >= 7, `discs against bars, 16 labels: ${r.right} of 8 right`);
+      assert.match(r.stages[0], /downloading the image encoder/);
+      assert.match(r.stages[1], /encoding the images: [\d.]+ per second/);
+      assert.equal(r.wrong?.code, 'E_FORMAT', JSON.stringify(r.wrong));
+      assert.match(r.wrong.message, /not the expected one/);
+      assert.ok(requests.some((u) => u.endsWith('/node_modules/marginalia/weights/efficientnet-lite0.f16.safetensors')), 'the packaged weights were fetched');
+      assert.deepEqual(consoleErrors, []);
+    } finally {
+      await b.close();
+    }
+  });
+
   test('the merged core: MLP, a committee strategy, bit-exact restore, stop suggestion, CV estimate, texts and rows', async () => {
     const b = await launch();
     try {

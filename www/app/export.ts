@@ -1,6 +1,6 @@
 // Exports, built in the page and handed over as a blob download: nothing goes to a server.
 // The row formats are pure functions (unit-tested); the zip uses fflate.
-import { WEIGHTS_SHA256 } from './encoder-pool';
+import { WEIGHTS_SHA256 } from 'marginalia/encoder';
 import { zipSync, type Zippable } from 'fflate';
 import type { LabelRecord, ProjectRecord, SampleRecord } from './store/db';
 
