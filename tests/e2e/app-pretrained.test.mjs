@@ -11,7 +11,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { currentSample, isLocal, launch, pressForNext, serve } from './harness.mjs';
-import { imageFolder, openProjectId, readStore } from './app-fixtures.mjs';
+import { greyPng, imageFolder, openProjectId, readStore } from './app-fixtures.mjs';
 
 let server;
 before(async () => {
@@ -145,6 +145,55 @@ describe('image projects with pretrained features', () => {
       assert.deepEqual(back.map((c) => [c.start, c.rows, c.width]), [[0, 26, 1280]]);
       assert.deepEqual(Float32Array.from(Object.values(back[0].data)).subarray(0, 24 * 1280), stored, 'the same images give the same features');
       assert.equal((await readStore(page, 'labels')).filter((l) => l.project === id).length, 6);
+      assert.deepEqual(b.consoleErrors, []);
+    } finally {
+      await b.close();
+      rmSync(fx.dir, { recursive: true, force: true });
+    }
+  });
+
+  test('awkward and broken files: CMYK, 16-bit, transparent, animated, truncated, 50 megapixels, not an image; each encoded or skipped with its name and reason', async () => {
+    const bad = join(import.meta.dirname, '..', 'fixtures', 'images-bad');
+    const fx = imageFolder({ Tshirt: 0, Trouser: 1 }, 4, {
+      'Tshirt/cmyk.jpg': readFileSync(join(bad, 'cmyk.jpg')),
+      'Tshirt/grey16.png': readFileSync(join(bad, 'grey16.png')),
+      'Trouser/transparent.png': readFileSync(join(bad, 'transparent.png')),
+      'Trouser/animated.gif': readFileSync(join(bad, 'animated.gif')),
+      'Trouser/truncated.jpg': readFileSync(join(bad, 'truncated.jpg')),
+      // 8192 × 6144 grey (50.3 megapixels): 50 MB of pixels, a small file.
+      'Tshirt/huge.png': greyPng(new Uint8Array(8192 * 6144).fill(128), 8192, 6144),
+      'Tshirt/notes.png': Buffer.from('not an image at all'),
+    });
+    const b = await launch({ serviceWorkers: 'block' });
+    try {
+      const { page } = b;
+      await page.goto(server.url);
+      await currentSample(page);
+      await page.keyboard.press('p');
+      await page.fill('#import-name', 'awkward');
+      await page.keyboard.press('Escape');
+      await page.setInputFiles('#pick-folder', fx.root);
+      await page.waitForFunction(() => /Imported \d+ images/.test(document.getElementById('import-report')?.textContent ?? ''), null, { timeout: 180_000 });
+      const report = await page.textContent('#import-report');
+      assert.match(report, /Learning from pretrained features/, report);
+      const m = report.match(/Imported (\d+) images/);
+      const skippedNames = [...report.matchAll(/([\w.-]+\.(?:png|jpg|gif)): ([^\n]+?)(?=[\w.-]+\.(?:png|jpg|gif):|$)/g)].map((x) => x[1]);
+      // The named broken file is skipped with the browser's reason; every other file is in.
+      assert.match(report, /notes\.png: not a readable image/);
+      const all = ['cmyk.jpg', 'grey16.png', 'transparent.png', 'animated.gif', 'truncated.jpg', 'huge.png', 'notes.png'];
+      let id;
+      for (let i = 0; i < 100 && (!id || id === 'demo'); i++) {
+        id = await openProjectId(page);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const samples = (await readStore(page, 'samples')).filter((x) => x.project === id);
+      const imported = new Set(samples.map((x) => x.source.split('/').pop()));
+      for (const f of all) assert.ok(imported.has(f) !== skippedNames.includes(f), `${f} is either imported or skipped with its reason (report: ${report})`);
+      for (const f of ['cmyk.jpg', 'grey16.png', 'transparent.png', 'animated.gif', 'huge.png']) assert.ok(imported.has(f), `${f} decodes in Chromium and is encoded`);
+      assert.equal(Number(m[1]), samples.length);
+      const chunks = (await readStore(page, 'features')).filter((c) => c.project === id);
+      assert.equal(chunks.reduce((a, c) => a + c.rows, 0), samples.length, 'every imported image has its features');
+      assert.ok(chunks.every((c) => Object.values(c.data).every(Number.isFinite)));
       assert.deepEqual(b.consoleErrors, []);
     } finally {
       await b.close();
