@@ -200,4 +200,43 @@ describe('image projects with pretrained features', () => {
       rmSync(fx.dir, { recursive: true, force: true });
     }
   });
+
+  test('stopping the encoding makes the project with raw pixels; every image is kept', async () => {
+    const fx = imageFolder({ Tshirt: 0, Trouser: 1, Sneaker: 7, Bag: 8 }, 60);
+    const b = await launch({ serviceWorkers: 'block' });
+    try {
+      const { page } = b;
+      const workers = [];
+      page.on('worker', (w) => workers.push(w.url()));
+      await page.goto(server.url);
+      await currentSample(page);
+      await page.keyboard.press('p');
+      await page.fill('#import-name', 'stopped');
+      await page.keyboard.press('Escape');
+      await page.setInputFiles('#pick-folder', fx.root);
+      await page.waitForFunction(() => /encoding the images: [\d.]+ per second/.test(document.getElementById('import-count')?.textContent ?? ''), null, { timeout: 120_000 });
+      await page.click('#import-cancel');
+      await page.waitForFunction(() => /Imported \d+ images/.test(document.getElementById('import-report')?.textContent ?? ''), null, { timeout: 120_000 });
+      const report = await page.textContent('#import-report');
+      assert.match(report, /Imported 240 images.*Encoding was stopped, as you asked\. This project uses raw pixels/s);
+      assert.ok(await page.isHidden('#import-cancel'));
+      let id;
+      for (let i = 0; i < 100 && (!id || id === 'demo'); i++) {
+        id = await openProjectId(page);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const project = (await readStore(page, 'projects')).find((p) => p.id === id);
+      assert.ok(!project.imageFeatures, 'a pixel project');
+      assert.equal((await readStore(page, 'samples')).filter((x) => x.project === id).length, 240);
+      assert.deepEqual((await readStore(page, 'features')).filter((c) => c.project === id), []);
+      // The workers were stopped: none is left encoding behind the page's back.
+      assert.equal(await page.evaluate(() => document.getElementById('import-count').textContent.includes('240 / 240') && /encoding/.test(document.getElementById('import-count').textContent)), false);
+      await page.keyboard.press('l');
+      await currentSample(page);
+      assert.deepEqual(b.consoleErrors, []);
+    } finally {
+      await b.close();
+      rmSync(fx.dir, { recursive: true, force: true });
+    }
+  });
 });

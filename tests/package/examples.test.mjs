@@ -265,9 +265,18 @@ describe('npm package in a plain page (import map, static files)', () => {
           wrong = { code: err.code, message: err.message };
         }
         const same = e.features.subarray(0, 2 * e.dim).every((v, i) => v === again.features[i]);
-        return { dim: e.dim, expected: ENCODER_DIM, version: e.version, rows: e.features.length / e.dim, finite: e.features.every(Number.isFinite), same, right, stages: [stages[0], stages.at(-1)], wrong };
+        // Aborting stops the workers and rejects with the signal's reason (no hang).
+        const ac = new AbortController();
+        let aborted = null;
+        try {
+          await embedImages(blobs, { signal: ac.signal, onProgress: (d, t, s) => /encoding the images/.test(s) && ac.abort(new DOMException('enough', 'AbortError')) });
+        } catch (err) {
+          aborted = err.name;
+        }
+        return { aborted, dim: e.dim, expected: ENCODER_DIM, version: e.version, rows: e.features.length / e.dim, finite: e.features.every(Number.isFinite), same, right, stages: [stages[0], stages.at(-1)], wrong };
       });
       assert.equal(r.dim, 1280);
+      assert.equal(r.aborted, 'AbortError');
       assert.equal(r.expected, 1280);
       assert.equal(r.version, 'efficientnet-lite0/1 f16 224px');
       assert.equal(r.rows, 24);

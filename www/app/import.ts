@@ -49,6 +49,8 @@ export interface ImportOptions {
   folders: FolderMode;
   /** What the learner sees: raw pixels, convolutional features learned from the images, or pretrained features. Default 'pixels'. */
   features?: ImageFeatureKind;
+  /** Stops computing pretrained features; the project is then made with raw pixels. */
+  signal?: AbortSignal;
 }
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|gif|bmp)$/i;
@@ -236,12 +238,13 @@ export async function importImages(id: string, files: InputFile[], opts: ImportO
   let features: FeatureChunk[] = [];
   if (opts.features === 'pretrained' && samples.length) {
     try {
-      const f = await computePretrainedFeatures(project, samples, ENCODER_SIZE, (d, t, stage) => progress(d, t, stage));
+      const f = await computePretrainedFeatures(project, samples, ENCODER_SIZE, (d, t, stage) => progress(d, t, stage), opts.signal);
       project.imageFeatures = f.imageFeatures;
       features = f.chunks;
       notes.push(`Learning from ${describeImageFeatures(f.imageFeatures)}: computed for all ${samples.length} images in ${(f.encodeMs / 1000).toFixed(1)} s (${f.encodedOn.why}).`);
     } catch (e) {
-      notes.push(`Pretrained features could not be computed (${(e as Error).message}). This project uses raw pixels; you can try again under Projects.`);
+      if (opts.signal?.aborted) notes.push('Encoding was stopped, as you asked. This project uses raw pixels; you can switch it to pretrained features under Projects.');
+      else notes.push(`Pretrained features could not be computed (${(e as Error).message}). This project uses raw pixels; you can try again under Projects.`);
     }
   } else if (opts.features === 'coates' && samples.length) {
     // Too few images is known before any work: said plainly, and the project is made

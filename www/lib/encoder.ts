@@ -121,7 +121,13 @@ function startWorker(make: () => Worker) {
       if (!r.ok) throw new MarginaliaError('E_WORKER', `image encoder: ${r.error}`);
       return r;
     });
-  return { call, terminate: () => w.terminate() };
+  // A terminated worker never answers: its pending call rejects instead of hanging.
+  const terminate = () => {
+    w.terminate();
+    pending?.reject(new DOMException('the encoder worker was stopped', 'AbortError'));
+    pending = null;
+  };
+  return { call, terminate };
 }
 
 /**

@@ -220,14 +220,23 @@ async function runImport(app: AppHandle, files: InputFile[]): Promise<void> {
   const bar = $('import-progress') as HTMLProgressElement;
   const count = $('import-count');
   const report = $('import-report');
+  const cancel = $('import-cancel') as HTMLButtonElement;
   status.hidden = false;
   report.replaceChildren();
+  // Encoding pretrained features can take a minute per few thousand images: it can be
+  // stopped; the project is then made with raw pixels (switchable later), nothing lost.
+  const stop = new AbortController();
+  cancel.onclick = () => {
+    cancel.disabled = true;
+    stop.abort(new DOMException('stopped by you', 'AbortError'));
+  };
   const opts = {
     name: ($('import-name') as HTMLInputElement).value.trim() || 'Imported images',
     size: Number(($('import-size') as HTMLSelectElement).value),
     channels: channelChoice(($('import-channels') as HTMLSelectElement).value),
     folders: ($('import-folders') as HTMLSelectElement).value as FolderMode,
     features: ($('import-features') as HTMLSelectElement).value as ImageFeatureKind,
+    signal: stop.signal,
   };
   try {
     const id = newProjectId();
@@ -235,7 +244,13 @@ async function runImport(app: AppHandle, files: InputFile[]): Promise<void> {
       bar.max = Math.max(total, 1);
       bar.value = done;
       count.textContent = `${stage ? `${stage}: ` : ''}${done} / ${total}`;
+      const encoding = !!stage && /image encoder|encoding the images/.test(stage) && opts.features === 'pretrained';
+      if (cancel.hidden === encoding) {
+        cancel.hidden = !encoding;
+        cancel.disabled = false;
+      }
     });
+    cancel.hidden = true;
     const lines: (string | Node)[] = [];
     if (r.samples.length) {
       await putProjectData(app.db, r.project, r.samples, r.labels, r.features);
@@ -254,6 +269,8 @@ async function runImport(app: AppHandle, files: InputFile[]): Promise<void> {
     }
   } catch (e) {
     showAlert(`The import failed: ${describe(e)}. Nothing was stored; your other projects are untouched.`, (e as { quota?: boolean }).quota);
+  } finally {
+    cancel.hidden = true;
   }
 }
 
