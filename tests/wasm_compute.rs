@@ -439,3 +439,34 @@ async fn device_loss_with_member_probabilities_falls_back() {
         assert_all_close("member probabilities across the fallback", a.as_slice().unwrap(), b.as_slice().unwrap());
     }
 }
+
+/// The image encoder on the GPU (SwiftShader here) against the CPU path: three fixture
+/// photos at 64 px in chunks of two (so the chunking runs), embeddings within 1e-3 of the
+/// largest value and the same ImageNet top-1 through the classifier.
+#[wasm_bindgen_test]
+async fn gpu_image_encoder_matches_cpu() {
+    use marginalia::encoder::{EfficientNetLite0, Rgb8};
+    let net = EfficientNetLite0::from_bytes(include_bytes!("../weights/efficientnet-lite0.f16.safetensors")).unwrap();
+    let photos: [(&[u8], usize, usize); 3] = [
+        (include_bytes!("fixtures/effnet/grace-hopper.128x150.rgb"), 128, 150),
+        (include_bytes!("fixtures/effnet/cat-0003.32x32.rgb"), 32, 32),
+        (include_bytes!("fixtures/effnet/ship-0010.32x32.rgb"), 32, 32),
+    ];
+    let size = 64;
+    let inputs: Vec<f32> = photos.iter().flat_map(|(px, w, h)| Rgb8::new(*w, *h, px.to_vec()).unwrap().to_network_input(size)).collect();
+    let ctx = GpuContext::new(GpuOptions { max_chunk_rows: Some(2), ..Default::default() }).await.expect("SwiftShader adapter (--enable-unsafe-webgpu)");
+    let enc = ctx.upload_encoder(&net).unwrap();
+    assert!(enc.resident_bytes() > 13_000_000, "the f32 weights (3.4 M values) are on the GPU: {}", enc.resident_bytes());
+    let got = ctx.encode_inputs(&enc, &inputs, size).await.unwrap();
+    assert_eq!(got.len(), 3 * 1280);
+    for (i, g) in got.chunks_exact(1280).enumerate() {
+        let cpu = net.embed_input(&inputs[i * size * size * 3..(i + 1) * size * size * 3], size);
+        let scale = cpu.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let worst = g.iter().zip(&cpu).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst <= 1e-3 * scale, "image {i}: GPU differs from CPU by {worst} (largest value {scale})");
+        let top = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
+        assert_eq!(top(&net.classify(g)), top(&net.classify(&cpu)), "image {i}: same top-1");
+    }
+    // Inputs that are not whole images are refused before any GPU work.
+    assert!(ctx.encode_inputs(&enc, &inputs[..100], size).await.is_err());
+}

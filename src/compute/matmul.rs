@@ -111,6 +111,21 @@ impl PackedB {
         PackedB { k, m, panels: pack_b(b, k, m) }
     }
 
+    /// B back in row-major k×m order (for uploading the same weights to the GPU).
+    pub fn unpack(&self) -> Vec<f32> {
+        let mut b = vec![0.0f32; self.k * self.m];
+        if self.k == 0 || self.m == 0 {
+            return b;
+        }
+        for (q, panel) in self.panels.chunks_exact(self.k * NR).enumerate() {
+            let (from, to) = (q * NR, ((q + 1) * NR).min(self.m));
+            for (src, dst) in panel.chunks_exact(NR).zip(b.chunks_exact_mut(self.m)) {
+                dst[from..to].copy_from_slice(&src[..to - from]);
+            }
+        }
+        b
+    }
+
     /// Rows of B.
     pub fn k(&self) -> usize {
         self.k
@@ -437,6 +452,14 @@ mod tests {
         let (n, k) = a.dim();
         let m = b.ncols();
         Array2::from_shape_fn((n, m), |(i, j)| (0..k).map(|p| a[[i, p]] as f64 * b[[p, j]] as f64).sum())
+    }
+
+    #[test]
+    fn packing_then_unpacking_gives_b_back() {
+        for &(k, m) in &[(1, 1), (3, 8), (5, 9), (17, 23), (0, 4), (4, 0)] {
+            let b: Vec<f32> = (0..k * m).map(|v| v as f32 * 0.5 - 3.0).collect();
+            assert_eq!(PackedB::new(&b, k, m).unpack(), b, "{k}×{m}");
+        }
     }
 
     #[test]

@@ -42,18 +42,19 @@ pub const FORMAT: &str = "marginalia-effnet-lite0/1";
 /// Stable name that goes into stored features and exported models.
 pub const NAME: &str = "efficientnet-lite0";
 
-struct Block {
-    expand: Option<Dense>,
-    depthwise: Depthwise,
-    project: Dense,
-    residual: bool,
+/// One MBConv block (crate-visible: the GPU path uploads the same layers).
+pub(crate) struct Block {
+    pub(crate) expand: Option<Dense>,
+    pub(crate) depthwise: Depthwise,
+    pub(crate) project: Dense,
+    pub(crate) residual: bool,
 }
 
 /// The network with its weights, packed once for the CPU kernels.
 pub struct EfficientNetLite0 {
-    stem: Dense,
-    blocks: Vec<Block>,
-    head: Dense,
+    pub(crate) stem: Dense,
+    pub(crate) blocks: Vec<Block>,
+    pub(crate) head: Dense,
     classifier: PackedB,
     classifier_bias: Vec<f32>,
     /// "f16" or "i8": how the file stored the weights (part of the version).

@@ -10,7 +10,7 @@ struct Dims {
     n: u32,        // rows in this chunk
     d_in: u32,
     d_out: u32,
-    relu: u32,     // 1: ReLU, 0: identity
+    relu: u32,     // 1: ReLU, 2: ReLU6 (the image encoder), 0: identity
     x_scale: f32,  // u8 features: value = byte × x_scale
     _pad0: u32,
     _pad1: u32,
@@ -58,6 +58,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         var v = acc + b[col];
         if (dims.relu == 1u) {
             v = max(v, 0.0);
+        } else if (dims.relu == 2u) {
+            v = clamp(v, 0.0, 6.0);
         }
         y[row * dims.d_out + col] = v;
     }

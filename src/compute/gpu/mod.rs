@@ -36,13 +36,16 @@ use super::plan::{self, DeviceLimits, DENSE_TILE, MAX_WIDTH, ROW_GROUP};
 use super::{Backend, BackendKind, Nearest, PoolMatrix, ScoreRequest, Scored};
 use crate::{Error, Result};
 
-const DENSE_WGSL: &str = include_str!("shaders/dense.wgsl");
-const LOAD_F32_WGSL: &str = include_str!("shaders/load_f32.wgsl");
-const LOAD_U8_WGSL: &str = include_str!("shaders/load_u8.wgsl");
-const SCORE_WGSL: &str = include_str!("shaders/score.wgsl");
-const NEAREST_WGSL: &str = include_str!("shaders/nearest.wgsl");
-const DOUBLE_WGSL: &str = include_str!("shaders/double.wgsl");
-const COATES_WGSL: &str = include_str!("shaders/coates.wgsl");
+const DENSE_WGSL: &str = include_str!("../shaders/dense.wgsl");
+const LOAD_F32_WGSL: &str = include_str!("../shaders/load_f32.wgsl");
+const LOAD_U8_WGSL: &str = include_str!("../shaders/load_u8.wgsl");
+const SCORE_WGSL: &str = include_str!("../shaders/score.wgsl");
+const NEAREST_WGSL: &str = include_str!("../shaders/nearest.wgsl");
+const DOUBLE_WGSL: &str = include_str!("../shaders/double.wgsl");
+const COATES_WGSL: &str = include_str!("../shaders/coates.wgsl");
+const CONVNET_WGSL: &str = include_str!("../shaders/convnet.wgsl");
+
+pub mod encoder;
 
 /// Options for building a context.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,6 +78,10 @@ struct Pipelines {
     coates_patches: wgpu::ComputePipeline,
     coates_triangle: wgpu::ComputePipeline,
     coates_pool: wgpu::ComputePipeline,
+    conv_dense: wgpu::ComputePipeline,
+    conv_depthwise: wgpu::ComputePipeline,
+    conv_add: wgpu::ComputePipeline,
+    conv_pool: wgpu::ComputePipeline,
 }
 
 /// One chunk of the pool on the GPU: features for `capacity` rows and a u32 labelled flag
@@ -187,6 +194,10 @@ impl GpuContext {
             coates_patches: compile(&device, "coates_patches", COATES_WGSL, "cut_patches").await?,
             coates_triangle: compile(&device, "coates_triangle", COATES_WGSL, "triangle").await?,
             coates_pool: compile(&device, "coates_pool", COATES_WGSL, "pool").await?,
+            conv_dense: compile(&device, "conv_dense", CONVNET_WGSL, "dense_conv").await?,
+            conv_depthwise: compile(&device, "conv_depthwise", CONVNET_WGSL, "depthwise").await?,
+            conv_add: compile(&device, "conv_add", CONVNET_WGSL, "add").await?,
+            conv_pool: compile(&device, "conv_pool", CONVNET_WGSL, "mean_pool").await?,
         };
         Ok(GpuContext { device, queue, limits, options, pipelines, mirror: None, lost, trouble, adapter_info })
     }
