@@ -31,19 +31,19 @@ async function images(n) {
   return out;
 }
 
-function worker(build, weights) {
+function worker(build, weights, gpu = false) {
   const w = new Worker('./worker.mjs', { type: 'module' });
   const call = (msg, transfer = []) =>
     new Promise((res, rej) => {
       w.onmessage = ({ data }) => (data.ok ? res(data) : rej(new Error(data.error)));
       w.postMessage(msg, transfer);
     });
-  return { init: () => call({ init: true, build, weights: weights.slice().buffer, size: SIZE }), call, terminate: () => w.terminate() };
+  return { init: () => call({ init: true, build, gpu, weights: weights.slice().buffer, size: SIZE }), call, terminate: () => w.terminate() };
 }
 
 /** Encode all images on `k` Marginalia workers (chunks of CHUNK handed out in turn). */
-async function marginalia(build, k, weights, px, n) {
-  const ws = Array.from({ length: k }, () => worker(build, weights));
+async function marginalia(build, k, weights, px, n, gpu = false) {
+  const ws = Array.from({ length: k }, () => worker(build, weights, gpu));
   await Promise.all(ws.map((w) => w.init()));
   const per = SIZE * SIZE * 3;
   const out = new Float32Array(n * 1280);
@@ -120,6 +120,7 @@ window.runBench = async ({ n, engines }) => {
       if (e === 'simd-1') r = await marginalia('simd', 1, weights, px, n);
       else if (e === 'scalar-1') r = await marginalia('scalar', 1, weights, px, n);
       else if (e === 'simd-pool') r = await marginalia('simd', cores, weights, px, n);
+      else if (e === 'webgpu') r = await marginalia('simd', 1, weights, px, n, true);
       else if (e === 'ort-wasm-1') r = await onnx(model, 'wasm', 1, px, n);
       else if (e === 'ort-wasm-all') r = await onnx(model, 'wasm', cores, px, n);
       else if (e === 'ort-webgpu') r = await onnx(model, 'webgpu', 1, px, n);

@@ -7,11 +7,11 @@ self.onmessage = async ({ data }) => {
     if (data.init) {
       const core = await import(`/www/pkg/${data.build}/marginalia.js`);
       memory = (await core.default()).memory;
-      enc = new core.ImageEncoder(new Uint8Array(data.weights), data.size);
+      enc = data.gpu ? await core.ImageEncoderGpu.create(new Uint8Array(data.weights), data.size) : new core.ImageEncoder(new Uint8Array(data.weights), data.size);
       self.postMessage({ ok: true, version: enc.version });
     } else {
       const t0 = performance.now();
-      const out = enc.encode(new Uint8Array(data.pixels), data.width, data.height, 3);
+      const out = await enc.encode(new Uint8Array(data.pixels), data.width, data.height, 3);
       self.postMessage({ ok: true, out, ms: performance.now() - t0, memory: memory.buffer.byteLength }, [out.buffer]);
     }
   } catch (e) {

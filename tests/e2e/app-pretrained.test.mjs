@@ -41,7 +41,7 @@ describe('image projects with pretrained features', () => {
       await page.waitForFunction(() => /Imported \d+ images/.test(document.getElementById('import-report')?.textContent ?? ''), null, { timeout: 180_000 });
       const report = await page.textContent('#import-report');
       assert.match(report, /Imported 24 images/);
-      assert.match(report, /Learning from pretrained features \(1,280 per image from efficientnet-lite0\/1 f16 224px.*computed for all 24 images in [\d.]+ s \(\d+ workers?, one per core\)/s);
+      assert.match(report, /Learning from pretrained features \(1,280 per image from efficientnet-lite0\/1 f16 224px.*computed for all 24 images in [\d.]+ s on \d+ CPU workers?, one per core \(the WebGPU adapter is a software one \(.+\), slower than the CPU\)/s);
       assert.match(await page.textContent('#import-count'), /encoding the images: [\d.]+ per second on \d+ cores?: 24 \/ 24/);
       assert.equal(weightRequests(requests).length >= 1, true, 'the weights were fetched');
       assert.ok(requests.every(isLocal), `nothing left the machine: ${requests.filter((u) => !isLocal(u)).join(', ')}`);
@@ -233,6 +233,49 @@ describe('image projects with pretrained features', () => {
       assert.equal(await page.evaluate(() => document.getElementById('import-count').textContent.includes('240 / 240') && /encoding/.test(document.getElementById('import-count').textContent)), false);
       await page.keyboard.press('l');
       await currentSample(page);
+      assert.deepEqual(b.consoleErrors, []);
+    } finally {
+      await b.close();
+      rmSync(fx.dir, { recursive: true, force: true });
+    }
+  });
+
+  test('?encoder=webgpu: the same features from the GPU path (SwiftShader here), within 1e-3 of the core on the CPU', async () => {
+    // Two images: SwiftShader runs the shaders on the CPU, about 8 s per 224 px image here.
+    const fx = imageFolder({ Tshirt: 0, Sneaker: 7 }, 1);
+    const b = await launch({ serviceWorkers: 'block' });
+    try {
+      const { page } = b;
+      await page.goto(`${server.url}?encoder=webgpu`);
+      await currentSample(page);
+      await page.keyboard.press('p');
+      await page.fill('#import-name', 'on the gpu');
+      await page.keyboard.press('Escape');
+      await page.setInputFiles('#pick-folder', fx.root);
+      await page.waitForFunction(() => /Imported \d+ images/.test(document.getElementById('import-report')?.textContent ?? ''), null, { timeout: 300_000 });
+      const report = await page.textContent('#import-report');
+      assert.match(report, /Imported 2 images.*computed for all 2 images in [\d.]+ s on the GPU \(.+\)\./s, report);
+      let id;
+      for (let i = 0; i < 100 && (!id || id === 'demo'); i++) {
+        id = await openProjectId(page);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const project = (await readStore(page, 'projects')).find((p) => p.id === id);
+      const stored = Float32Array.from(Object.values((await readStore(page, 'features')).find((c) => c.project === id).data));
+      const core = await import('../../www/pkg/scalar/marginalia.js');
+      core.initSync({ module: readFileSync(new URL('../../www/pkg/scalar/marginalia_bg.wasm', import.meta.url)) });
+      const samples = (await readStore(page, 'samples')).filter((s) => s.project === id).sort((a, c) => a.id - c.id);
+      const per = project.width * project.height * project.channels;
+      const pixels = new Uint8Array(samples.length * per);
+      samples.forEach((s, i) => pixels.set(Object.values(s.pixels), i * per));
+      const cpu = new core.ImageEncoder(readFileSync('weights/efficientnet-lite0.f16.safetensors'), 224).encode(pixels, project.width, project.height, project.channels);
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < cpu.length; i++) {
+        worst = Math.max(worst, Math.abs(cpu[i] - stored[i]));
+        scale = Math.max(scale, Math.abs(cpu[i]));
+      }
+      assert.ok(worst <= 1e-3 * scale, `GPU features differ from the CPU's by up to ${worst} (largest value ${scale})`);
       assert.deepEqual(b.consoleErrors, []);
     } finally {
       await b.close();

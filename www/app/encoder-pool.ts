@@ -12,8 +12,19 @@ export const WEIGHTS_URL = './weights/efficientnet-lite0.f16.safetensors';
 export const WEIGHTS_CACHE = 'marginalia-weights';
 
 /**
- * Encode `images` (n × width × height × channels bytes) at `size` px on a pool of workers,
- * one per core. Aborting `signal` stops every worker.
+ * Where to encode: `?encoder=cpu` or `?encoder=webgpu` in the page's address forces one (for
+ * comparing them, and for testing the GPU path on a software adapter); otherwise 'auto':
+ * the GPU when the adapter is a hardware one, else the CPU pool.
+ */
+export function encoderBackend(search: string = typeof location === 'undefined' ? '' : location.search): 'auto' | 'webgpu' | 'cpu' {
+  const v = new URLSearchParams(search).get('encoder');
+  return v === 'cpu' || v === 'webgpu' ? v : 'auto';
+}
+
+/**
+ * Encode `images` (n × width × height × channels bytes) at `size` px: on the GPU when the
+ * adapter is a hardware one, else on a pool of workers, one per core. Aborting `signal`
+ * stops every worker.
  */
 export async function encodeImages(
   images: Uint8Array,
@@ -26,6 +37,7 @@ export async function encodeImages(
     return await encodePixels(images, shape, {
       weightsUrl: WEIGHTS_URL,
       size,
+      backend: encoderBackend(),
       onProgress: progress,
       signal,
       // The package's worker by its TypeScript source, as the playground starts the

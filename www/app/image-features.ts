@@ -18,6 +18,8 @@ export interface ComputedFeatures {
   fitMs: number;
   encodeMs: number;
   encodedOn: EncodedOn;
+  /** Pretrained features: CPU workers used (0 when the GPU encoded them all). */
+  workers?: number;
 }
 
 /**
@@ -113,7 +115,8 @@ export async function computePretrainedFeatures(
     chunks: featureChunks(project.id, dense, r.dim),
     fitMs: 0,
     encodeMs: r.ms,
-    encodedOn: { backend: 'cpu', adapter: null, why: `${r.workers} ${r.workers === 1 ? 'worker' : 'workers'}, one per core` },
+    encodedOn: r.encodedOn,
+    workers: r.workers,
   };
 }
 
@@ -138,7 +141,7 @@ export async function encodeAdded(
     const r = await encodeImages(pixelStack(samples, project), shape, pf.size, progress);
     // Same encoder, same version: otherwise the new rows would not be comparable.
     if (r.version !== pf.encoder) throw new Error(`this project's images were encoded with ${pf.encoder}; this page has ${r.version}, whose features differ`);
-    return { chunks: featureChunks(project.id, r.features, r.dim, samples[0].id), encodedOn: { backend: 'cpu', adapter: null, why: null }, ms: r.ms };
+    return { chunks: featureChunks(project.id, r.features, r.dim, samples[0].id), encodedOn: r.encodedOn, ms: r.ms };
   }
   if (!project.featurizer) throw new Error('the project has no stored featurizer to encode new images with');
   samples.forEach((s, i) => {
@@ -153,6 +156,12 @@ export async function encodeAdded(
   } finally {
     worker.terminate();
   }
+}
+
+/** Where pretrained features were computed, in words: the GPU, or how many CPU workers and why not the GPU. */
+export function pretrainedWhere(e: EncodedOn, workers: number): string {
+  if (e.backend === 'webgpu') return `on the GPU (${e.adapter ?? 'WebGPU'})`;
+  return `on ${workers} CPU ${workers === 1 ? 'worker' : 'workers'}, one per core${e.why ? ` (${e.why})` : ''}`;
 }
 
 /** Where images were encoded, in words ("on the GPU (adapter)", "on the CPU: why"). */

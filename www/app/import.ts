@@ -6,7 +6,7 @@ import { unzipSync } from 'fflate';
 import { coatesProblem, describeImageFeatures, type ImageFeatureKind } from './coates';
 import type { DecodeApi } from './decode.worker';
 import { ENCODER_SIZE } from './encoder-pool';
-import { computeImageFeatures, computePretrainedFeatures, encodedWhere } from './image-features';
+import { computeImageFeatures, computePretrainedFeatures, encodedWhere, pretrainedWhere } from './image-features';
 import type { FeatureChunk, LabelRecord, ProjectRecord, SampleRecord } from './store/db';
 
 export interface InputFile {
@@ -241,7 +241,7 @@ export async function importImages(id: string, files: InputFile[], opts: ImportO
       const f = await computePretrainedFeatures(project, samples, ENCODER_SIZE, (d, t, stage) => progress(d, t, stage), opts.signal);
       project.imageFeatures = f.imageFeatures;
       features = f.chunks;
-      notes.push(`Learning from ${describeImageFeatures(f.imageFeatures)}: computed for all ${samples.length} images in ${(f.encodeMs / 1000).toFixed(1)} s (${f.encodedOn.why}).`);
+      notes.push(`Learning from ${describeImageFeatures(f.imageFeatures)}: computed for all ${samples.length} images in ${(f.encodeMs / 1000).toFixed(1)} s ${pretrainedWhere(f.encodedOn, f.workers ?? 0)}.`);
     } catch (e) {
       if (opts.signal?.aborted) notes.push('Encoding was stopped, as you asked. This project uses raw pixels; you can switch it to pretrained features under Projects.');
       else notes.push(`Pretrained features could not be computed (${(e as Error).message}). This project uses raw pixels; you can try again under Projects.`);

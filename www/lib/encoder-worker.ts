@@ -1,24 +1,39 @@
 // `marginalia/encoder-worker`: one worker of the image encoder pool (encoder.ts). Its own
 // wasm instance of the core and its own copy of the pretrained network, so the pool's
-// workers encode side by side on every core. A bundler that cannot follow
+// workers encode side by side on every core; or, with `gpu`, the network on the GPU
+// (WebGPU through wgpu), many images per dispatch. A bundler that cannot follow
 // `new URL('./encoder-worker.js', import.meta.url)` starts it from a file of its own that
 // imports this module (EncoderOptions.worker).
 import { loadCore, needCore, type Core } from './session.js';
 import type { EncoderReply, EncoderRequest } from './encoder.js';
 
-let encoder: InstanceType<Core['ImageEncoder']> | null = null;
+type Cpu = InstanceType<Core['ImageEncoder']>;
+type Gpu = Awaited<ReturnType<Core['ImageEncoderGpu']['create']>>;
+let encoder: { cpu: Cpu } | { gpu: Gpu } | null = null;
 const scope = self as unknown as { onmessage: ((ev: MessageEvent<EncoderRequest>) => void) | null; postMessage(m: EncoderReply, t?: Transferable[]): void };
 
 scope.onmessage = async ({ data }) => {
   try {
     if (data.op === 'init') {
       await loadCore();
-      encoder?.free();
-      encoder = new (needCore().ImageEncoder)(data.weights, data.size);
-      scope.postMessage({ ok: true, version: encoder.version, dim: encoder.dim });
+      if (encoder) 'cpu' in encoder ? encoder.cpu.free() : encoder.gpu.free();
+      encoder = null;
+      const core = needCore();
+      if (data.gpu) {
+        const gpu = await core.ImageEncoderGpu.create(data.weights, data.size);
+        encoder = { gpu };
+        scope.postMessage({ ok: true, version: gpu.version, dim: gpu.dim, adapter: gpu.adapter });
+      } else {
+        const cpu = new core.ImageEncoder(data.weights, data.size);
+        encoder = { cpu };
+        scope.postMessage({ ok: true, version: cpu.version, dim: cpu.dim });
+      }
     } else {
       if (!encoder) throw new Error('the encoder worker was not initialized');
-      const out = encoder.encode(data.pixels, data.width, data.height, data.channels);
+      const out: Float32Array =
+        'cpu' in encoder
+          ? encoder.cpu.encode(data.pixels, data.width, data.height, data.channels)
+          : await encoder.gpu.encode(data.pixels, data.width, data.height, data.channels);
       scope.postMessage({ ok: true, features: out }, [out.buffer as ArrayBuffer]);
     }
   } catch (e) {

@@ -12,6 +12,7 @@
 // hands over bytes already fetched. Its size and sha256 are checked before use.
 import { decodeImage, type DecodableImage } from './image.js';
 import { MarginaliaError } from './errors.js';
+import { browserAdapter } from './session.js';
 
 export type { DecodableImage };
 
@@ -35,6 +36,13 @@ export interface EncoderOptions {
   weights?: Uint8Array;
   /** The network's input side in pixels, 32 to 512. Default {@link ENCODER_SIZE}. */
   size?: number;
+  /**
+   * Where to encode. `'auto'` (default): on the GPU when the browser has a hardware WebGPU
+   * adapter (a software one, such as SwiftShader, is slower than the CPU and passed over),
+   * else on the CPU worker pool; a GPU that fails midway hands the rest to the CPU.
+   * `'webgpu'`: on any WebGPU adapter, or reject. `'cpu'`: the worker pool.
+   */
+  backend?: 'auto' | 'webgpu' | 'cpu';
   /** Workers to run. Default: one per core (`navigator.hardwareConcurrency`), no more than there are chunks of images. */
   workers?: number;
   /** Starts one encoder worker, for bundlers that cannot follow `new URL('./encoder-worker.js', import.meta.url)`: a module worker that imports `marginalia/encoder-worker`. */
@@ -53,14 +61,17 @@ export interface EncodedImages {
   version: string;
   /** Encoding time (ms), the download not included. */
   ms: number;
+  /** CPU workers used (0 when the GPU encoded everything). */
   workers: number;
+  /** Where the images were encoded, the GPU adapter's name, and why not on the GPU when not (null: nothing to say). */
+  encodedOn: { backend: 'webgpu' | 'cpu'; adapter: string | null; why: string | null };
 }
 
 /** Messages between the pool and encoder-worker.ts. */
 export type EncoderRequest =
-  | { op: 'init'; weights: Uint8Array; size: number }
+  | { op: 'init'; weights: Uint8Array; size: number; gpu?: boolean }
   | { op: 'encode'; pixels: Uint8Array; width: number; height: number; channels: number };
-export type EncoderReply = { ok: true; version?: string; dim?: number; features?: Float32Array } | { ok: false; error: string };
+export type EncoderReply = { ok: true; version?: string; dim?: number; adapter?: string; features?: Float32Array } | { ok: false; error: string };
 
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 
@@ -132,7 +143,8 @@ function startWorker(make: () => Worker) {
 
 /**
  * Encode `pixels` (n images of width × height × channels bytes, concatenated; channels 1,
- * 3 or 4) on a pool of workers. Images of any size: each is resized to the network's input.
+ * 3 or 4) on the GPU or a pool of workers (`backend`). Images of any size: each is resized
+ * to the network's input.
  */
 export async function encodePixels(
   pixels: Uint8Array,
@@ -147,43 +159,107 @@ export async function encodePixels(
     throw new MarginaliaError('E_SHAPE', `expected ${n} images of ${width}×${height}×${channels} bytes (${n * px} in all), got ${pixels.length} bytes`);
   const weights = options.weights ?? (await fetchWeights(options.weightsUrl ?? defaultWeightsUrl(), progress, signal));
   signal?.throwIfAborted();
-  const k = Math.min(options.workers ?? poolSize(n), poolSize(n, Number.MAX_SAFE_INTEGER));
+  const size = options.size ?? ENCODER_SIZE;
+  const backend = options.backend ?? 'auto';
   const make = options.worker ?? (() => new Worker(new URL('./encoder-worker.js', import.meta.url), { type: 'module' }));
-  const workers = Array.from({ length: k }, () => startWorker(make));
+  const job: Job = { pixels, shape, px, size, weights, make, progress, signal, features: null, dim: ENCODER_DIM, version: '', done: 0, t0: performance.now() };
+  let why: string | null = null;
+  if (backend !== 'cpu') {
+    const adapter = await browserAdapter().catch(() => null);
+    if (!adapter) why = 'no WebGPU adapter';
+    else if (backend === 'auto' && adapter.software) why = `the WebGPU adapter is a software one (${adapter.name}), slower than the CPU`;
+    else {
+      try {
+        const name = await runPool(job, 1, true);
+        if (job.done === n) return result(job, 0, { backend: 'webgpu', adapter: name, why: null });
+        why = 'the GPU stopped midway; the CPU encoded the rest';
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason ?? e;
+        if (backend === 'webgpu') throw e;
+        why = `the GPU could not encode (${(e as Error).message}); the CPU did`;
+      }
+    }
+    if (backend === 'webgpu' && job.done < n) throw new MarginaliaError('E_GPU', `WebGPU was asked for, but ${why}`);
+  }
+  const k = Math.min(options.workers ?? poolSize(n - job.done), poolSize(n - job.done, Number.MAX_SAFE_INTEGER));
+  await runPool(job, k, false);
+  return result(job, k, { backend: 'cpu', adapter: null, why });
+}
+
+/** One encoding job, shared by the GPU attempt and the CPU pool (which resumes where the GPU stopped). */
+interface Job {
+  pixels: Uint8Array;
+  shape: { n: number; width: number; height: number; channels: 1 | 3 | 4 };
+  px: number;
+  size: number;
+  weights: Uint8Array;
+  make: () => Worker;
+  progress: EncodeProgress;
+  signal?: AbortSignal;
+  features: Float32Array | null;
+  dim: number;
+  version: string;
+  /** Images encoded so far: always the first `done` (chunks are handed out in order and a failed chunk ends the run). */
+  done: number;
+  t0: number;
+}
+
+function result(job: Job, workers: number, encodedOn: EncodedImages['encodedOn']): EncodedImages {
+  return { features: job.features!, dim: job.dim, version: job.version, ms: performance.now() - job.t0, workers, encodedOn };
+}
+
+/**
+ * Encode the job's images from `job.done` on `k` workers (or one GPU worker); returns the
+ * GPU adapter's name. A GPU that fails leaves `job.done` at the first image not encoded.
+ */
+async function runPool(job: Job, k: number, gpu: boolean): Promise<string | null> {
+  const { n, width, height, channels } = job.shape;
+  const workers = Array.from({ length: k }, () => startWorker(job.make));
   const stop = () => workers.forEach((w) => w.terminate());
-  signal?.addEventListener('abort', stop, { once: true });
+  job.signal?.addEventListener('abort', stop, { once: true });
   try {
-    progress(0, n, 'starting the image encoder');
-    const size = options.size ?? ENCODER_SIZE;
-    const infos = await Promise.all(workers.map((w) => w.call({ op: 'init', weights: weights.slice(), size })));
-    const version = infos[0].ok ? infos[0].version! : '';
-    const dim = infos[0].ok ? infos[0].dim! : ENCODER_DIM;
-    const features = new Float32Array(n * dim);
-    const t0 = performance.now();
-    let next = 0;
-    let done = 0;
+    job.progress(job.done, n, gpu ? 'starting the image encoder on the GPU' : 'starting the image encoder');
+    const infos = await Promise.all(workers.map((w) => w.call({ op: 'init', weights: job.weights.slice(), size: job.size, gpu })));
+    const info = infos[0].ok ? infos[0] : null;
+    if (job.version && info?.version !== job.version) throw new MarginaliaError('E_WORKER', `the GPU and CPU encoders differ (${info?.version} against ${job.version})`);
+    job.version = info?.version ?? '';
+    job.dim = info?.dim ?? ENCODER_DIM;
+    job.features ??= new Float32Array(n * job.dim);
+    // GPU chunks are larger: one submission carries many images.
+    const chunk = gpu ? ENCODE_CHUNK * 4 : ENCODE_CHUNK;
+    let next = job.done;
+    let failed: unknown = null;
+    const where = gpu ? `on the GPU (${info?.adapter ?? 'WebGPU'})` : `on ${k} ${k === 1 ? 'core' : 'cores'}`;
+    const rateFrom = { t: performance.now(), done: job.done };
     const run = async (w: ReturnType<typeof startWorker>) => {
-      while (next < n) {
+      while (next < n && failed === null) {
         const start = next;
-        const end = Math.min(start + ENCODE_CHUNK, n);
+        const end = Math.min(start + chunk, n);
         next = end;
-        const part = pixels.slice(start * px, end * px);
-        const r = await w.call({ op: 'encode', pixels: part, width, height, channels }, [part.buffer]);
-        signal?.throwIfAborted();
-        if (r.ok) features.set(r.features!, start * dim);
-        done += end - start;
-        const rate = done / Math.max((performance.now() - t0) / 1000, 1e-3);
-        const left = Math.ceil((n - done) / rate);
-        progress(done, n, `encoding the images: ${rate.toFixed(1)} per second on ${k} ${k === 1 ? 'core' : 'cores'}${done < n ? `, about ${left < 90 ? `${left} s` : `${Math.round(left / 60)} min`} left` : ''}`);
+        const part = job.pixels.slice(start * job.px, end * job.px);
+        let r: EncoderReply;
+        try {
+          r = await w.call({ op: 'encode', pixels: part, width, height, channels }, [part.buffer]);
+        } catch (e) {
+          if (!gpu) throw e;
+          failed = e;
+          return;
+        }
+        job.signal?.throwIfAborted();
+        if (r.ok) job.features!.set(r.features!, start * job.dim);
+        job.done += end - start;
+        const rate = (job.done - rateFrom.done) / Math.max((performance.now() - rateFrom.t) / 1000, 1e-3);
+        const left = Math.ceil((n - job.done) / rate);
+        job.progress(job.done, n, `encoding the images: ${rate.toFixed(1)} per second ${where}${job.done < n ? `, about ${left < 90 ? `${left} s` : `${Math.round(left / 60)} min`} left` : ''}`);
       }
     };
     await Promise.all(workers.map(run));
-    return { features, dim, version, ms: performance.now() - t0, workers: k };
+    return info?.adapter ?? null;
   } catch (e) {
-    if (signal?.aborted) throw signal.reason ?? new DOMException('cancelled', 'AbortError');
+    if (job.signal?.aborted) throw job.signal.reason ?? new DOMException('cancelled', 'AbortError');
     throw e;
   } finally {
-    signal?.removeEventListener('abort', stop);
+    job.signal?.removeEventListener('abort', stop);
     stop();
   }
 }
