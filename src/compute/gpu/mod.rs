@@ -13,11 +13,12 @@
 //!   errors, device loss) is an `Error::Gpu`, which [`super::Compute`] turns into a CPU
 //!   fallback.
 //!
-//! Why one file of ~870 lines (over the ~600 the project keeps to): it is one device's
+//! The pretrained image encoder's layers are in `encoder.rs`, beside this file.
+//!
+//! Why one file of ~880 lines (over the ~600 the project keeps to): it is one device's
 //! life around one `GpuContext` (pipelines, the pool's mirror, a round, Coates encoding,
-//! the readback), wasm-only and tested as one in the browser. It splits into a `gpu/`
-//! folder (context, pool scoring, image encoding, readback) when the pretrained encoders
-//! add their pipelines.
+//! the readback), wasm-only and tested as one in the browser. The next split is pool
+//! scoring and Coates encoding into files of their own, as the encoder's layers were.
 
 use std::cell::RefCell;
 use std::future::Future;
