@@ -136,7 +136,9 @@ mod tests {
 
     #[test]
     fn shrinking_averages_every_source_pixel() {
-        // A 1-pixel-wide stripe pattern shrunk 4× becomes flat grey, not stripes.
+        // A 1-pixel-wide stripe pattern shrunk 4× becomes grey, not stripes: sampling the
+        // nearest pixel would give ±1. Not exactly 0: at the image's edge the filter's window
+        // is cut off, and the pixels left in it are not half white (8 → 2 gives 0.075).
         let mut px = Vec::new();
         for _y in 0..8 {
             for x in 0..8 {
@@ -146,7 +148,7 @@ mod tests {
         }
         let x = Rgb8::new(8, 8, px).unwrap().to_network_input(2);
         for v in x {
-            assert!(v.abs() < 0.05, "{v}");
+            assert!(v.abs() < 0.08, "{v}");
         }
     }
 

@@ -14,7 +14,7 @@ test('bench page smoke: every engine scores one small case and agrees', { timeou
   assert.match(out, /bench smoke ok: 5 engines/, out);
 });
 
-test('encoder bench page smoke: Marginalia's encoders (scalar, SIMD, pool) run and agree bit for bit', { timeout: 300_000 }, () => {
+test("encoder bench page smoke: Marginalia's encoders (scalar, SIMD, pool) run and agree bit for bit", { timeout: 300_000 }, () => {
   const r = spawnSync(process.execPath, ['bench/encoder-speed.mjs', '--smoke'], { encoding: 'utf8' });
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, out);
