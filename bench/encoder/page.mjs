@@ -42,7 +42,7 @@ function worker(build, weights, gpu = false) {
 }
 
 /** Encode all images on `k` Marginalia workers (chunks of CHUNK handed out in turn). */
-async function marginalia(build, k, weights, px, n, gpu = false) {
+async function marginalia(build, k, weights, px, n, gpu = false, chunk = CHUNK) {
   const ws = Array.from({ length: k }, () => worker(build, weights, gpu));
   await Promise.all(ws.map((w) => w.init()));
   const per = SIZE * SIZE * 3;
@@ -56,7 +56,7 @@ async function marginalia(build, k, weights, px, n, gpu = false) {
     ws.map(async (w) => {
       while (next < n) {
         const s = next;
-        const e = Math.min(n, s + CHUNK);
+        const e = Math.min(n, s + chunk);
         next = e;
         const part = px.slice(s * per, e * per);
         const r = await w.call({ pixels: part.buffer, width: SIZE, height: SIZE }, [part.buffer]);
@@ -120,7 +120,7 @@ window.runBench = async ({ n, engines }) => {
       if (e === 'simd-1') r = await marginalia('simd', 1, weights, px, n);
       else if (e === 'scalar-1') r = await marginalia('scalar', 1, weights, px, n);
       else if (e === 'simd-pool') r = await marginalia('simd', cores, weights, px, n);
-      else if (e === 'webgpu') r = await marginalia('simd', 1, weights, px, n, true);
+      else if (e === 'webgpu') r = await marginalia('simd', 1, weights, px, n, true, 1);
       else if (e === 'ort-wasm-1') r = await onnx(model, 'wasm', 1, px, n);
       else if (e === 'ort-wasm-all') r = await onnx(model, 'wasm', cores, px, n);
       else if (e === 'ort-webgpu') r = await onnx(model, 'webgpu', 1, px, n);
@@ -139,3 +139,38 @@ window.runBench = async ({ n, engines }) => {
   return { rows, cores, adapter, crossOriginIsolated: self.crossOriginIsolated };
 };
 window.benchReady = true;
+
+/**
+ * Memory while encoding `n` images on the SIMD worker pool: images are made a chunk at a
+ * time (as an import hands them over), features kept as the app keeps them (n × 1280 f32).
+ * Returns the largest wasm memory any worker reported and the wall time.
+ */
+window.memoryRun = async ({ n }) => {
+  const weights = new Uint8Array(await (await fetch('/weights/efficientnet-lite0.f16.safetensors')).arrayBuffer());
+  const base = await images(16);
+  const per = SIZE * SIZE * 3;
+  const cores = navigator.hardwareConcurrency || 2;
+  const ws = Array.from({ length: cores }, () => worker('simd', weights));
+  await Promise.all(ws.map((w) => w.init()));
+  const out = new Float32Array(n * 1280);
+  let next = 0;
+  let wasm = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    ws.map(async (w) => {
+      while (next < n) {
+        const s = next;
+        const e = Math.min(n, s + CHUNK);
+        next = e;
+        const part = new Uint8Array((e - s) * per);
+        for (let i = s; i < e; i++) part.set(base.subarray((i % 16) * per, (i % 16 + 1) * per), (i - s) * per);
+        const r = await w.call({ pixels: part.buffer, width: SIZE, height: SIZE }, [part.buffer]);
+        out.set(r.out, s * 1280);
+        wasm = Math.max(wasm, r.memory);
+      }
+    }),
+  );
+  const ms = performance.now() - t0;
+  ws.forEach((w) => w.terminate());
+  return { n, ms, wasmPeak: wasm, workers: cores, features: out.length * 4 };
+};

@@ -225,8 +225,10 @@ async function runPool(job: Job, k: number, gpu: boolean): Promise<string | null
     job.version = info?.version ?? '';
     job.dim = info?.dim ?? ENCODER_DIM;
     job.features ??= new Float32Array(n * job.dim);
-    // GPU chunks are larger: one submission carries many images.
-    const chunk = gpu ? ENCODE_CHUNK * 4 : ENCODE_CHUNK;
+    // On the GPU one submission carries many images: how many is set by measuring, about
+    // a second's work each (a fast GPU takes dozens; a slow or software one a few, which
+    // keeps every submission well inside the readback's time limit). From 2 at first.
+    let chunk = gpu ? 2 : ENCODE_CHUNK;
     let next = job.done;
     let failed: unknown = null;
     const where = gpu ? `on the GPU (${info?.adapter ?? 'WebGPU'})` : `on ${k} ${k === 1 ? 'core' : 'cores'}`;
@@ -238,8 +240,10 @@ async function runPool(job: Job, k: number, gpu: boolean): Promise<string | null
         next = end;
         const part = job.pixels.slice(start * job.px, end * job.px);
         let r: EncoderReply;
+        const sent = performance.now();
         try {
           r = await w.call({ op: 'encode', pixels: part, width, height, channels }, [part.buffer]);
+          if (gpu) chunk = Math.max(1, Math.min(64, Math.round((1000 * (end - start)) / Math.max(performance.now() - sent, 1))));
         } catch (e) {
           if (!gpu) throw e;
           failed = e;
