@@ -16,10 +16,10 @@ echo "== wasm browser tests, scalar build =="
 CARGO_TARGET_DIR=target/wasm-test \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$MARGINALIA_WASM_RUSTFLAGS_BASE" \
   $WASM_CARGO test --target wasm32-unknown-unknown $WASM_CARGO_FLAGS \
-    --test wasm_browser --test wasm_compute --test encoder_efficientnet "$@"
+    --test wasm_browser --test wasm_compute --test encoder_efficientnet --test encoder_minilm "$@"
 
 echo "== wasm compute tests, SIMD128 build =="
 CARGO_TARGET_DIR=target/wasm-test-simd \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$MARGINALIA_WASM_RUSTFLAGS_BASE -C target-feature=+simd128" \
   $WASM_CARGO test --target wasm32-unknown-unknown $WASM_CARGO_FLAGS \
-    --test wasm_compute --test encoder_efficientnet "$@"
+    --test wasm_compute --test encoder_efficientnet --test encoder_minilm "$@"

@@ -20,6 +20,7 @@ pub mod conv;
 pub mod cpu;
 pub mod matmul;
 pub mod plan;
+pub mod transformer;
 pub mod vmath;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,14 +1,17 @@
-//! Pretrained encoders: networks that turn an image (or, later, a text) into an embedding
+//! Pretrained encoders: networks that turn an image or a text into an embedding
 //! the small models learn from. Each network's file describes only its graph; the
 //! operations live in `compute::conv` with the other kernels, and weight files are read in
 //! one place, [`weights`].
 
 pub mod efficientnet;
 pub mod image;
+pub mod minilm;
 pub mod weights;
+pub mod wordpiece;
 
 pub use efficientnet::EfficientNetLite0;
 pub use image::Rgb8;
+pub use minilm::MiniLm;
 
 use crate::data::dataset::FeatureKind;
 
@@ -33,3 +36,4 @@ pub fn default_image_features(_width: usize, _height: usize, _colour: bool) -> F
 pub fn default_resolution(_width: usize, _height: usize) -> usize {
     224
 }
+

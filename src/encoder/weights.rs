@@ -62,3 +62,47 @@ impl<'a> WeightFile<'a> {
         Ok(out)
     }
 }
+
+/// A table read one row at a time (a vocabulary's embeddings): kept as stored when the file
+/// has int8 rows (a quarter of the memory of f32: 11.7 MB instead of 47 MB for MiniLM's
+/// 30,522 × 384), as f32 otherwise.
+pub enum RowTable {
+    I8 { codes: Vec<i8>, scale: Vec<f32>, width: usize },
+    F32 { values: Vec<f32>, width: usize },
+}
+
+impl RowTable {
+    /// Row `r` as f32 into `out` (width values).
+    pub fn row_into(&self, r: usize, out: &mut [f32]) {
+        match self {
+            RowTable::I8 { codes, scale, width } => {
+                let s = scale[r];
+                out.iter_mut().zip(&codes[r * width..(r + 1) * width]).for_each(|(o, &q)| *o = q as f32 * s);
+            }
+            RowTable::F32 { values, width } => out.copy_from_slice(&values[r * width..(r + 1) * width]),
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        match self {
+            RowTable::I8 { scale, .. } => scale.len(),
+            RowTable::F32 { values, width } => values.len() / (*width).max(1),
+        }
+    }
+}
+
+impl WeightFile<'_> {
+    /// Tensor `name` (rows × width) as a [`RowTable`].
+    pub fn row_table(&self, name: &str, rows: usize, width: usize) -> Result<RowTable> {
+        let fail = |msg: String| Error::Format { what: self.what.into(), msg: format!("tensor '{name}': {msg}") };
+        let t = self.tensors.tensor(name).map_err(|_| fail("missing".into()))?;
+        if t.dtype() != Dtype::I8 {
+            return Ok(RowTable::F32 { values: self.f32(name, &[rows, width])?, width });
+        }
+        if t.shape() != [rows, width] {
+            return Err(fail(format!("shape {:?}, expected {:?}", t.shape(), [rows, width])));
+        }
+        let scale = self.f32(&format!("{}.scale", name.strip_suffix(".weight").unwrap_or(name)), &[rows])?;
+        Ok(RowTable::I8 { codes: t.data().iter().map(|&b| b as i8).collect(), scale, width })
+    }
+}
