@@ -32,6 +32,9 @@ pub enum FeatureKind {
     /// Embeddings of a pretrained network (`encoder`), computed before the split: they do
     /// not depend on which rows are in the pool.
     Pretrained,
+    /// For text: TF-IDF (fitted on the pool) and the sentence embeddings side by side,
+    /// each block of unit length per row (see [`combine_blocks`]).
+    TextAndPretrained,
 }
 
 impl FeatureKind {
@@ -44,7 +47,8 @@ impl FeatureKind {
             "pixels" => Ok(FeatureKind::Pixels),
             "coates" => Ok(FeatureKind::Coates),
             "pretrained" => Ok(FeatureKind::Pretrained),
-            other => Err(Error::param("features", format!("unknown kind '{other}'; known: default (or auto), tabular, text, pixels, coates, pretrained"))),
+            "text+pretrained" => Ok(FeatureKind::TextAndPretrained),
+            other => Err(Error::param("features", format!("unknown kind '{other}'; known: default (or auto), tabular, text, pixels, coates, pretrained, text+pretrained"))),
         }
     }
 
@@ -57,6 +61,7 @@ impl FeatureKind {
             FeatureKind::Pixels => "pixels",
             FeatureKind::Coates => "coates",
             FeatureKind::Pretrained => "pretrained",
+            FeatureKind::TextAndPretrained => "text+pretrained",
         }
     }
 }
@@ -69,6 +74,8 @@ enum Source {
     Fixed { x: Array2<f32>, kind: FeatureKind },
     /// Grey images, side × side bytes each, for features learned from the pool (Coates).
     Grey { images: Vec<u8>, side: usize },
+    /// A text column's TF-IDF (fitted on the pool) beside its rows' embeddings.
+    TextAndEmbedded { table: Table, column: usize, emb: Array2<f32> },
 }
 
 /// Rows with known classes, ready to featurize.
@@ -141,7 +148,7 @@ impl Dataset {
         }
         let text_column = match text_col {
             Some(name) => Some(table.column(name)?),
-            None if kind == FeatureKind::Text => Some(if others.len() == 1 { others[0] } else { table.column("text")? }),
+            None if matches!(kind, FeatureKind::Text | FeatureKind::Pretrained | FeatureKind::TextAndPretrained) => Some(if others.len() == 1 { others[0] } else { table.column("text")? }),
             None if kind == FeatureKind::Auto && others.len() == 1 => {
                 let c = others[0];
                 let non_numeric = table.rows.iter().any(|r| r[c].as_ref().is_some_and(|v| v.trim().parse::<f64>().is_err()));
@@ -150,8 +157,8 @@ impl Dataset {
             None => None,
         };
         let source = match (kind, text_column) {
-            (FeatureKind::Pixels | FeatureKind::Coates | FeatureKind::Pretrained, _) => {
-                return Err(Error::param("features", format!("{} features need images (an IDX file or a folder)", kind.name())))
+            (FeatureKind::Pixels | FeatureKind::Coates, _) | (FeatureKind::Pretrained | FeatureKind::TextAndPretrained, None) => {
+                return Err(Error::param("features", format!("{} features need images (an IDX file or a folder) or a text column", kind.name())))
             }
             (FeatureKind::Tabular, _) | (FeatureKind::Auto, None) => Source::Tabular { table, columns: others },
             (_, Some(column)) => Source::Text { table, column },
@@ -187,6 +194,32 @@ impl Dataset {
         Ok(Dataset { source: Source::Grey { images, side }, labels, class_names })
     }
 
+    /// The text of every row, when the features come from a text column (to embed them).
+    pub fn texts(&self) -> Option<Vec<String>> {
+        match &self.source {
+            Source::Text { table, column } => Some(table.rows.iter().map(|r| r[*column].clone().unwrap_or_default()).collect()),
+            _ => None,
+        }
+    }
+
+    /// A text dataset learning from `emb` (one row per text, computed before the split):
+    /// alone for [`FeatureKind::Pretrained`], beside the TF-IDF for
+    /// [`FeatureKind::TextAndPretrained`].
+    pub fn with_text_embeddings(self, emb: Array2<f32>, kind: FeatureKind) -> Result<Dataset> {
+        let Source::Text { table, column } = self.source else {
+            return Err(Error::param("features", "embeddings replace the features of a text column only"));
+        };
+        if emb.nrows() != self.labels.len() {
+            return Err(Error::Shape { what: "embedding rows vs texts".into(), expected: self.labels.len(), got: emb.nrows() });
+        }
+        let source = match kind {
+            FeatureKind::Pretrained => Source::Fixed { x: emb, kind },
+            FeatureKind::TextAndPretrained => Source::TextAndEmbedded { table, column, emb },
+            other => return Err(Error::param("features", format!("{} is not a kind of text embedding", other.name()))),
+        };
+        Ok(Dataset { source, ..self })
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -209,6 +242,7 @@ impl Dataset {
             Source::Text { .. } => FeatureKind::Text,
             Source::Fixed { kind, .. } => kind,
             Source::Grey { .. } => FeatureKind::Coates,
+            Source::TextAndEmbedded { .. } => FeatureKind::TextAndPretrained,
         }
     }
 
@@ -231,8 +265,21 @@ impl Dataset {
                 let tfidf = TfidfParams::default().fit(&pool_docs)?;
                 Ok((tfidf.transform(&pool_docs), tfidf.transform(&docs(test))))
             }
+            Source::TextAndEmbedded { table, column, emb } => {
+                let docs = |rows: &[usize]| -> Vec<String> { rows.iter().map(|&r| table.rows[r][*column].clone().unwrap_or_default()).collect() };
+                let pool_docs = docs(pool);
+                let tfidf = TfidfParams::default().fit(&pool_docs)?;
+                Ok((combine_blocks(&tfidf.transform(&pool_docs), &emb.select(Axis(0), pool)), combine_blocks(&tfidf.transform(&docs(test)), &emb.select(Axis(0), test))))
+            }
         }
     }
+}
+
+/// TF-IDF and embedding side by side. Both blocks are already of unit length per row (TF-IDF
+/// rows are L2-normalised, sentence embeddings too), so neither outweighs the other in the
+/// model's penalty; a text with no known term keeps its zero TF-IDF block.
+pub fn combine_blocks(tfidf: &Array2<f32>, emb: &Array2<f32>) -> Array2<f32> {
+    ndarray::concatenate![Axis(1), *tfidf, *emb]
 }
 
 #[cfg(test)]
@@ -257,6 +304,26 @@ mod tests {
         assert!(matches!(Dataset::from_table(t, "label", None, FeatureKind::Auto), Err(Error::Parse { line: 2, col: 2, .. })));
         let t = parse_csv(b"x,label\n1,a\n").unwrap();
         assert!(Dataset::from_table(t, "species", None, FeatureKind::Auto).is_err());
+    }
+
+    #[test]
+    fn text_embeddings_alone_or_beside_the_tfidf() {
+        let tsv = b"label\tsubject\nspam\twin money now\nham\tlunch money\nspam\twin now\n";
+        let emb = Array2::from_shape_fn((3, 2), |(i, j)| (i * 2 + j) as f32);
+        let d = Dataset::from_table(parse_tsv(tsv).unwrap(), "label", None, FeatureKind::TextAndPretrained).unwrap();
+        assert_eq!(d.texts().unwrap(), ["win money now", "lunch money", "win now"]);
+        let d = d.with_text_embeddings(emb.clone(), FeatureKind::TextAndPretrained).unwrap();
+        assert_eq!(d.kind(), FeatureKind::TextAndPretrained);
+        let (pool, test) = d.featurize(&[0, 1], &[2]).unwrap();
+        // TF-IDF fitted on the pool ("money" is the one term in both pool rows with
+        // min_df 2), then the embedding's two columns.
+        assert_eq!(pool.ncols(), 1 + 2);
+        assert_eq!(pool.row(1).to_vec(), [1.0, 2.0, 3.0]);
+        assert_eq!(test.row(0).to_vec(), [0.0, 4.0, 5.0], "no known term: a zero TF-IDF block");
+        let alone = Dataset::from_table(parse_tsv(tsv).unwrap(), "label", None, FeatureKind::Pretrained).unwrap().with_text_embeddings(emb, FeatureKind::Pretrained).unwrap();
+        assert_eq!(alone.featurize(&[0], &[2]).unwrap().1.row(0).to_vec(), [4.0, 5.0]);
+        let wrong = Dataset::from_table(parse_tsv(tsv).unwrap(), "label", None, FeatureKind::Text).unwrap().with_text_embeddings(Array2::zeros((2, 2)), FeatureKind::Pretrained);
+        assert!(wrong.unwrap_err().to_string().contains("embedding rows"));
     }
 
     #[test]

@@ -37,3 +37,8 @@ pub fn default_resolution(_width: usize, _height: usize) -> usize {
     224
 }
 
+/// The features the app chooses for a text column. See docs/BENCHMARKS.md ("Sentence
+/// encoder") for the measurement.
+pub fn default_text_features() -> FeatureKind {
+    FeatureKind::TextAndPretrained
+}

@@ -10,14 +10,16 @@ use crate::{Error, Result};
 /// Usage text, printed with `--help` and after a flag error.
 pub const USAGE: &str = "usage: marginalia-sim --data FILE|DIR [--format csv|tsv|jsonl|idx|folder] [--labels FILE]
   [--label-col NAME] [--text-col NAME]
-  [--features default|tabular|text|pixels|coates|pretrained] [--image-size PX]
+  [--features default|tabular|text|pixels|coates|pretrained|text+pretrained] [--image-size PX]
   [--model softmax|mlp] [--committee K] [--strategy NAME[,NAME...]] [--seeds N]
   [--init K] [--batch B] [--budget N] [--test-frac F] [--dump DIR]
 
   --format     default: from the file name (.csv, .tsv, .jsonl, idx/ubyte; a directory is a
                folder: one subfolder of JPEG/PNG images per class); .gz is unpacked
   --features   default: what the app would choose (auto is the same); pretrained is the
-               EfficientNet-Lite0 encoder; coates learns filters from the pool
+               EfficientNet-Lite0 encoder for images, all-MiniLM-L6-v2 for a text column;
+               text is TF-IDF; text+pretrained both side by side; coates learns filters
+               from the pool
   --image-size the encoder's input size in pixels (default: the app's choice)
   --label-col  default \"label\" (header-less numeric CSV: the last column is \"label\")
   --strategy   default auto (margin where auto is not available)

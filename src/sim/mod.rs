@@ -14,6 +14,7 @@
 pub mod args;
 pub mod images;
 pub mod npy;
+pub mod texts;
 
 use std::io::Write;
 use std::time::Instant;
@@ -72,7 +73,17 @@ pub fn load(opts: &Options) -> Result<Dataset> {
                 Format::Tsv => stream::parse_tsv(&bytes)?,
                 _ => stream::parse_jsonl(&bytes)?,
             };
-            Dataset::from_table(t, &opts.label_col, opts.text_col.as_deref(), opts.features)
+            let data = Dataset::from_table(t, &opts.label_col, opts.text_col.as_deref(), opts.features)?;
+            // A text column learns from sentence embeddings when asked, and by default
+            // from what the app chooses for text (encoder::default_text_features).
+            let kind = match opts.features {
+                FeatureKind::Auto if data.kind() == FeatureKind::Text => crate::encoder::default_text_features(),
+                k => k,
+            };
+            match kind {
+                FeatureKind::Pretrained | FeatureKind::TextAndPretrained => texts::with_embeddings(data, kind),
+                _ => Ok(data),
+            }
         }
     }
 }
