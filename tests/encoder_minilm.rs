@@ -77,3 +77,20 @@ fn a_file_that_is_not_minilm_is_refused_with_its_reason() {
     let err = MiniLm::from_bytes(&WEIGHTS[..1000]).err().unwrap().to_string();
     assert!(err.contains("not a safetensors file"), "{err}");
 }
+
+#[test]
+fn awkward_texts_each_get_a_unit_embedding() {
+    // Issue 14's bad input: empty, whitespace only, a 1 MB line, right-to-left text,
+    // zero-width characters, 10,000 emoji; none fails, each is a finite unit vector.
+    let m = model();
+    let long = "word ".repeat(200_000);
+    let texts = ["", "   \t\n ", long.as_str(), "שלום עולם مرحبا بالعالم", "zero\u{200b}width\u{200d}joiner\u{feff}", &"😀".repeat(10_000)];
+    let e = m.embed(&texts);
+    for (i, row) in e.embeddings.chunks_exact(384).enumerate() {
+        let norm: f32 = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!(row.iter().all(|v| v.is_finite()) && (norm - 1.0).abs() < 1e-4, "text {i}: norm {norm}");
+    }
+    assert_eq!(e.tokens[2], 128, "the 1 MB line is cut at 128 tokens");
+    assert_eq!(e.truncated, 1);
+    assert_eq!(e.tokens[5], 3, "10,000 emoji in one word: [CLS] [UNK] [SEP]");
+}

@@ -1,16 +1,17 @@
-//! `ImageEncoder`: the pretrained image encoder (EfficientNet-Lite0) over the weight
-//! file's bytes, which the caller fetches (the app from its own origin, cached by the
-//! service worker; the package from a URL its user sets).
+//! `ImageEncoder`: the pretrained image encoder (EfficientNet-Lite0), and `SentenceEncoder`,
+//! the sentence encoder (all-MiniLM-L6-v2), over the weight file's bytes, which the caller
+//! fetches (the app from its own origin, cached by the service worker; the package from a
+//! URL its user sets).
 
 use std::rc::Rc;
 
-use js_sys::Float32Array;
+use js_sys::{Float32Array, Object, Uint32Array};
 use wasm_bindgen::prelude::*;
 
-use super::js_error;
+use super::{js_error, set};
 use crate::compute::gpu::encoder::GpuEncoder;
 use crate::compute::gpu::GpuContext;
-use crate::encoder::{self, efficientnet, EfficientNetLite0, Rgb8};
+use crate::encoder::{self, efficientnet, minilm, EfficientNetLite0, MiniLm, Rgb8};
 use crate::Error;
 
 /// `n` images of width × height × channels bytes (1 grey, 3 RGB, 4 RGBA), checked.
@@ -138,4 +139,45 @@ impl ImageEncoderGpu {
 #[wasm_bindgen(js_name = defaultImageResolution)]
 pub fn default_image_resolution(width: usize, height: usize) -> usize {
     encoder::default_resolution(width, height)
+}
+
+/// (Not named TextEncoder: that would shadow the browser's own, which the bindings use.)
+#[wasm_bindgen]
+pub struct SentenceEncoder {
+    net: MiniLm,
+}
+
+#[wasm_bindgen]
+impl SentenceEncoder {
+    /// Reads the weight file, vocabulary included (`E_FORMAT` naming what is wrong with it).
+    #[wasm_bindgen(constructor)]
+    pub fn new(weights: &[u8]) -> Result<SentenceEncoder, JsValue> {
+        Ok(SentenceEncoder { net: MiniLm::from_bytes(weights).map_err(js_error)? })
+    }
+
+    /// Name and version of what the features come from, e.g. "all-minilm-l6-v2/1 i8
+    /// 128tok": stored with the features and named by exported models.
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> String {
+        self.net.version()
+    }
+
+    /// Values per text (384).
+    #[wasm_bindgen(getter)]
+    pub fn dim(&self) -> usize {
+        minilm::DIM
+    }
+
+    /// Embeds `texts`: `{ features: Float32Array (n × dim, unit length, rounded to f16
+    /// precision), tokens: Uint32Array (tokens per text, [CLS] and [SEP] included),
+    /// truncated: number (texts cut at the token limit) }`. Any string is accepted; an empty
+    /// one gets the embedding of [CLS] [SEP].
+    pub fn encode(&self, texts: Vec<String>) -> Object {
+        let e = self.net.embed(&texts);
+        let out = Object::new();
+        set(&out, "features", Float32Array::from(encoder::round_f16(e.embeddings).as_slice()));
+        set(&out, "tokens", Uint32Array::from(e.tokens.iter().map(|&t| t as u32).collect::<Vec<_>>().as_slice()));
+        set(&out, "truncated", e.truncated as u32);
+        out
+    }
 }

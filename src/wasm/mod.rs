@@ -4,7 +4,7 @@
 //! One file per exported class (docs/ARCHITECTURE.md): `learner` (Learner), `trained`
 //! (TrainedModel), `featurizers` (TextFeaturizer, TableFeaturizer, CoatesFeaturizer),
 //! `import` (TableStream, ParsedTable), `scoring` (PoolScorer, ScoringNetwork, CoatesGpu),
-//! `encoder` (ImageEncoder).
+//! `encoder` (ImageEncoder, ImageEncoderGpu, SentenceEncoder).
 //! This file holds the conversions they share and the free functions.
 
 mod encoder;

