@@ -10,6 +10,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, w
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
 import { currentSample, isLocal, launch, pressForNext, serve } from './harness.mjs';
 import { importData, openProjectId, pickData, readStore } from './app-fixtures.mjs';
 
@@ -134,7 +135,12 @@ describe('text, table and embedding projects', () => {
       assert.equal(await page.locator('#data-preview tbody tr').count(), 5);
       const a11y = await axeProblems(page, 'data import form');
       const r = await importData(page, { labels: 'classes' });
-      assert.match(r, /Imported 121 texts into “spam-subjects” \(\d+ features each; classes: ham, spam\)/);
+      assert.match(r, /Imported 121 texts into “spam-subjects” \([\d,]+ features each; classes: ham, spam\)/);
+      // By default the texts learn from words and meaning: the TF-IDF, then the sentence
+      // encoder's 384 values, its weights fetched from this origin and kept for offline use.
+      assert.match(r, /Learning from words and meaning: [\d,]+ TF-IDF terms and 384 values per text from all-minilm-l6-v2\/1 i8 128tok, computed for all 121 texts in [\d.]+ s on \d+ cores? \(\d+ per second\)/);
+      assert.equal(requests.filter((u) => /\/weights\/minilm-l6\.i8\.safetensors/.test(u)).length >= 1, true, 'the sentence encoder was fetched');
+      assert.ok(requests.every(isLocal), 'nothing left the machine');
       // The progress bar went all the way.
       assert.equal(await page.evaluate(() => { const p = document.getElementById('import-progress'); return p.value === p.max; }), true);
       const projectId = await openProjectId(page);
@@ -143,6 +149,22 @@ describe('text, table and embedding projects', () => {
       assert.ok(before.project.featurizer?.length > 0, 'the TF-IDF vocabulary is stored with the project');
       assert.equal(before.labels.length, 0, "'name the classes' imports no labels");
       const width = before.project.width;
+      assert.deepEqual(before.project.textFeatures, { kind: 'tfidf+pretrained', encoder: 'all-minilm-l6-v2/1 i8 128tok', dim: 384, tfidfWidth: width - 384 });
+      {
+        // The last 384 columns are the core's sentence embeddings of the same texts.
+        const core = await import('../../www/pkg/scalar/marginalia.js');
+        core.initSync({ module: readFileSync(new URL('../../www/pkg/scalar/marginalia_bg.wasm', import.meta.url)) });
+        const enc = new core.SentenceEncoder(readFileSync('weights/minilm-l6.i8.safetensors'));
+        const rows = before.samples.slice().sort((x, y) => x.id - y.id).slice(0, 5);
+        const again = enc.encode(rows.map((x) => x.text)).features;
+        const data = Object.values(before.features[0].data);
+        rows.forEach((x, i) => {
+          const stored = data.slice(x.id * width + width - 384, (x.id + 1) * width);
+          const worst = stored.reduce((m, v, j) => Math.max(m, Math.abs(v - again[i * 384 + j])), 0);
+          assert.ok(worst < 1e-6, `sample ${x.id}: stored embedding differs by ${worst}`);
+        });
+        enc.free();
+      }
       assert.ok(before.samples.every((s) => typeof s.text === 'string'));
       // The features are stored with the pool, in chunks: sample i is row i.
       assert.deepEqual(before.features.map((f) => [f.start, f.rows, f.width, Object.keys(f.data).length]), [[0, 121, width, 121 * width]]);
@@ -161,6 +183,16 @@ describe('text, table and embedding projects', () => {
       assert.equal(after.labels.length, 20);
       // Reload read the stored features: nothing was refitted (same vocabulary bytes).
       assert.deepEqual(after.project.featurizer, before.project.featurizer);
+
+      // The exported model says which columns are TF-IDF and names the sentence encoder.
+      await page.keyboard.press('d');
+      const [modelDl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('#export-model')]);
+      const modelZipFiles = unzipSync(readFileSync(await modelDl.path()));
+      const manifest = JSON.parse(strFromU8(modelZipFiles['model.json']));
+      assert.equal(manifest.features.width, width);
+      assert.equal(manifest.features.pretrained.encoder, 'all-minilm-l6-v2/1 i8 128tok');
+      assert.match(manifest.features.text.columns, new RegExp(`^the first ${width - 384} are the TF-IDF`));
+      assert.ok(modelZipFiles['featurizer.bin'], 'the TF-IDF vocabulary travels with the model');
 
       // The batch view shows texts too.
       await page.keyboard.press('b');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { buildDataProject, dataFormat, labelledRows, rowCap, suggest } from '../../www/app/import-data';
+import { buildDataProject, dataFormat, labelledRows, rowCap, suggest, withEmbeddings } from '../../www/app/import-data';
 import type { Featurized } from '../../www/app/import-data';
 
 function featurized(labels: (string | null)[] | null): Featurized {
@@ -86,5 +86,18 @@ describe('row cap of a streamed import', () => {
     const wide = rowCap({ kind: 'embedding', featureColumns: Array.from({ length: 1000 }, (_, i) => `x${i}`) });
     expect(wide.rows).toBe(67_108);
     expect(wide.why).toMatch(/^67,108 vectors of 1,000 values per project/);
+  });
+});
+
+describe('words and meaning', () => {
+  test('each row is its TF-IDF block, then its embedding; the input is left as it was', () => {
+    const f = featurized(null);
+    const emb = Float32Array.from([10, 11, 12, 13, 14, 15]);
+    const g = withEmbeddings(f, emb, 2);
+    expect(g.width).toBe(4);
+    expect(Array.from(g.features)).toEqual([0, 1, 10, 11, 2, 3, 12, 13, 4, 5, 14, 15]);
+    expect(f.width).toBe(2);
+    expect(Array.from(f.features)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(() => withEmbeddings(f, emb.subarray(0, 4), 2)).toThrow(/expected 3 embeddings of 2 values, got 4/);
   });
 });

@@ -1,6 +1,6 @@
 // Exports, built in the page and handed over as a blob download: nothing goes to a server.
 // The row formats are pure functions (unit-tested); the zip uses fflate.
-import { WEIGHTS_SHA256 } from 'marginalia/encoder';
+import { TEXT_WEIGHTS_SHA256, WEIGHTS_SHA256 } from 'marginalia/encoder';
 import { zipSync, type Zippable } from 'fflate';
 import type { LabelRecord, ProjectRecord, SampleRecord } from './store/db';
 
@@ -150,8 +150,10 @@ export interface ModelManifest {
     image?: { width: number; height: number; channels: number; scaling: string };
     /** Images with convolutional features: how they were made; their featurizer is featurizer.bin. */
     coates?: { centroids: number; patch: number; patches: number; seed: number; fittedOn: number; grey: string; encoding: string };
-    /** Images with pretrained features: the encoder (name and version) that makes them. */
-    pretrained?: { encoder: string; size: number; dim: number; weights: string; encoding: string };
+    /** Pretrained features: the encoder (name and version) that makes them; `size` for images. */
+    pretrained?: { encoder: string; size?: number; dim: number; weights: string; encoding: string };
+    /** Text with TF-IDF and sentence embeddings: which columns are which. */
+    text?: { columns: string };
   };
   strategy: string;
   labels: number;
@@ -172,6 +174,7 @@ export function modelManifest(
   const f = image ? project.imageFeatures : null;
   const cf = f?.kind === 'coates' ? f : null;
   const pf = f?.kind === 'pretrained' ? f : null;
+  const tf = project.kind === 'text' ? project.textFeatures ?? null : null;
   return {
     format: 'marginalia-model',
     version: 1,
@@ -203,6 +206,18 @@ export function modelManifest(
           },
         }
         : {}),
+      ...(tf
+        ? {
+          text: {
+            columns: `the first ${tf.tfidfWidth} are the TF-IDF of featurizer.bin (TextFeaturizer.restore(featurizer.bin).transform(texts)), the last ${tf.dim} the sentence embeddings below`,
+          },
+          pretrained: {
+            encoder: tf.encoder, dim: tf.dim,
+            weights: 'minilm-l6.i8.safetensors, sha256 ' + TEXT_WEIGHTS_SHA256 + ' (the Marginalia app serves it under weights/; its licence is in NOTICE)',
+            encoding: `new SentenceEncoder(weights).encode(texts).features (Marginalia wasm core): ${tf.dim} values per text`,
+          },
+        }
+        : {}),
     },
     strategy,
     labels,
@@ -211,6 +226,7 @@ export function modelManifest(
     files: {
       'model.bin': 'the model: read with TrainedModel.fromBytes (Marginalia wasm core), then predictProba(features)',
       ...(cf ? { 'featurizer.bin': 'the fitted convolutional featurizer: CoatesFeaturizer.restore (Marginalia wasm core) turns images into the features' } : {}),
+      ...(tf ? { 'featurizer.bin': 'the fitted TF-IDF vocabulary: TextFeaturizer.restore (Marginalia wasm core) turns texts into the first columns of the features' } : {}),
     },
   };
 }

@@ -17,6 +17,24 @@ export interface SkippedRow {
   offset?: number;
 }
 
+/**
+ * TF-IDF rows (`f.width` columns) with the sentence embeddings of the same texts (`dim`
+ * columns each) after them: the default features of a text project. Both blocks are of
+ * unit length per row, so neither outweighs the other in the model's penalty
+ * (docs/BENCHMARKS.md, "Sentence encoder"). Pure; `f` is not changed.
+ */
+export function withEmbeddings(f: Featurized, emb: Float32Array, dim: number): Featurized {
+  const n = f.lines.length;
+  if (emb.length !== n * dim) throw new Error(`expected ${n} embeddings of ${dim} values, got ${emb.length} values`);
+  const w = f.width + dim;
+  const features = new Float32Array(n * w);
+  for (let i = 0; i < n; i++) {
+    features.set(f.features.subarray(i * f.width, (i + 1) * f.width), i * w);
+    features.set(emb.subarray(i * dim, (i + 1) * dim), i * w + f.width);
+  }
+  return { ...f, width: w, features };
+}
+
 export interface Featurized {
   width: number;
   /** rows × width, row-major. */

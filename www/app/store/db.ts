@@ -76,6 +76,12 @@ export interface ProjectRecord {
    * change: projects stored before it read as pixel projects, as they were.
    */
   imageFeatures?: ImageFeatures | null;
+  /**
+   * Text: the stored features are the TF-IDF (`tfidfWidth` columns) followed by a sentence
+   * encoder's embeddings (`dim` columns). Absent or null: TF-IDF alone, as every text
+   * project stored before it.
+   */
+  textFeatures?: TextFeatures | null;
   /** The file the samples came from (text, tables, embeddings). */
   sourceName?: string;
   createdAt: number;
@@ -100,6 +106,17 @@ export interface HistoryEntry {
  * Coates features learned from the project's images, or a pretrained network's embeddings.
  */
 export type ImageFeatures = CoatesImageFeatures | PretrainedImageFeatures;
+
+/** TF-IDF and sentence embeddings side by side (www/app/ui/data-import.ts). */
+export interface TextFeatures {
+  kind: 'tfidf+pretrained';
+  /** The encoder and its version, e.g. "all-minilm-l6-v2/1 i8 128tok". */
+  encoder: string;
+  /** Values per text from the encoder. */
+  dim: number;
+  /** TF-IDF columns before them. */
+  tfidfWidth: number;
+}
 
 /** Embeddings of a pretrained network (www/app/encoder-pool.ts), stored in `features`. */
 export interface PretrainedImageFeatures {

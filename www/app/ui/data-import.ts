@@ -6,8 +6,10 @@
 // bad file never costs a project that was already there.
 import * as Comlink from 'comlink';
 import type { DataApi, Inspection } from '../data.worker';
-import { buildDataProject, DATA_LIMITS, EXPORT_COLUMNS, HELD_OUT, labelledRows, limitsText, suggest, type DataImportOptions, type SkippedRow } from '../import-data';
-import { putProjectData } from '../store/db';
+import { TEXT_ENCODER_DIM } from 'marginalia/encoder';
+import { encodeTexts } from '../encoder-pool';
+import { buildDataProject, DATA_LIMITS, EXPORT_COLUMNS, HELD_OUT, labelledRows, limitsText, suggest, withEmbeddings, type DataImportOptions, type Featurized, type SkippedRow } from '../import-data';
+import { putProjectData, type ProjectRecord } from '../store/db';
 import { $, describe, el, wireDropZone } from './dom';
 import { newProjectId, renderProjects, type AppHandle } from './projects-view';
 
@@ -85,6 +87,12 @@ function syncForm(): void {
   const kind = ($('data-kind') as HTMLSelectElement).value;
   const npy = inspected?.format === 'npy';
   $('data-text-wrap').hidden = kind !== 'text';
+  $('data-text-features-wrap').hidden = kind !== 'text';
+  $('data-text-features-why').hidden = kind !== 'text';
+  $('data-text-features-why').textContent =
+    ($('data-text-features') as HTMLSelectElement).value === 'pretrained'
+      ? 'Sentence embeddings (all-MiniLM-L6-v2, computed in this browser; a 23 MB download the first time) know that “refund” and “money back” mean the same; TF-IDF keeps the exact words, such as link domains and codes. Together they learned best on every text set measured. The encoder knows English: for other languages choose words only.'
+      : 'TF-IDF: the words as they are written, in any language. Nothing is downloaded.';
   $('data-label-wrap').hidden = npy;
   $('data-labels-wrap').hidden = npy || !($('data-label') as HTMLSelectElement).value;
   $('data-columns').hidden = kind === 'text' || npy;
@@ -153,6 +161,43 @@ async function pick(file: File): Promise<void> {
   }
 }
 
+/**
+ * The sentence embeddings of a text import's rows beside their TF-IDF, encoded on a pool of
+ * workers with progress and a stop button. Stopped, failed or too big: the TF-IDF alone,
+ * and the note says why (nothing is lost; the project can be imported again).
+ */
+async function addEmbeddings(f: Featurized): Promise<{ f: Featurized | null; features: ProjectRecord['textFeatures']; note: string }> {
+  const texts = f.texts ?? [];
+  const n = texts.length;
+  if (n * (f.width + TEXT_ENCODER_DIM) > DATA_LIMITS.values)
+    return { f: null, features: null, note: `Learning from the words only (TF-IDF): ${n.toLocaleString('en')} texts with sentence embeddings would pass the limit of ${DATA_LIMITS.values.toLocaleString('en')} stored values.` };
+  const cancel = $('import-cancel') as HTMLButtonElement;
+  const stop = new AbortController();
+  cancel.textContent = 'Stop encoding (use words only)';
+  cancel.hidden = false;
+  cancel.disabled = false;
+  cancel.onclick = () => {
+    cancel.disabled = true;
+    stop.abort(new DOMException('stopped by you', 'AbortError'));
+  };
+  try {
+    const e = await encodeTexts(texts, progress, stop.signal);
+    const where = `on ${e.workers} ${e.workers === 1 ? 'core' : 'cores'}`;
+    const cut = e.truncated ? `; ${e.truncated.toLocaleString('en')} ${e.truncated === 1 ? 'text was' : 'texts were'} cut at the encoder's 128 tokens` : '';
+    return {
+      f: withEmbeddings(f, e.features, e.dim),
+      features: { kind: 'tfidf+pretrained', encoder: e.version, dim: e.dim, tfidfWidth: f.width },
+      note: `Learning from words and meaning: ${f.width.toLocaleString('en')} TF-IDF terms and ${e.dim} values per text from ${e.version}, computed for all ${n.toLocaleString('en')} texts in ${(e.ms / 1000).toFixed(1)} s ${where} (${Math.round(n / Math.max(e.ms / 1000, 1e-3))} per second)${cut}.`,
+    };
+  } catch (e) {
+    const why = stop.signal.aborted ? 'you stopped the encoding' : `the sentence encoder failed (${describe(e)})`;
+    return { f: null, features: null, note: `Learning from the words only (TF-IDF): ${why}. Import the file again to add sentence embeddings.` };
+  } finally {
+    cancel.hidden = true;
+    cancel.onclick = null;
+  }
+}
+
 async function runDataImport(app: AppHandle): Promise<void> {
   const ins = inspected;
   if (!ins || !api) return;
@@ -168,10 +213,12 @@ async function runDataImport(app: AppHandle): Promise<void> {
   ($('data-import') as HTMLButtonElement).disabled = true;
   report(`Importing ${ins.name}…`);
   try {
-    const f = await api.featurize(
+    let f = await api.featurize(
       { kind, textColumn: kind === 'text' ? ($('data-text') as HTMLSelectElement).value : undefined, labelColumn: labelColumn ?? undefined, featureColumns: kind === 'text' ? undefined : featureColumns },
       Comlink.proxy(progress),
     );
+    const meaning = kind === 'text' && ($('data-text-features') as HTMLSelectElement).value === 'pretrained' ? await addEmbeddings(f) : null;
+    if (meaning?.f) f = meaning.f;
     // A fixed held-out set, split per class by the Rust core (seed 0, as the demo's).
     const heldOut = new Set<number>();
     if (opts.labels === 'heldout' && f.labels) {
@@ -179,6 +226,8 @@ async function runDataImport(app: AppHandle): Promise<void> {
       if (new Set(classes).size >= 2) for (const j of await api.split(classes, HELD_OUT, 0)) heldOut.add(rows[j]);
     }
     const r = buildDataProject(newProjectId(), ins.name, f, opts, Date.now(), heldOut);
+    if (meaning?.features) r.project.textFeatures = meaning.features;
+    if (meaning) r.notes.unshift(meaning.note);
     progress(0, r.samples.length, 'storing');
     await putProjectData(app.db, r.project, r.samples, r.labels, r.features, (n, total) => progress(n, total, 'storing'));
     progress(r.samples.length, r.samples.length, 'stored');
@@ -221,7 +270,7 @@ export function wireDataImport(app: AppHandle): void {
     if (files.length > 1) report(`${files.length} files were dropped; a data project comes from one file. Nothing was stored; your projects are untouched.`);
     else if (files[0]) void pick(files[0]);
   });
-  for (const id of ['data-kind', 'data-label']) $(id).addEventListener('change', syncForm);
+  for (const id of ['data-kind', 'data-label', 'data-text-features']) $(id).addEventListener('change', syncForm);
   $('data-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     void runDataImport(app);

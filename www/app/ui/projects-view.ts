@@ -226,6 +226,7 @@ async function runImport(app: AppHandle, files: InputFile[]): Promise<void> {
   // Encoding pretrained features can take a minute per few thousand images: it can be
   // stopped; the project is then made with raw pixels (switchable later), nothing lost.
   const stop = new AbortController();
+  cancel.textContent = 'Stop encoding (use raw pixels)';
   cancel.onclick = () => {
     cancel.disabled = true;
     stop.abort(new DOMException('stopped by you', 'AbortError'));
