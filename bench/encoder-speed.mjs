@@ -17,12 +17,12 @@
 // ONNX file is made with python3 (numpy and onnx). Pages are served with cross-origin
 // isolation, which onnxruntime-web's threads need.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../tests/e2e/harness.mjs';
+import { serveIsolated } from './encoder/serve.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -38,25 +38,11 @@ const onnxFile = join(root, 'dist-bench/encoder/effnet-lite0-224.onnx');
 if (smoke) {
   // Nothing to install or make.
 } else if (!existsSync(onnxFile)) execFileSync('python3', ['bench/encoder/make_onnx.py', onnxFile], { cwd: root, stdio: 'inherit' });
-if (!smoke && !existsSync(join(root, 'bench/encoder/node_modules/onnxruntime-web'))) execFileSync('npm', ['ci', '--prefix', 'bench/encoder', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+if (!smoke && !existsSync(join(root, 'bench/encoder/node_modules/onnxruntime-web'))) execFileSync('npm', ['ci', '--prefix', 'bench/encoder', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: root, stdio: 'inherit' });
 if (!existsSync(join(root, 'www/pkg/simd/marginalia_bg.wasm'))) throw new Error('build the wasm first: node scripts/build.mjs');
 const ortVersion = smoke ? '' : JSON.parse(readFileSync(join(root, 'bench/encoder/node_modules/onnxruntime-web/package.json'), 'utf8')).version;
 
-const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
-const server = createServer((req, res) => {
-  const path = normalize(join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
-  if (!path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) {
-    res.writeHead(404).end();
-    return;
-  }
-  res.writeHead(200, {
-    'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream',
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Embedder-Policy': 'require-corp',
-  });
-  createReadStream(path).pipe(res);
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const server = await serveIsolated(root);
 const url = `http://127.0.0.1:${server.address().port}/bench/encoder/page.html`;
 
 const memoryN = args.includes('--memory') ? Number(opt('--memory', 10000)) : 0;
