@@ -17,12 +17,12 @@
 // ONNX file is made with python3 (numpy and onnx). Pages are served with cross-origin
 // isolation, which onnxruntime-web's threads need.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../tests/e2e/harness.mjs';
-import { serveIsolated } from './encoder/serve.mjs';
+import { rendererMemory, serveIsolated } from './encoder/serve.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -37,7 +37,10 @@ const ENGINES = smoke ? ['simd-1', 'scalar-1', 'simd-pool'] : ['simd-1', 'scalar
 const onnxFile = join(root, 'dist-bench/encoder/effnet-lite0-224.onnx');
 if (smoke) {
   // Nothing to install or make.
-} else if (!existsSync(onnxFile)) execFileSync('python3', ['bench/encoder/make_onnx.py', onnxFile], { cwd: root, stdio: 'inherit' });
+} else if (!existsSync(onnxFile)) {
+  mkdirSync(dirname(onnxFile), { recursive: true });
+  execFileSync('python3', ['bench/encoder/make_onnx.py', onnxFile], { cwd: root, stdio: 'inherit' });
+}
 if (!smoke && !existsSync(join(root, 'bench/encoder/node_modules/onnxruntime-web'))) execFileSync('npm', ['ci', '--prefix', 'bench/encoder', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: root, stdio: 'inherit' });
 if (!existsSync(join(root, 'www/pkg/simd/marginalia_bg.wasm'))) throw new Error('build the wasm first: node scripts/build.mjs');
 const ortVersion = smoke ? '' : JSON.parse(readFileSync(join(root, 'bench/encoder/node_modules/onnxruntime-web/package.json'), 'utf8')).version;
@@ -50,26 +53,7 @@ if (memoryN) {
   // Resident memory of the browser's processes (the renderer holds the page and its
   // workers), sampled every 500 ms while the pool encodes.
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  // The browser is a child of this process (playwright launched it); its renderers are
-  // among its descendants.
-  const rss = () => {
-    // The renderer processes among the browser's descendants (zygote children included).
-    try {
-      const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' })
-        .trim()
-        .split('\n')
-        .map((l) => l.trim().split(/\s+/))
-        .map(([p, pp, r, ...a]) => ({ pid: Number(p), ppid: Number(pp), rss: Number(r) * 1024, args: a.join(' ') }));
-      const mine = new Set(rows.filter((r) => r.ppid === process.pid && /chrom/.test(r.args)).map((r) => r.pid));
-      for (let grew = true; grew; ) {
-        grew = false;
-        for (const r of rows) if (!mine.has(r.pid) && mine.has(r.ppid)) grew = mine.add(r.pid) && true;
-      }
-      return rows.filter((r) => mine.has(r.pid) && /--type=renderer/.test(r.args)).reduce((a, r) => a + r.rss, 0);
-    } catch {
-      return 0;
-    }
-  };
+  const rss = rendererMemory;
   let peak = 0;
   const timer = setInterval(() => (peak = Math.max(peak, rss())), 500);
   try {

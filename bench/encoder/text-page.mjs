@@ -5,9 +5,11 @@
 // engine's embeddings are compared with Marginalia's one worker (worst cosine).
 const CHUNK = 32;
 
+/** The first n spam subjects (repeated past the 4,307 there are). */
 async function subjects(n) {
   const tsv = await (await fetch('/datasets/spamassassin-subjects.tsv')).text();
-  return tsv.trim().split('\n').slice(1).map((l) => l.slice(l.indexOf('\t') + 1)).slice(0, n);
+  const all = tsv.trim().split('\n').slice(1).map((l) => l.slice(l.indexOf('\t') + 1));
+  return Array.from({ length: n }, (_, i) => all[i % all.length]);
 }
 
 function worker(weights) {
