@@ -107,3 +107,25 @@ fn image_folder_mistakes_are_named() {
     assert!(err.contains("need images"), "{err}");
     std::fs::remove_dir_all(&empty).unwrap();
 }
+
+#[test]
+fn text_columns_learn_from_sentence_embeddings() {
+    // 40 short texts of two plain topics; the embeddings alone, both kinds side by side, and
+    // the default (the pair) all load and learn; `text` stays TF-IDF.
+    let dir = std::env::temp_dir().join(format!("marginalia-sim-text-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("topics.tsv");
+    let mut tsv = String::from("label\ttext\n");
+    for i in 0..20 {
+        tsv += &format!("food\tI cooked pasta with tomato sauce for dinner {i}\n");
+        tsv += &format!("sport\tThe football team won the match on Sunday {i}\n");
+    }
+    std::fs::write(&path, tsv).unwrap();
+    for kind in ["pretrained", "text+pretrained", "default", "text"] {
+        let args = format!("--data {} --features {kind} --strategy random --seeds 1 --init 4 --batch 4 --budget 12 --test-frac 0.25", path.display());
+        let lines = run(&args).unwrap();
+        let acc = lines[0]["accuracy"].as_array().unwrap().last().unwrap().as_f64().unwrap();
+        assert!(acc > 0.9, "{kind}: accuracy {acc}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
