@@ -148,7 +148,12 @@ impl Dataset {
         }
         let text_column = match text_col {
             Some(name) => Some(table.column(name)?),
-            None if matches!(kind, FeatureKind::Text | FeatureKind::Pretrained | FeatureKind::TextAndPretrained) => Some(if others.len() == 1 { others[0] } else { table.column("text")? }),
+            None if kind == FeatureKind::Text => Some(if others.len() == 1 { others[0] } else { table.column("text")? }),
+            // Pretrained features of a table: its one column, or one named "text"; otherwise
+            // there is no text to embed (the error below says what would do).
+            None if matches!(kind, FeatureKind::Pretrained | FeatureKind::TextAndPretrained) => {
+                if others.len() == 1 { Some(others[0]) } else { table.column("text").ok() }
+            }
             None if kind == FeatureKind::Auto && others.len() == 1 => {
                 let c = others[0];
                 let non_numeric = table.rows.iter().any(|r| r[c].as_ref().is_some_and(|v| v.trim().parse::<f64>().is_err()));
@@ -158,7 +163,7 @@ impl Dataset {
         };
         let source = match (kind, text_column) {
             (FeatureKind::Pixels | FeatureKind::Coates, _) | (FeatureKind::Pretrained | FeatureKind::TextAndPretrained, None) => {
-                return Err(Error::param("features", format!("{} features need images (an IDX file or a folder) or a text column", kind.name())))
+                return Err(Error::param("features", format!("{} features need images (an IDX file or a folder) or a text column (--text-col NAME)", kind.name())))
             }
             (FeatureKind::Tabular, _) | (FeatureKind::Auto, None) => Source::Tabular { table, columns: others },
             (_, Some(column)) => Source::Text { table, column },
