@@ -25,7 +25,7 @@ const SETS: &[Set] = &[
         budget: 200,
     },
     Set { name: "UCI digits (8×8)", args: &["--data", "datasets/digits.csv.gz"], budget: 200 },
-    Set { name: "SpamAssassin subjects (TF-IDF)", args: &["--data", "datasets/spamassassin-subjects.tsv", "--text-col", "subject"], budget: 200 },
+    Set { name: "SpamAssassin subjects (TF-IDF)", args: &["--data", "datasets/spamassassin-subjects.tsv", "--text-col", "subject", "--features", "text"], budget: 200 },
     Set { name: "penguins (table)", args: &["--data", "datasets/penguins.csv", "--label-col", "Species"], budget: 60 },
     Set { name: "iris (table)", args: &["--data", "datasets/iris.csv"], budget: 40 },
 ];

@@ -37,7 +37,8 @@ fn iris_curves_and_summary() {
 
 #[test]
 fn every_shipped_format_loads() {
-    let spam = run("--data {root}/datasets/spamassassin-subjects.tsv --strategy margin --seeds 1 --batch 20 --budget 60").unwrap();
+    // TF-IDF (the default, with sentence embeddings, is text_columns_learn_from_sentence_embeddings').
+    let spam = run("--data {root}/datasets/spamassassin-subjects.tsv --features text --strategy margin --seeds 1 --batch 20 --budget 60").unwrap();
     assert!(spam[0]["accuracy"].as_array().unwrap().last().unwrap().as_f64().unwrap() > 0.6);
     let fashion = run("--data {root}/datasets/fashion-mnist-1k-images-idx3-ubyte.gz --labels {root}/datasets/fashion-mnist-1k-labels-idx1-ubyte.gz --strategy random --seeds 1 --budget 40").unwrap();
     assert_eq!(fashion[0]["labels"][0], 20);

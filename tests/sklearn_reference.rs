@@ -78,7 +78,8 @@ fn digits_matches_sklearn_logistic_regression_c1() {
 /// Spam subjects, featurized by the crate (TF-IDF fitted on all rows), exactly as
 /// `cargo run --example dump_features` hands them to the reference script.
 fn spam() -> (Array2<f32>, Vec<u32>) {
-    let args: Vec<String> = ["--data", concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/spamassassin-subjects.tsv")]
+    // TF-IDF, named: the simulator's default for text is TF-IDF beside sentence embeddings.
+    let args: Vec<String> = ["--data", concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/spamassassin-subjects.tsv"), "--features", "text"]
         .iter()
         .map(|s| s.to_string())
         .collect();

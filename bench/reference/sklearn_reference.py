@@ -49,7 +49,7 @@ def spam():
     with tempfile.TemporaryDirectory() as tmp:
         xp, yp = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
         subprocess.run(["cargo", "run", "--release", "-q", "--example", "dump_features", "--",
-                        os.path.join(ROOT, "spamassassin-subjects.tsv"), xp, yp], check=True, cwd=repo)
+                        os.path.join(ROOT, "spamassassin-subjects.tsv"), xp, yp, "--features", "text"], check=True, cwd=repo)
         return np.load(xp).astype(np.float64), np.load(yp)
 
 
