@@ -16,6 +16,9 @@ import os
 import re
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchmarks_doc import write_section  # noqa: E402
 import tarfile
 import tempfile
 
@@ -75,11 +78,7 @@ def main():
     table = "\n".join(lines)
     print(table)
     if a.write:
-        path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
-        doc = open(path).read()
-        begin, end = "<!-- image-features:begin -->", "<!-- image-features:end -->"
-        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), begin + "\n" + table + "\n" + end, doc, flags=re.S)
-        open(path, "w").write(doc)
+        write_section("image-features", table)
 
 
 if __name__ == "__main__":

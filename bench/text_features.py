@@ -18,6 +18,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchmarks_doc import write_section  # noqa: E402
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 SIM = os.path.join(ROOT, "target", "release", "marginalia-sim")
 PROTOCOL = "--seeds 5 --init 4 --batch 20 --budget 400 --test-frac 0.3 --strategy random,margin,auto"
@@ -50,13 +53,7 @@ def main():
     table = "\n".join(lines)
     print(table)
     if a.write:
-        path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
-        doc = open(path).read()
-        begin, end = "<!-- text-features:begin -->", "<!-- text-features:end -->"
-        if begin not in doc:
-            sys.exit(f"docs/BENCHMARKS.md has no {begin} marker")
-        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), begin + "\n" + table + "\n" + end, doc, flags=re.S)
-        open(path, "w").write(doc)
+        write_section("text-features", table)
 
 
 if __name__ == "__main__":
