@@ -1,6 +1,7 @@
 //! The operations of a BERT-style encoder on the CPU (the reference the GPU path is tested
-//! against): dense layers over many tokens at once (the register-blocked product of
-//! `matmul`), layer norm, GELU, and multi-head self-attention within each sentence.
+//! against): layer norm, GELU, and multi-head self-attention within each sentence. Its
+//! dense layers are `conv::Dense::pointwise` over the token rows: a 1×1 convolution is the
+//! same packed product with a bias (and a fused residual).
 //!
 //! Sentences are not padded: their tokens are stacked, one row each, so the dense layers
 //! see every token of a batch in one product, and attention runs per sentence over its own
@@ -9,56 +10,7 @@
 
 use std::ops::Range;
 
-use super::matmul::{gemm_packed, PackedB};
 use super::vmath;
-
-/// A dense layer y = x·W + b over rows of width `k`, W packed once.
-pub struct Linear {
-    w: PackedB,
-    b: Vec<f32>,
-}
-
-impl Linear {
-    /// From PyTorch's layout: `w` is out × in, row-major.
-    pub fn from_out_in(w: &[f32], b: Vec<f32>, k: usize) -> Linear {
-        let m = b.len();
-        let mut t = vec![0.0f32; k * m];
-        for (o, row) in w.chunks_exact(k).enumerate() {
-            for (i, v) in row.iter().enumerate() {
-                t[i * m + o] = *v;
-            }
-        }
-        Linear { w: PackedB::new(&t, k, m), b }
-    }
-
-    pub fn k(&self) -> usize {
-        self.w.k()
-    }
-
-    pub fn m(&self) -> usize {
-        self.w.m()
-    }
-
-    /// W as row-major in × out (for uploading the same weights to the GPU).
-    pub fn weights(&self) -> Vec<f32> {
-        self.w.unpack()
-    }
-
-    pub fn bias(&self) -> &[f32] {
-        &self.b
-    }
-
-    /// `rows` × m outputs for `rows` × k inputs.
-    pub fn run(&self, x: &[f32], rows: usize) -> Vec<f32> {
-        let m = self.m();
-        let mut y = vec![0.0f32; rows * m];
-        gemm_packed(x, &self.w, &mut y, rows);
-        for r in y.chunks_exact_mut(m) {
-            r.iter_mut().zip(&self.b).for_each(|(v, b)| *v += b);
-        }
-        y
-    }
-}
 
 /// Layer norm of each row of `x` (width `w.len()`) in place: (x − mean) / √(var + eps)·w + b,
 /// the variance the biased one (over the row), as BERT computes it.

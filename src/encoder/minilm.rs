@@ -9,7 +9,8 @@ use std::ops::Range;
 
 use super::weights::{RowTable, WeightFile};
 use super::wordpiece::{Settings, Tokens, WordPiece};
-use crate::compute::transformer::{add, attention, gelu, layer_norm, mean_pool_normalized, Linear};
+use crate::compute::conv::{Activation, Dense};
+use crate::compute::transformer::{add, attention, gelu, layer_norm, mean_pool_normalized};
 use crate::{Error, Result};
 
 /// Width of the embedding.
@@ -27,11 +28,11 @@ const BATCH_TOKENS: usize = 256;
 
 /// One transformer layer (crate-visible: a GPU path uploads the same weights).
 pub(crate) struct Layer {
-    pub(crate) qkv: Linear,
-    pub(crate) out: Linear,
+    pub(crate) qkv: Dense,
+    pub(crate) out: Dense,
     pub(crate) norm1: (Vec<f32>, Vec<f32>),
-    pub(crate) ffn_in: Linear,
-    pub(crate) ffn_out: Linear,
+    pub(crate) ffn_in: Dense,
+    pub(crate) ffn_out: Dense,
     pub(crate) norm2: (Vec<f32>, Vec<f32>),
 }
 
@@ -77,8 +78,9 @@ impl MiniLm {
         let tokenizer = WordPiece::new(file.meta("vocab")?, settings)?;
         let vocab = tokenizer.len();
         let norm = |p: &str| -> Result<(Vec<f32>, Vec<f32>)> { Ok((file.f32(&format!("{p}.weight"), &[DIM])?, file.f32(&format!("{p}.bias"), &[DIM])?)) };
-        let linear = |p: &str, out: usize, inp: usize| -> Result<Linear> {
-            Ok(Linear::from_out_in(&file.f32(&format!("{p}.weight"), &[out, inp])?, file.f32(&format!("{p}.bias"), &[out])?, inp))
+        // PyTorch's (out, in) matrices: a 1×1 convolution's (c_out, c_in).
+        let linear = |p: &str, out: usize, inp: usize| -> Result<Dense> {
+            Ok(Dense::pointwise(&file.f32(&format!("{p}.weight"), &[out, inp])?, file.f32(&format!("{p}.bias"), &[out])?, inp))
         };
         let mut layers = Vec::with_capacity(LAYERS);
         for i in 0..LAYERS {
@@ -159,14 +161,17 @@ impl MiniLm {
             }
         }
         layer_norm(&mut x, &self.embed_norm.0, &self.embed_norm.1, self.eps);
+        // Dense layers over the token rows (rows × 1 "pixels"); the residual is added in
+        // the product's epilogue.
+        let dense = |d: &Dense, input: &[f32], residual: Option<&[f32]>| d.run(input, rows, 1, Activation::None, residual).0;
         for l in &self.layers {
-            let qkv = l.qkv.run(&x, rows);
+            let qkv = dense(&l.qkv, &x, None);
             let a = attention(&qkv, &spans, HEADS, DIM / HEADS);
-            add(&mut x, &l.out.run(&a, rows));
+            x = dense(&l.out, &a, Some(&x));
             layer_norm(&mut x, &l.norm1.0, &l.norm1.1, self.eps);
-            let mut h = l.ffn_in.run(&x, rows);
+            let mut h = dense(&l.ffn_in, &x, None);
             gelu(&mut h);
-            add(&mut x, &l.ffn_out.run(&h, rows));
+            x = dense(&l.ffn_out, &h, Some(&x));
             layer_norm(&mut x, &l.norm2.0, &l.norm2.1, self.eps);
         }
         mean_pool_normalized(&x, &spans, DIM)

@@ -82,13 +82,6 @@ impl RowTable {
             RowTable::F32 { values, width } => out.copy_from_slice(&values[r * width..(r + 1) * width]),
         }
     }
-
-    pub fn rows(&self) -> usize {
-        match self {
-            RowTable::I8 { scale, .. } => scale.len(),
-            RowTable::F32 { values, width } => values.len() / (*width).max(1),
-        }
-    }
 }
 
 impl WeightFile<'_> {
