@@ -202,7 +202,7 @@ impl Dataset {
     /// The text of every row, when the features come from a text column (to embed them).
     pub fn texts(&self) -> Option<Vec<String>> {
         match &self.source {
-            Source::Text { table, column } => Some(table.rows.iter().map(|r| r[*column].clone().unwrap_or_default()).collect()),
+            Source::Text { table, column } => Some(column_texts(table, *column, 0..table.rows.len())),
             _ => None,
         }
     }
@@ -264,20 +264,25 @@ impl Dataset {
                 let enc = TabularEncoder::fit(table, columns, pool)?;
                 Ok((enc.transform(table, pool)?, enc.transform(table, test)?))
             }
-            Source::Text { table, column } => {
-                let docs = |rows: &[usize]| -> Vec<String> { rows.iter().map(|&r| table.rows[r][*column].clone().unwrap_or_default()).collect() };
-                let pool_docs = docs(pool);
-                let tfidf = TfidfParams::default().fit(&pool_docs)?;
-                Ok((tfidf.transform(&pool_docs), tfidf.transform(&docs(test))))
-            }
+            Source::Text { table, column } => tfidf_split(table, *column, pool, test),
             Source::TextAndEmbedded { table, column, emb } => {
-                let docs = |rows: &[usize]| -> Vec<String> { rows.iter().map(|&r| table.rows[r][*column].clone().unwrap_or_default()).collect() };
-                let pool_docs = docs(pool);
-                let tfidf = TfidfParams::default().fit(&pool_docs)?;
-                Ok((combine_blocks(&tfidf.transform(&pool_docs), &emb.select(Axis(0), pool)), combine_blocks(&tfidf.transform(&docs(test)), &emb.select(Axis(0), test))))
+                let (pool_x, test_x) = tfidf_split(table, *column, pool, test)?;
+                Ok((combine_blocks(&pool_x, &emb.select(Axis(0), pool)), combine_blocks(&test_x, &emb.select(Axis(0), test))))
             }
         }
     }
+}
+
+/// The text of `rows` in `column` (a missing cell is empty text).
+fn column_texts(table: &Table, column: usize, rows: impl IntoIterator<Item = usize>) -> Vec<String> {
+    rows.into_iter().map(|r| table.rows[r][column].clone().unwrap_or_default()).collect()
+}
+
+/// TF-IDF of `column` fitted on the pool rows, for the pool and the test rows.
+fn tfidf_split(table: &Table, column: usize, pool: &[usize], test: &[usize]) -> Result<(Array2<f32>, Array2<f32>)> {
+    let pool_docs = column_texts(table, column, pool.iter().copied());
+    let tfidf = TfidfParams::default().fit(&pool_docs)?;
+    Ok((tfidf.transform(&pool_docs), tfidf.transform(&column_texts(table, column, test.iter().copied()))))
 }
 
 /// TF-IDF and embedding side by side. Both blocks are already of unit length per row (TF-IDF
