@@ -40,14 +40,14 @@ export const TEXT_WEIGHTS_SHA256 = 'ba711bbeaf3f8dedccf5fb741e5cb5d5cc27da76b1f2
 /** Texts per call to a worker: about a third of a second for short texts. */
 export const TEXT_CHUNK = 32;
 
-/** A weight file: what it is for (in messages), its size and checksum. */
+/** A weight file: the encoder it is for (in messages), its size and checksum. */
 export interface WeightFile {
-  what: string;
+  encoder: string;
   bytes: number;
   sha256: string;
 }
-const IMAGE_WEIGHTS: WeightFile = { what: "the image encoder's weights", bytes: WEIGHTS_BYTES, sha256: WEIGHTS_SHA256 };
-export const TEXT_WEIGHTS: WeightFile = { what: "the sentence encoder's weights", bytes: TEXT_WEIGHTS_BYTES, sha256: TEXT_WEIGHTS_SHA256 };
+const IMAGE_WEIGHTS: WeightFile = { encoder: 'the image encoder', bytes: WEIGHTS_BYTES, sha256: WEIGHTS_SHA256 };
+export const TEXT_WEIGHTS: WeightFile = { encoder: 'the sentence encoder', bytes: TEXT_WEIGHTS_BYTES, sha256: TEXT_WEIGHTS_SHA256 };
 
 export type EncodeProgress = (done: number, total: number, stage: string) => void;
 
@@ -137,9 +137,9 @@ export async function fetchWeights(url: string | URL = defaultWeightsUrl(), prog
     res = await fetch(url, { signal });
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
-    throw new MarginaliaError('E_WORKER', `${file.what} could not be downloaded from ${String(url)} (${(e as Error).message})`, { cause: e });
+    throw new MarginaliaError('E_WORKER', `${file.encoder}'s weights could not be downloaded from ${String(url)} (${(e as Error).message})`, { cause: e });
   }
-  if (!res.ok || !res.body) throw new MarginaliaError('E_WORKER', `${file.what} could not be downloaded (HTTP ${res.status} for ${String(url)})`);
+  if (!res.ok || !res.body) throw new MarginaliaError('E_WORKER', `${file.encoder}'s weights could not be downloaded (HTTP ${res.status} for ${String(url)})`);
   const out = new Uint8Array(file.bytes);
   let got = 0;
   const reader = res.body.getReader();
@@ -148,16 +148,16 @@ export async function fetchWeights(url: string | URL = defaultWeightsUrl(), prog
     if (done) break;
     if (got + value.length <= out.length) out.set(value, got);
     got += value.length;
-    progress(Math.min(got, file.bytes), file.bytes, `downloading ${file.what.replace(/'s weights$/, '')} (${mb(got)} of ${mb(file.bytes)}, once)`);
+    progress(Math.min(got, file.bytes), file.bytes, `downloading ${file.encoder} (${mb(got)} of ${mb(file.bytes)}, once)`);
   }
   if (got !== file.bytes || (await sha256(out)) !== file.sha256)
-    throw new MarginaliaError('E_FORMAT', `${file.what.replace(/s$/, '')} file from ${String(url)} is not the expected one (${got.toLocaleString('en')} bytes, sha256 differs); it was not used`);
+    throw new MarginaliaError('E_FORMAT', `${file.encoder}'s weight file from ${String(url)} is not the expected one (${got.toLocaleString('en')} bytes, sha256 differs); it was not used`);
   return out;
 }
 
-/** How many workers to run for `n` images: one per core, no more than there are chunks. */
-export function poolSize(n: number, cores: number = globalThis.navigator?.hardwareConcurrency || 2): number {
-  return Math.max(1, Math.min(cores, Math.ceil(n / ENCODE_CHUNK), 16));
+/** How many workers to run for `n` items sent `chunk` at a time: one per core, no more than there are chunks. */
+export function poolSize(n: number, cores: number = globalThis.navigator?.hardwareConcurrency || 2, chunk: number = ENCODE_CHUNK): number {
+  return Math.max(1, Math.min(cores, Math.ceil(n / chunk), 16));
 }
 
 /** One worker behind a promise per request (each worker answers its requests in order). */
@@ -207,13 +207,13 @@ export async function encodePixels(
   const job: Job = {
     n,
     noun: 'images',
+    encoder: IMAGE_WEIGHTS.encoder,
     init: (gpu) => ({ op: 'init', weights: weights.slice(), size, gpu }),
     part: (start, end) => {
       const part = pixels.slice(start * px, end * px);
       return { msg: { op: 'encode', pixels: part, width, height, channels }, transfer: [part.buffer] };
     },
     chunk: ENCODE_CHUNK,
-    dimDefault: ENCODER_DIM,
     make, progress, signal, features: null, dim: ENCODER_DIM, version: '', done: 0, t0: performance.now(),
   };
   let why: string | null = null;
@@ -245,6 +245,8 @@ interface Job {
   n: number;
   /** What they are, in progress messages ("images", "texts"). */
   noun: string;
+  /** Which encoder runs them, in progress messages ("the image encoder"). */
+  encoder: string;
   /** The message that starts a worker (with its own copy of the weights). */
   init: (gpu: boolean) => EncoderRequest;
   /** The request for items start..end, and what it transfers. */
@@ -253,7 +255,6 @@ interface Job {
   chunk: number;
   /** Called with each reply, in whatever order the workers finish. */
   got?: (r: EncoderReply & { ok: true }, start: number, end: number) => void;
-  dimDefault: number;
   make: () => Worker;
   progress: EncodeProgress;
   signal?: AbortSignal;
@@ -278,14 +279,13 @@ async function runPool(job: Job, k: number, gpu: boolean): Promise<string | null
   const workers = Array.from({ length: k }, () => startWorker(job.make));
   const stop = () => workers.forEach((w) => w.terminate());
   job.signal?.addEventListener('abort', stop, { once: true });
-  const what = noun === 'texts' ? 'sentence encoder' : 'image encoder';
   try {
-    job.progress(job.done, n, gpu ? `starting the ${what} on the GPU` : `starting the ${what}`);
+    job.progress(job.done, n, gpu ? `starting ${job.encoder} on the GPU` : `starting ${job.encoder}`);
     const infos = await Promise.all(workers.map((w) => w.call(job.init(gpu))));
     const info = infos[0].ok ? infos[0] : null;
     if (job.version && info?.version !== job.version) throw new MarginaliaError('E_WORKER', `the GPU and CPU encoders differ (${info?.version} against ${job.version})`);
     job.version = info?.version ?? '';
-    job.dim = info?.dim ?? job.dimDefault;
+    job.dim = info?.dim ?? job.dim;
     job.features ??= new Float32Array(n * job.dim);
     // On the GPU one submission carries many images: how many is set by measuring, about
     // a second's work each (a fast GPU takes dozens; a slow or software one a few, which
@@ -378,6 +378,7 @@ export async function embedTexts(texts: string[], options: Omit<EncoderOptions, 
   const job: Job = {
     n,
     noun: 'texts',
+    encoder: TEXT_WEIGHTS.encoder,
     init: () => ({ op: 'init-text', weights: weights.slice() }),
     part: (start, end) => ({ msg: { op: 'encode-text', texts: texts.slice(start, end) }, transfer: [] }),
     chunk: TEXT_CHUNK,
@@ -385,10 +386,9 @@ export async function embedTexts(texts: string[], options: Omit<EncoderOptions, 
       tokens.set(r.tokens!, start);
       truncated += r.truncated ?? 0;
     },
-    dimDefault: TEXT_ENCODER_DIM,
     make, progress, signal, features: null, dim: TEXT_ENCODER_DIM, version: '', done: 0, t0: performance.now(),
   };
-  const k = Math.max(1, Math.min(options.workers ?? (globalThis.navigator?.hardwareConcurrency || 2), Math.ceil(n / TEXT_CHUNK), 16));
+  const k = Math.max(1, Math.min(options.workers ?? poolSize(n, undefined, TEXT_CHUNK), poolSize(n, Number.MAX_SAFE_INTEGER, TEXT_CHUNK)));
   await runPool(job, k, false);
   return { features: job.features!, dim: job.dim, version: job.version, tokens, truncated, ms: performance.now() - job.t0, workers: k };
 }
