@@ -10,7 +10,7 @@ import { TEXT_ENCODER_DIM } from 'marginalia/encoder';
 import { encodeTexts } from '../encoder-pool';
 import { buildDataProject, DATA_LIMITS, EXPORT_COLUMNS, HELD_OUT, labelledRows, limitsText, suggest, withEmbeddings, type DataImportOptions, type Featurized, type SkippedRow } from '../import-data';
 import { putProjectData, type ProjectRecord } from '../store/db';
-import { $, describe, el, wireDropZone } from './dom';
+import { $, describe, el, stopButton, wireDropZone } from './dom';
 import { newProjectId, renderProjects, type AppHandle } from './projects-view';
 
 let worker: Worker | null = null;
@@ -172,14 +172,9 @@ async function addEmbeddings(f: Featurized): Promise<{ f: Featurized | null; fea
   if (n * (f.width + TEXT_ENCODER_DIM) > DATA_LIMITS.values)
     return { f: null, features: null, note: `Learning from the words only (TF-IDF): ${n.toLocaleString('en')} texts with sentence embeddings would pass the limit of ${DATA_LIMITS.values.toLocaleString('en')} stored values.` };
   const cancel = $('import-cancel') as HTMLButtonElement;
-  const stop = new AbortController();
-  cancel.textContent = 'Stop encoding (use words only)';
+  const stop = stopButton('Stop encoding (use words only)');
   cancel.hidden = false;
   cancel.disabled = false;
-  cancel.onclick = () => {
-    cancel.disabled = true;
-    stop.abort(new DOMException('stopped by you', 'AbortError'));
-  };
   try {
     const e = await encodeTexts(texts, progress, stop.signal);
     const where = `on ${e.workers} ${e.workers === 1 ? 'core' : 'cores'}`;

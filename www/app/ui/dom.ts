@@ -123,3 +123,18 @@ export function wireDropZone(zone: HTMLElement, onDrop: (data: DataTransfer) => 
     if (ev.dataTransfer) onDrop(ev.dataTransfer);
   });
 }
+
+/**
+ * The import's stop button (#import-cancel) labelled `label`: a click disables it and aborts
+ * the returned controller with "stopped by you". Showing and hiding it is the caller's.
+ */
+export function stopButton(label: string): AbortController {
+  const cancel = $('import-cancel') as HTMLButtonElement;
+  const stop = new AbortController();
+  cancel.textContent = label;
+  cancel.onclick = () => {
+    cancel.disabled = true;
+    stop.abort(new DOMException('stopped by you', 'AbortError'));
+  };
+  return stop;
+}

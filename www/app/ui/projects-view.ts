@@ -12,7 +12,7 @@ import {
   addSamples, countLabels, deleteProject, getProject, listProjects, patchProject, projectFeatures, projectLabels, projectSamples, putProjectData, replaceFeatures,
   type Db, type FeatureChunk, type LabelRecord, type ProjectRecord, type SampleRecord,
 } from '../store/db';
-import { $, askText, describe, el, showAlert, showNotice, wireDropZone } from './dom';
+import { $, askText, describe, el, showAlert, showNotice, stopButton, wireDropZone } from './dom';
 
 /** A fresh project id. randomUUID needs a secure context (https or localhost); elsewhere
  * (a LAN address over http) a time-and-random id is just as unique for one browser. */
@@ -225,12 +225,7 @@ async function runImport(app: AppHandle, files: InputFile[]): Promise<void> {
   report.replaceChildren();
   // Encoding pretrained features can take a minute per few thousand images: it can be
   // stopped; the project is then made with raw pixels (switchable later), nothing lost.
-  const stop = new AbortController();
-  cancel.textContent = 'Stop encoding (use raw pixels)';
-  cancel.onclick = () => {
-    cancel.disabled = true;
-    stop.abort(new DOMException('stopped by you', 'AbortError'));
-  };
+  const stop = stopButton('Stop encoding (use raw pixels)');
   const opts = {
     name: ($('import-name') as HTMLInputElement).value.trim() || 'Imported images',
     size: Number(($('import-size') as HTMLSelectElement).value),
